@@ -1,0 +1,258 @@
+"""Activation functions, each a forward `f(Z) -> A` beside its backward `dZ = dA * g'(Z)`.
+
+Backward receives the forward input Z and output A so that each derivative can use
+whichever is cheaper (sigmoid and tanh use A, as the lectures write them:
+sigma' = A (1 - A), tanh' = 1 - A^2). `ACTIVATIONS` is the name table; `get` resolves
+a name, `None` (linear) or an instance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab.backend import xp
+
+
+class Activation:
+    """Base class: `forward(Z) -> A` and `backward(dA, Z, A) -> dZ`."""
+
+    name = "activation"
+    #: False for activations without a useful gradient (step).
+    differentiable = True
+
+    def forward(self, Z):
+        raise NotImplementedError
+
+    def backward(self, dA, Z, A):
+        raise NotImplementedError
+
+    def __call__(self, Z):
+        return self.forward(xp.asarray(Z))
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Linear(Activation):
+    """A = Z."""
+
+    name = "linear"
+
+    def forward(self, Z):
+        return Z
+
+    def backward(self, dA, Z, A):
+        return dA
+
+
+class Sigmoid(Activation):
+    """A = 1 / (1 + e^-Z), computed without overflow; g'(Z) = A (1 - A)."""
+
+    name = "sigmoid"
+
+    def forward(self, Z):
+        # exp(-|Z|) never overflows; pick the algebraically equal form by sign.
+        E = xp.exp(-xp.abs(Z))
+        return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        return dA * A * (1.0 - A)
+
+
+class Tanh(Activation):
+    """A = tanh(Z); g'(Z) = 1 - A^2."""
+
+    name = "tanh"
+
+    def forward(self, Z):
+        return xp.tanh(Z)
+
+    def backward(self, dA, Z, A):
+        return dA * (1.0 - A * A)
+
+
+class ReLU(Activation):
+    """A = max(Z, 0); g'(Z) = 1 where Z > 0, else 0 (0 at the kink, as Keras)."""
+
+    name = "relu"
+
+    def forward(self, Z):
+        return xp.maximum(Z, 0)
+
+    def backward(self, dA, Z, A):
+        return dA * (Z > 0)
+
+
+class LeakyReLU(Activation):
+    """A = Z where Z > 0, else negative_slope * Z (Keras default slope 0.2)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.2):
+        if not np.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(
+                "leaky_relu expects negative_slope >= 0. "
+                f"Received: negative_slope={negative_slope!r}"
+            )
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, Z):
+        return xp.where(Z > 0, Z, Z * self.negative_slope).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        return dA * xp.where(Z > 0, 1.0, self.negative_slope).astype(dA.dtype, copy=False)
+
+    def get_config(self) -> dict:
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(Activation):
+    """A = Z where Z >= 0, else alpha (e^Z - 1); g'(Z) = 1 or A + alpha."""
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = float(alpha)
+
+    def forward(self, Z):
+        neg = self.alpha * xp.expm1(xp.minimum(Z, 0))
+        return xp.where(Z >= 0, Z, neg).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        return dA * xp.where(Z >= 0, 1.0, A + self.alpha).astype(dA.dtype, copy=False)
+
+    def get_config(self) -> dict:
+        return {"alpha": self.alpha}
+
+
+class Softplus(Activation):
+    """A = log(1 + e^Z) = logaddexp(Z, 0); g'(Z) = sigmoid(Z)."""
+
+    name = "softplus"
+
+    def forward(self, Z):
+        return xp.logaddexp(Z, 0).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        return dA * _SIGMOID.forward(Z)
+
+
+class Softmax(Activation):
+    """A_k = e^(Z_k - max Z) / sum_j e^(Z_j - max Z) over the last axis.
+
+    Backward: dZ = A * (dA - sum(dA * A)), the Jacobian-vector product. Paired with
+    categorical cross-entropy the training loop skips this and uses the fused
+    gradient (A - Y) / N instead.
+    """
+
+    name = "softmax"
+
+    def forward(self, Z):
+        E = xp.exp(Z - Z.max(axis=-1, keepdims=True))
+        return E / E.sum(axis=-1, keepdims=True)
+
+    def backward(self, dA, Z, A):
+        return A * (dA - (dA * A).sum(axis=-1, keepdims=True))
+
+
+class Step(Activation):
+    """The perceptron's threshold: A = 1 where Z > 0, else 0.
+
+    Its derivative is zero almost everywhere, so gradient descent cannot train it:
+    use it with `nnlab.models.Perceptron`, which applies Rosenblatt's rule instead.
+    """
+
+    name = "step"
+    differentiable = False
+
+    def forward(self, Z):
+        return (Z > 0).astype(Z.dtype)
+
+    def backward(self, dA, Z, A):
+        raise ValueError(
+            "The 'step' activation has no useful gradient (it is 0 almost everywhere), "
+            "so a gradient-trained model cannot learn through it. Use "
+            "nnlab.models.Perceptron for the perceptron rule, or a differentiable "
+            "activation such as 'sigmoid'."
+        )
+
+
+_SIGMOID = Sigmoid()
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, Softmax, Step)
+}
+
+
+def get(identifier) -> Activation:
+    """Resolve an activation from a name, `None` (linear) or an instance."""
+    if identifier is None:
+        return Linear()
+    if isinstance(identifier, Activation):
+        return identifier
+    if isinstance(identifier, str):
+        try:
+            return ACTIVATIONS[identifier]()
+        except KeyError:
+            raise ValueError(
+                f"Unknown activation {identifier!r}. Expected one of {sorted(ACTIVATIONS)}."
+            ) from None
+    if isinstance(identifier, type) and issubclass(identifier, Activation):
+        return identifier()
+    name = getattr(identifier, "__name__", None)
+    if getattr(identifier, "__module__", None) == __name__ and name in ACTIVATIONS:
+        return ACTIVATIONS[name]()  # a function of this module, e.g. activations.relu
+    raise TypeError(
+        "activation must be a name such as 'relu', None, or an "
+        "nnlab.activations.Activation (which carries its derivative). "
+        f"Received: {identifier!r} of type {type(identifier).__name__}"
+    )
+
+
+def serialize(activation: Activation) -> dict:
+    return {"name": activation.name, "config": activation.get_config()}
+
+
+def deserialize(config: dict) -> Activation:
+    return ACTIVATIONS[config["name"]](**config.get("config", {}))
+
+
+# Keras-style module-level functions: nnlab.activations.relu(x) etc.
+def linear(x):
+    return Linear()(x)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.2):
+    return LeakyReLU(negative_slope)(x)
+
+
+def elu(x, alpha: float = 1.0):
+    return ELU(alpha)(x)
+
+
+def softplus(x):
+    return Softplus()(x)
+
+
+def softmax(x):
+    return Softmax()(x)
+
+
+def step(x):
+    return Step()(x)

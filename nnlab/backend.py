@@ -1,0 +1,86 @@
+"""The array seam: every numerical module takes its array library and dtype from here.
+
+`xp` is NumPy today; a GPU array library with the same interface can replace it later.
+`floatx()` is the default float dtype for new weights ("float32" unless changed with
+`nnlab.config.set_floatx`). `EPS` is Keras's fuzz factor (1e-7), used to keep
+probabilities away from log(0).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+xp = np
+
+EPS = 1e-7
+
+_FLOATX = "float32"
+_VALID_FLOATX = ("float16", "float32", "float64")
+
+# One stream of seeds for everything random that was not given its own seed.
+_seed_stream = np.random.default_rng()
+
+
+def floatx() -> str:
+    """The default float dtype name for new weights ("float32" unless changed)."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float dtype for layers built from now on.
+
+    Args:
+        value: one of "float16", "float32", "float64".
+    """
+    global _FLOATX
+    if value not in _VALID_FLOATX:
+        raise ValueError(
+            f"set_floatx expects one of {list(_VALID_FLOATX)}. Received: value={value!r}"
+        )
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (1e-7, as Keras)."""
+    return EPS
+
+
+def standardize_dtype(dtype) -> np.dtype:
+    """`None` means floatx(); anything else must name a float dtype."""
+    dt = np.dtype(floatx() if dtype is None else dtype)
+    if dt.kind != "f":
+        raise ValueError(f"expected a float dtype. Received: dtype={dtype!r}")
+    return dt
+
+
+def set_random_seed(seed: int) -> None:
+    """Make every later random choice reproducible from one integer seed.
+
+    Resets nnlab's seed stream (used by initializers, layers and `fit` whenever no
+    explicit `seed=` is given) and, as Keras does, seeds Python's `random` and NumPy's
+    legacy global generator for user code.
+    """
+    global _seed_stream
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(
+            f"set_random_seed expects an int. Received: seed={seed!r} of type {type(seed).__name__}"
+        )
+    _seed_stream = np.random.default_rng(int(seed))
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+
+
+def draw_seed() -> int:
+    """Draw a fresh integer seed from the global seed stream."""
+    return int(_seed_stream.integers(0, 2**31 - 1))
+
+
+def make_rng(seed: int | None = None) -> np.random.Generator:
+    """A generator for `seed`, or for a seed drawn from the global stream if None."""
+    if seed is None:
+        seed = draw_seed()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an int or None. Received: seed={seed!r}")
+    return np.random.default_rng(int(seed))

@@ -1,0 +1,58 @@
+"""Layers with Keras 3's names. See `nnlab.layers.base` for the layer contract."""
+
+from nnlab.layers.activation import Activation
+from nnlab.layers.base import Layer
+from nnlab.layers.dense import Dense
+from nnlab.layers.input_layer import Input, InputLayer
+from nnlab.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    multiply,
+    subtract,
+)
+from nnlab.layers.reshaping import Flatten, Reshape
+from nnlab.layers.symbolic import KerasTensor
+
+LAYERS = {
+    cls.__name__: cls
+    for cls in (
+        Activation,
+        Add,
+        Average,
+        Concatenate,
+        Dense,
+        Flatten,
+        InputLayer,
+        Multiply,
+        Reshape,
+        Subtract,
+    )
+}
+
+__all__ = [
+    "Activation",
+    "Add",
+    "Average",
+    "Concatenate",
+    "Dense",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "LAYERS",
+    "Layer",
+    "Multiply",
+    "Reshape",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
+    "multiply",
+    "subtract",
+]

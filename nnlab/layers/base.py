@@ -1,0 +1,251 @@
+"""The layer contract shared by every layer.
+
+A layer has three dicts and four methods, nothing hidden:
+
+- `params`: trainable weights keyed by Keras's weight names (`kernel`, `bias`, ...), in
+  creation order, so `get_weights()` matches Keras's order and shapes;
+- `grads`: one gradient per param, same shape, written in place by `backward` (a model
+  may have replaced both with views into its flat parameter store, so a layer never
+  rebinds them);
+- `state`: non-trainable arrays (moving statistics), never touched by optimizers;
+- `build(input_shape)` creates the weights, `forward(X, training)` computes the output
+  and keeps what backward needs, `backward(dY, need_dX=True)` sets every `grads[k]` and
+  returns dX, and `compute_output_shape(input_shape)`.
+
+Shapes carry the batch axis first; `input_shape` given to `build` has `None` there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from nnlab.backend import standardize_dtype
+from nnlab.layers.symbolic import KerasTensor
+
+_name_counts: dict[str, int] = defaultdict(int)
+
+
+def unique_name(prefix: str) -> str:
+    """Keras's naming: the first `dense`, then `dense_1`, `dense_2`, ... per process."""
+    n = _name_counts[prefix]
+    _name_counts[prefix] += 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def clear_session() -> None:
+    """Reset the layer-name counters (Keras's `clear_session`)."""
+    _name_counts.clear()
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        name: unique name; defaults to the snake-case class name plus a counter.
+        dtype: float dtype of the weights and computation; defaults to floatx().
+        trainable: whether optimizers update this layer's params.
+        input_shape: (for the first layer of a Sequential) the shape of one sample.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        dtype=None,
+        trainable: bool = True,
+        input_shape=None,
+        input_dim: int | None = None,
+    ):
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(
+                f"A layer name must be a non-empty string without '/'. Received: name={name!r}"
+            )
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._dtype_arg = dtype
+        self.trainable = bool(trainable)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
+        #: weight name -> Regularizer, for the penalties of kernel_regularizer etc.
+        self.regularizers: dict[str, object] = {}
+        self.built = False
+        self.input_shape: tuple | None = None
+        self.output_shape: tuple | None = None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._declared_input_shape = _as_shape(input_shape) if input_shape is not None else None
+
+    # -- configuration -------------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        return standardize_dtype(self._dtype_arg)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+
+    # -- building --------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create weights for inputs of `input_shape` (batch axis first)."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _build_once(self, input_shape) -> None:
+        if self.built:
+            self._check_same_input_shape(input_shape)
+            return
+        self.input_shape = input_shape
+        self.build(input_shape)
+        self.built = True
+        self.output_shape = self.compute_output_shape(input_shape)
+
+    def _check_same_input_shape(self, input_shape) -> None:
+        if self.input_shape is None:
+            return
+        old, new = _feature_shapes(self.input_shape), _feature_shapes(input_shape)
+        if old != new:
+            raise ValueError(
+                f"Layer '{self.name}' was built for inputs of shape "
+                f"{self.input_shape} but now receives {input_shape}. "
+                "A layer's input shape (all but the batch axis) is fixed once built."
+            )
+
+    def add_weight(
+        self, name: str, shape: tuple, initializer, trainable: bool = True, regularizer=None
+    ):
+        W = initializer(shape, self.dtype)
+        if regularizer is not None:
+            self.regularizers[name] = regularizer
+        if trainable:
+            self.params[name] = W
+            self.grads[name] = np.zeros_like(W)
+        else:
+            self.state[name] = W
+        return W
+
+    def penalty(self) -> float:
+        """Sum of this layer's weight penalties (0 without regularizers)."""
+        if not self.trainable:
+            return 0.0
+        return sum(reg.penalty(self.params[k]) for k, reg in self.regularizers.items())
+
+    def add_penalty_grads(self) -> None:
+        """Add each penalty's gradient to the matching weight gradient."""
+        if self.trainable:
+            for k, reg in self.regularizers.items():
+                self.grads[k] += reg.grad(self.params[k])
+
+    # -- computing -------------------------------------------------------------------
+    def forward(self, X, training: bool = False):
+        raise NotImplementedError
+
+    def backward(self, dY, need_dX: bool = True):
+        raise NotImplementedError
+
+    def __call__(self, inputs, training: bool = False):
+        """On KerasTensors: add this layer to a functional graph. On arrays: run it."""
+        items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if any(isinstance(t, KerasTensor) for t in items):
+            if not all(isinstance(t, KerasTensor) for t in items):
+                raise TypeError(
+                    f"Layer '{self.name}' was called on a mix of symbolic tensors and "
+                    "arrays. In a functional model every input must come from Input() "
+                    "or another layer."
+                )
+            shape = [t.shape for t in items] if isinstance(inputs, (list, tuple)) else inputs.shape
+            self._build_once(shape)
+            out_shape = self.compute_output_shape(shape)
+            return KerasTensor(out_shape, self.dtype.name, self, tuple(items))
+        if isinstance(inputs, (list, tuple)):
+            X = [np.asarray(x, dtype=self.dtype) for x in inputs]
+            shape = [(None,) + x.shape[1:] for x in X]
+        else:
+            X = np.asarray(inputs, dtype=self.dtype)
+            shape = (None,) + X.shape[1:]
+        self._build_once(shape)
+        return self.forward(X, training=training)
+
+    def _require_forward(self, attr: str) -> None:
+        if getattr(self, attr, None) is None:
+            raise RuntimeError(
+                f"Layer '{self.name}': backward() was called before forward(). "
+                "Run forward(X, training=True) on a batch first."
+            )
+
+    # -- weights ---------------------------------------------------------------------
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return list(self.params.values()) + list(self.state.values())
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights: trainable params in creation order, then state."""
+        return [W.copy() for W in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Overwrite the weights in place; count and shapes must match exactly."""
+        targets = self.weights
+        weights = list(weights)
+        if len(weights) != len(targets):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(targets)} weight arrays "
+                f"(shapes {[t.shape for t in targets]}). Received {len(weights)}."
+            )
+        for target, W in zip(targets, weights):
+            W = np.asarray(W)
+            if W.shape != target.shape:
+                raise ValueError(
+                    f"Layer '{self.name}': weight shape mismatch. Expected "
+                    f"{target.shape}, received {W.shape}."
+                )
+            target[...] = W
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so it has no weights to count. "
+                "Call it on an input or build the model first."
+            )
+        return int(sum(W.size for W in self.weights))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def _as_shape(shape) -> tuple:
+    """A per-sample shape from an int, tuple or list; entries must be ints >= 0 or None."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (int(shape),)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(
+            f"A shape must be an int or a tuple of ints (without the batch axis). "
+            f"Received: {shape!r}"
+        )
+    out = []
+    for d in shape:
+        if d is None:
+            out.append(None)
+        elif isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0:
+            out.append(int(d))
+        else:
+            raise ValueError(
+                f"Shape entries must be ints >= 0 or None. Received: shape={tuple(shape)}"
+            )
+    return tuple(out)
+
+
+def _feature_shapes(shape):
+    if isinstance(shape, list):
+        return [tuple(s[1:]) for s in shape]
+    return tuple(shape[1:])
+
+
+def prod(shape) -> int:
+    return int(math.prod(shape))

@@ -1,0 +1,120 @@
+"""Dense: the fully connected layer, Z = X W + b, A = g(Z)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab import activations as activations_mod
+from nnlab import initializers as initializers_mod
+from nnlab import regularizers as regularizers_mod
+from nnlab.layers.base import Layer
+
+
+class Dense(Layer):
+    """Fully connected layer: A = activation(X @ kernel + bias).
+
+    Shape: X (n, ..., d_in) -> A (n, ..., units); kernel (d_in, units), bias (units,).
+
+    Backward, in the lectures' matrix form with dZ = dA * g'(Z):
+    dW = X^T dZ, db = column sums of dZ, dX = dZ W^T.
+
+    Args:
+        units: positive int, the number of neurons.
+        activation: name, None (linear) or an nnlab activation.
+        use_bias: whether to add the bias vector.
+        kernel_initializer: default "glorot_uniform".
+        bias_initializer: default "zeros".
+        kernel_regularizer: penalty on the kernel (None, "l1", "l2", "l1_l2" or a
+            Regularizer), added to the loss of every batch.
+        bias_regularizer: penalty on the bias.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = Dense(2, kernel_initializer="ones")
+        >>> layer(np.array([[1.0, 2.0, 3.0]])).tolist()
+        [[6.0, 6.0]]
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        **kwargs,
+    ):
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense(units=...) expects a positive int. Received: units={units!r}")
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations_mod.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_mod.get(kernel_initializer)
+        self.bias_initializer = initializers_mod.get(bias_initializer)
+        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
+        self._X = self._Z = self._A = None
+
+    def build(self, input_shape) -> None:
+        if isinstance(input_shape, list) or len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"Dense '{self.name}' needs inputs of shape (batch, ..., features) with a "
+                f"known feature size. Received input shape {input_shape}. "
+                "Add a Flatten layer or give Input a full shape."
+            )
+        d_in = input_shape[-1]
+        self.add_weight(
+            "kernel",
+            (d_in, self.units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+        if self.use_bias:
+            self.add_weight(
+                "bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer
+            )
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, X, training: bool = False):
+        W = self.params["kernel"]
+        Z = X @ W  # (n, d_in) @ (d_in, units)
+        if self.use_bias:
+            Z += self.params["bias"]
+        A = self.activation.forward(Z)
+        self._X, self._Z, self._A = X, Z, A
+        return A
+
+    def backward(self, dA, need_dX: bool = True):
+        self._require_forward("_X")
+        dZ = self.activation.backward(dA, self._Z, self._A)
+        return self.backward_from_Z(dZ, need_dX)
+
+    def backward_from_Z(self, dZ, need_dX: bool = True):
+        """The linear part of backward, given dZ (used by the fused output + loss)."""
+        self._require_forward("_X")
+        X, W = self._X, self.params["kernel"]
+        X2 = X.reshape(-1, X.shape[-1])
+        dZ2 = dZ.reshape(-1, dZ.shape[-1])
+        np.matmul(X2.T, dZ2, out=self.grads["kernel"])  # (d_in, n) @ (n, units)
+        if self.use_bias:
+            dZ2.sum(axis=0, out=self.grads["bias"])
+        if not need_dX:
+            return None
+        return dZ @ W.T  # (n, units) @ (units, d_in)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations_mod.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
+            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
+        }

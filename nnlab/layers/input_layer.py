@@ -1,0 +1,64 @@
+"""Input: the entry point of a functional graph."""
+
+from __future__ import annotations
+
+from nnlab.backend import standardize_dtype
+from nnlab.layers.base import Layer, _as_shape
+from nnlab.layers.symbolic import KerasTensor
+
+
+class InputLayer(Layer):
+    """Holds the shape of one input; forward passes the batch through unchanged.
+
+    Shape: X (n, *shape) -> X (n, *shape)
+    """
+
+    def __init__(
+        self, shape=None, batch_size: int | None = None, dtype=None, name=None, batch_shape=None
+    ):
+        super().__init__(name=name, dtype=dtype)
+        if shape is not None and batch_shape is not None:
+            raise ValueError("Pass either shape or batch_shape to Input, not both.")
+        if batch_shape is not None:
+            if batch_size is not None:
+                raise ValueError("Pass either batch_size or batch_shape to Input, not both.")
+            batch_shape = _as_shape(batch_shape)
+            batch_size, shape = batch_shape[0], batch_shape[1:]
+        elif shape is None:
+            raise ValueError(
+                "Input needs the shape of one sample, e.g. Input(shape=(4,)). "
+                "Received neither shape nor batch_shape."
+            )
+        else:
+            shape = _as_shape(shape)
+        self.sample_shape = shape
+        self.batch_size = batch_size
+        self.input_shape = self.output_shape = (batch_size,) + shape
+        self.built = True
+        self.output = KerasTensor(self.output_shape, self.dtype.name, self)
+
+    def forward(self, X, training: bool = False):
+        return X
+
+    def backward(self, dY, need_dX: bool = True):
+        return dY
+
+    def get_config(self) -> dict:
+        return {"shape": list(self.sample_shape), "dtype": self.dtype.name, "name": self.name}
+
+
+def Input(
+    shape=None, batch_size: int | None = None, dtype=None, name: str | None = None, batch_shape=None
+) -> KerasTensor:
+    """A symbolic input of the given per-sample `shape` (batch axis excluded).
+
+    Unlike Keras, a bare int is accepted as a one-axis shape (`Input(shape=4)` means
+    `Input(shape=(4,))`), as the lectures' Iris tutorial writes it.
+
+    Example:
+        >>> x = Input(shape=(4,))
+        >>> x.shape
+        (None, 4)
+    """
+    standardize_dtype(dtype)
+    return InputLayer(shape, batch_size, dtype, name, batch_shape).output

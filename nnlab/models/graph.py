@@ -1,0 +1,122 @@
+"""The layer graph: nodes in topological order, forward through them, backward back.
+
+A node is one layer call: the ids of the tensors it reads and the id of the tensor it
+writes. Forward visits nodes in order; backward visits them in reverse and sums the
+gradients of a tensor that feeds several nodes (fan-out), so no layer sees fan-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnlab.layers.input_layer import InputLayer
+from nnlab.layers.symbolic import KerasTensor
+
+
+@dataclass
+class Node:
+    layer: object
+    inputs: tuple[int, ...]  # ids of the tensors read
+    output: int  # id of the tensor written
+    multi_input: bool  # the layer takes a list (merge layers)
+
+
+def build_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Node]:
+    """Nodes that lead from `inputs` to `outputs`, inputs first, in topological order."""
+    input_ids = {id(t) for t in inputs}
+    order: list[KerasTensor] = []
+    state: dict[int, str] = {}
+
+    def visit(t: KerasTensor) -> None:  # depth-first, post-order
+        key = id(t)
+        if state.get(key) == "done":
+            return
+        if state.get(key) == "active":
+            raise ValueError("The layer graph has a cycle.")
+        state[key] = "active"
+        if key not in input_ids:
+            if isinstance(t._layer, InputLayer):
+                raise ValueError(
+                    f"Output depends on Input '{t._layer.name}', which is not among the "
+                    "model's inputs. Pass every Input the outputs need to Model(inputs=...)."
+                )
+            for parent in t._inputs:
+                visit(parent)
+        state[key] = "done"
+        order.append(t)
+
+    for t in inputs:
+        visit(t)
+    for t in outputs:
+        visit(t)
+
+    nodes = []
+    seen_layers: dict[int, str] = {}
+    for t in order:
+        layer = t._layer
+        if id(layer) in seen_layers:
+            raise ValueError(
+                f"Layer '{layer.name}' is used more than once in this model. nnlab does "
+                "not support shared layers (one layer object called on several inputs); "
+                "create a separate layer for each call."
+            )
+        seen_layers[id(layer)] = layer.name
+        if id(t) in input_ids:
+            nodes.append(Node(layer, (), id(t), False))
+        else:
+            multi = len(t._inputs) > 1 or _called_on_list(layer)
+            nodes.append(Node(layer, tuple(id(p) for p in t._inputs), id(t), multi))
+    return nodes
+
+
+def _called_on_list(layer) -> bool:
+    return isinstance(layer.input_shape, list)
+
+
+def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object]:
+    """Run every node; returns the value of each tensor by id."""
+    values: dict[int, object] = {}
+    k = 0
+    for node in nodes:
+        if not node.inputs:  # an input node
+            values[node.output] = X_list[k]
+            k += 1
+            continue
+        X = [values[i] for i in node.inputs] if node.multi_input else values[node.inputs[0]]
+        values[node.output] = node.layer.forward(X, training=training)
+    return values
+
+
+def backward(
+    nodes: list[Node],
+    seeds: dict[int, object],
+    from_Z: set[int],
+    input_ids: set[int],
+    input_grads: bool = False,
+) -> dict[int, object]:
+    """Propagate output gradients `seeds` (tensor id -> dY) back through every node.
+
+    For tensor ids in `from_Z` the seed is already the gradient with respect to the
+    producing layer's pre-activation Z (the fused output + loss pair). Gradients with
+    respect to the model inputs are computed only if `input_grads`; they are returned
+    keyed by input tensor id.
+    """
+    grads = dict(seeds)
+    for node in reversed(nodes):
+        if not node.inputs:
+            continue
+        dY = grads.pop(node.output, None)
+        if dY is None:  # this branch does not reach any loss
+            continue
+        need_dX = input_grads or any(i not in input_ids for i in node.inputs)
+        layer = node.layer
+        if node.output in from_Z:
+            dX = layer.backward_from_Z(dY, need_dX=need_dX)
+        else:
+            dX = layer.backward(dY, need_dX=need_dX)
+        if not need_dX:
+            continue
+        dXs = dX if node.multi_input else [dX]
+        for i, d in zip(node.inputs, dXs):
+            grads[i] = d if i not in grads else grads[i] + d
+    return grads

@@ -1,0 +1,49 @@
+"""The flat parameter store: every trainable weight of a model in one array.
+
+Each layer's `params[k]` and `grads[k]` become views into two flat arrays, `W` and `dW`,
+so the optimizer updates the whole model with a few vectorised in-place operations
+instead of a Python loop over tensors. Layers never notice: they already write their
+gradients in place and never rebind their params.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ParamStore:
+    """Flat `W` and `dW` holding the trainable params of `layers`, in model order."""
+
+    def __init__(self, layers: list):
+        entries = [(layer, k) for layer in layers if layer.trainable for k in layer.params]
+        dtypes = {layer.params[k].dtype for layer, k in entries}
+        if len(dtypes) > 1:
+            raise ValueError(
+                "All trainable weights of a model must share one dtype. Received "
+                f"{sorted(d.name for d in dtypes)}; build every layer with the same "
+                "dtype (see nnlab.config.set_floatx)."
+            )
+        dtype = dtypes.pop() if dtypes else np.dtype("float32")
+        size = sum(layer.params[k].size for layer, k in entries)
+        self.W = np.empty(size, dtype=dtype)
+        self.dW = np.zeros(size, dtype=dtype)
+        self.grad_views: list[np.ndarray] = []
+        self.keys = [(layer.name, k) for layer, k in entries]
+        self._layers = {id(layer) for layer, _ in entries}
+        start = 0
+        for layer, k in entries:
+            W = layer.params[k]
+            stop = start + W.size
+            view = self.W[start:stop].reshape(W.shape)
+            view[...] = W
+            grad = self.dW[start:stop].reshape(W.shape)
+            layer.params[k] = view
+            layer.grads[k] = grad
+            self.grad_views.append(grad)
+            start = stop
+        self.signature = self.signature_of(layers)
+
+    @staticmethod
+    def signature_of(layers: list) -> tuple:
+        """What the store depends on: which layers are trainable and their params."""
+        return tuple((id(layer), layer.trainable, tuple(layer.params)) for layer in layers)

@@ -1,0 +1,174 @@
+"""The optimizer loop: clip, decay, one update rule per parameter, count the step.
+
+Subclasses implement only `build_state(W)` (their slot arrays, zeros unless stated)
+and `_update(W, dW, state, lr)`, an in-place rule. The model hands over its whole flat
+parameter store as one (W, dW) pair, so a step is a few vectorised operations; the
+Keras-style `apply_gradients([(dW, W), ...])` works on any list of arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _check_number(owner: str, name: str, value, low=None, high=None, low_open=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}({name}=...) expects a number. Received: {name}={value!r}")
+    value = float(value)
+    bad = not math.isfinite(value)
+    if low is not None:
+        bad |= value <= low if low_open else value < low
+    if high is not None:
+        bad |= value > high
+    if bad:
+        lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+        hi = "" if high is None else f"<= {high}"
+        rng = " and ".join(p for p in (lo, hi) if p)
+        raise ValueError(
+            f"{owner}({name}=...) expects a finite value {rng}. Received: {name}={value!r}"
+        )
+    return value
+
+
+class Optimizer:
+    """Base class with Keras's shared arguments.
+
+    Args:
+        learning_rate: a float, a `LearningRateSchedule` (called with the step count),
+            or a zero-argument callable.
+        clipnorm: rescale each gradient tensor g to g * c / max(||g||, c).
+        clipvalue: clip every gradient entry to [-v, v].
+        global_clipnorm: rescale all gradients by c / max(G, c), G the global norm.
+        weight_decay: decoupled decay before the step, W <- W - lr * wd * W.
+        name: a name for the optimizer.
+
+    At most one of the clipping options may be set; 0 or None disables clipping.
+    """
+
+    name = "optimizer"
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        weight_decay: float | None = None,
+        name: str | None = None,
+    ):
+        owner = type(self).__name__
+        self._learning_rate = _check_lr(owner, learning_rate)
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = [k for k, v in clips.items() if v]
+        if len(given) > 1:
+            raise ValueError(
+                f"{owner}: set at most one of clipnorm, clipvalue, global_clipnorm. "
+                f"Received: {', '.join(f'{k}={clips[k]}' for k in given)}"
+            )
+        for k in given:
+            _check_number(owner, k, clips[k], low=0, low_open=True)
+        self.clipnorm = float(clipnorm) if clipnorm else None
+        self.clipvalue = float(clipvalue) if clipvalue else None
+        self.global_clipnorm = float(global_clipnorm) if global_clipnorm else None
+        self.weight_decay = (
+            _check_number(owner, "weight_decay", weight_decay, low=0) if weight_decay else None
+        )
+        if name is not None:
+            self.name = name
+        self.iterations = 0
+        self._slots: list[dict[str, np.ndarray]] | None = None
+
+    # -- learning rate ---------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate for the next step (a schedule is evaluated at `iterations`)."""
+        lr = self._learning_rate
+        if hasattr(lr, "get_config") and callable(lr):  # a LearningRateSchedule
+            return float(lr(self.iterations))
+        if callable(lr):
+            return float(lr())
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if callable(self._learning_rate):
+            raise TypeError(
+                f"{type(self).__name__}: this optimizer's learning rate is a schedule "
+                "or callable, so it cannot be set to a number. Build the optimizer "
+                "with a float learning_rate to change it from callbacks."
+            )
+        self._learning_rate = _check_lr(type(self).__name__, value)
+
+    # -- one step ------------------------------------------------------------------
+    def build_state(self, W: np.ndarray) -> dict[str, np.ndarray]:
+        return {}
+
+    def _update(self, W, dW, state, lr: float) -> None:
+        raise NotImplementedError
+
+    def apply(self, params: list, grads: list, clip_groups: list | None = None) -> None:
+        """One step: W <- rule(W, dW) for each pair, in place.
+
+        `clip_groups` lists the individual gradient tensors for clipnorm when `grads`
+        are flat stores holding several tensors (they are views into `grads`).
+        """
+        self._clip(clip_groups if clip_groups is not None else grads)
+        lr = self.learning_rate
+        if self._slots is None or len(self._slots) != len(params):
+            self._slots = [self.build_state(W) for W in params]
+        for W, dW, state in zip(params, grads, self._slots):
+            if self.weight_decay:
+                W -= (lr * self.weight_decay) * W
+            self._update(W, dW, state, lr)
+        self.iterations += 1
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Keras-style: update each variable (a NumPy array, in place) from its gradient."""
+        pairs = list(grads_and_vars)
+        self.apply([v for _, v in pairs], [np.array(g, dtype=v.dtype) for g, v in pairs])
+
+    def _clip(self, grads: list) -> None:
+        if self.clipvalue:
+            for g in grads:
+                np.clip(g, -self.clipvalue, self.clipvalue, out=g)
+        elif self.clipnorm:
+            for g in grads:
+                norm = float(np.sqrt(np.vdot(g, g)))
+                if norm > self.clipnorm:
+                    g *= self.clipnorm / norm
+        elif self.global_clipnorm:
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            if norm > self.global_clipnorm:
+                for g in grads:
+                    g *= self.global_clipnorm / norm
+
+    # -- state for saving and resuming ------------------------------------------------
+    def get_slots(self) -> list[dict[str, np.ndarray]]:
+        return [] if self._slots is None else [dict(s) for s in self._slots]
+
+    def reset(self) -> None:
+        """Forget the step count and all slot arrays (a fresh optimizer)."""
+        self.iterations = 0
+        self._slots = None
+
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        return {
+            "name": self.name,
+            "learning_rate": lr if not callable(lr) else repr(lr),
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+            "weight_decay": self.weight_decay,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(learning_rate={self._learning_rate!r})"
+
+
+def _check_lr(owner: str, value):
+    if callable(value):
+        return value
+    return _check_number(owner, "learning_rate", value, low=0)

@@ -1,0 +1,360 @@
+"""The one training loop: batches -> forward -> loss -> backward -> step -> callbacks.
+
+`fit`, `evaluate`, `predict`, `train_on_batch` and `test_on_batch` behave as Keras 3's
+(see KERAS-API.md); `Model`'s methods of the same names call these. Logged values
+follow Keras: `loss` is the mean of the batch losses weighted by batch size, each
+computed before that batch's update; metrics are running means over the epoch;
+validation values get a `val_` prefix; keys are sorted.
+
+Deliberate differences from Keras, all documented on `fit`:
+- `validation_split` draws a shuffled (and, for classification, stratified) split
+  with the fit's seed instead of taking the last rows;
+- `fit` takes `seed=`, which drives shuffling and the validation split.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from nnlab.backend import make_rng
+from nnlab.callbacks import CallbackList, History, ProgressBar
+from nnlab.models import inputs as inputs_mod
+
+
+class _Data:
+    """Checked inputs, targets and sample weights of one dataset."""
+
+    def __init__(self, X: list, Y: list, sw):
+        self.X, self.Y, self.sw = X, Y, sw
+        self.n = X[0].shape[0]
+
+    def take(self, idx) -> _Data:
+        return _Data(
+            [X[idx] for X in self.X],
+            [Y[idx] for Y in self.Y],
+            None if self.sw is None else self.sw[idx],
+        )
+
+
+def _prepare(model, x, y, sample_weight=None, class_weight=None) -> _Data:
+    dtype = model.dtype
+    X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, dtype)
+    Y = inputs_mod.check_targets(
+        y, model.outputs, model._losses, [t.shape for t in model.outputs], model.output_names, dtype
+    )
+    n = inputs_mod.check_same_samples(X, Y)
+    sw = inputs_mod.check_sample_weight(sample_weight, n, dtype)
+    if class_weight is not None:
+        if sw is not None:
+            raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
+        sw = _class_weights_to_samples(class_weight, Y, dtype)
+    return _Data(X, Y, sw)
+
+
+def _class_weights_to_samples(class_weight, Y: list, dtype):
+    if len(Y) != 1:
+        raise ValueError("class_weight works only for models with a single output.")
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            f"class_weight must be a dict mapping class index to weight. Received: {class_weight!r}"
+        )
+    Y0 = Y[0]
+    labels = Y0.argmax(axis=-1) if Y0.shape[-1] > 1 else np.round(Y0[..., 0]).astype(np.int64)
+    sw = np.ones(labels.shape[0], dtype=dtype)
+    for cls, w in class_weight.items():
+        sw[labels == int(cls)] = w
+    return sw
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+def _verbose(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+class _Accumulator:
+    """Running epoch means: loss weighted by batch size, per-output losses, metrics."""
+
+    def __init__(self, model):
+        self.model = model
+        self.metrics = model._metrics
+        for ms in self.metrics:
+            for m in ms:
+                m.reset_state()
+        self.total = 0.0
+        self.per_output = [0.0] * len(model.outputs)
+        self.count = 0
+
+    def add(self, nb: int, total: float, per_output: list, outs: list, Y: list) -> None:
+        self.count += nb
+        self.total += nb * total
+        for i, v in enumerate(per_output):
+            self.per_output[i] += nb * v
+        for ms, P, Yb in zip(self.metrics, outs, Y):
+            for m in ms:
+                m.update_state(Yb, P)
+
+    def logs(self) -> dict:
+        model, c = self.model, max(self.count, 1)
+        logs = {"loss": self.total / c}
+        multi = len(model.outputs) > 1
+        if multi:
+            for name, v in zip(model.output_names, self.per_output):
+                logs[f"{name}_loss"] = v / c
+        for name, ms in zip(model.output_names, self.metrics):
+            for m in ms:
+                logs[f"{name}_{m.name}" if multi else m.name] = float(m.result())
+        return logs
+
+
+def _batches(n: int, batch_size: int, order):
+    """Index slices (no shuffle) or index arrays (shuffled) for each batch."""
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        yield slice(start, stop) if order is None else order[start:stop]
+
+
+def _train_step(model, store, Xb, Yb, swb):
+    outs = model._forward(Xb, training=True)
+    total, per_output, seeds, from_Z = model._loss(outs, Yb, swb, need_grad=True)
+    model._backward(seeds, from_Z)
+    if model._regularized:
+        total += model._penalty()
+        model._add_penalty_grads()
+    model.optimizer.apply([store.W], [store.dW], store.grad_views)
+    return total, per_output, outs
+
+
+def _split_validation(data: _Data, fraction: float, rng) -> tuple[_Data, _Data]:
+    """A shuffled holdout, stratified by class when the single target is a class."""
+    from sklearn.model_selection import train_test_split
+
+    n = data.n
+    n_val = n - int(math.floor(n * (1.0 - fraction)))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(
+            f"validation_split={fraction} leaves {n - n_val} training and {n_val} "
+            f"validation samples out of {n}; both parts need at least one."
+        )
+    stratify = None
+    if len(data.Y) == 1:
+        Y = data.Y[0]
+        if Y.shape[-1] > 1 and np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=-1) == 1):
+            stratify = Y.argmax(axis=-1)
+        elif Y.shape[-1] == 1 and np.all((Y == 0) | (Y == 1)):
+            stratify = Y[:, 0]
+        if stratify is not None:
+            counts = np.bincount(stratify.astype(np.int64))
+            counts = counts[counts > 0]
+            if counts.min() < 2 or n_val < len(counts) or n - n_val < len(counts):
+                stratify = None
+    idx = np.arange(n)
+    seed = int(rng.integers(0, 2**31 - 1))
+    train_idx, val_idx = train_test_split(
+        idx, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
+    )
+    return data.take(np.sort(train_idx)), data.take(np.sort(val_idx))
+
+
+def fit(
+    model,
+    x=None,
+    y=None,
+    *,
+    batch_size=None,
+    epochs=1,
+    verbose="auto",
+    callbacks=None,
+    validation_split=0.0,
+    validation_data=None,
+    shuffle=True,
+    class_weight=None,
+    sample_weight=None,
+    initial_epoch=0,
+    seed=None,
+):
+    """Train `model` on (x, y) for `epochs` epochs and return its History.
+
+    Args:
+        batch_size: samples per gradient step (default 32). `batch_size >= n` gives
+            full-batch gradient descent, 1 gives online SGD; otherwise mini-batches,
+            reshuffled every epoch when `shuffle`.
+        epochs: the index of the last epoch (the loop runs initial_epoch..epochs-1).
+        verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        callbacks: a list of nnlab.callbacks.Callback.
+        validation_split: fraction of the training data held out for validation.
+            Unlike Keras (which takes the last rows), nnlab draws a shuffled split
+            with the fit's seed, stratified by class for classification targets.
+        validation_data: (x_val, y_val) or (x_val, y_val, sample_weight_val);
+            overrides validation_split.
+        class_weight: dict class index -> weight, turned into per-sample weights.
+        sample_weight: one weight per training sample.
+        seed: nnlab extension; drives shuffling and the validation split. None draws
+            it from the global seed stream (see nnlab.utils.set_random_seed).
+    """
+    model._require_compiled("fit")
+    model._ensure_built(x)
+    batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
+    epochs = _check_int("epochs", epochs, 0)
+    initial_epoch = _check_int("initial_epoch", initial_epoch, 0)
+    verbose = _verbose(verbose)
+    if not 0.0 <= float(validation_split) < 1.0:
+        raise ValueError(
+            f"validation_split must lie in [0, 1). Received: validation_split={validation_split!r}"
+        )
+    rng = make_rng(seed)
+    data = _prepare(model, x, y, sample_weight, class_weight)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight_val). Received: {type(validation_data).__name__}"
+            )
+        val = _prepare(model, *validation_data)
+    elif validation_split:
+        data, val = _split_validation(data, float(validation_split), rng)
+    model._resolve_metrics(data.Y)
+    store = model._ensure_store()
+
+    n = data.n
+    steps = math.ceil(n / batch_size)
+    history = History()
+    cbs = list(callbacks or [])
+    if verbose:
+        cbs.append(ProgressBar(verbose))
+    cbs.append(history)
+    params = {"verbose": verbose, "epochs": epochs, "steps": steps}
+    cbs = CallbackList(cbs, model, params)
+
+    model.stop_training = False
+    cbs.call("on_train_begin", None)
+    logs: dict = {}
+    for epoch in range(initial_epoch, epochs):
+        cbs.call("on_epoch_begin", epoch, None)
+        order = rng.permutation(n) if shuffle and steps > 1 else None
+        acc = _Accumulator(model)
+        for step, idx in enumerate(_batches(n, batch_size, order)):
+            batch = data if steps == 1 else data.take(idx)
+            if cbs.wants_batch_logs:
+                cbs.train_batch_begin(step, {})
+            total, per_output, outs = _train_step(model, store, batch.X, batch.Y, batch.sw)
+            acc.add(batch.n, total, per_output, outs, batch.Y)
+            if cbs.wants_batch_logs:
+                cbs.train_batch_end(step, acc.logs())
+            if model.stop_training:
+                break
+        logs = acc.logs()
+        if val is not None:
+            val_logs = _evaluate_data(model, val, batch_size)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        logs = dict(sorted(logs.items()))
+        cbs.call("on_epoch_end", epoch, logs)
+        if model.stop_training:
+            break
+    cbs.call("on_train_end", logs)
+    history.params = params
+    return history
+
+
+def _evaluate_data(model, data: _Data, batch_size: int) -> dict:
+    acc = _Accumulator(model)
+    for idx in _batches(data.n, batch_size, None):
+        batch = data.take(idx) if data.n > batch_size else data
+        outs = model._forward(batch.X, training=False)
+        total, per_output, _, _ = model._loss(outs, batch.Y, batch.sw, need_grad=False)
+        if model._regularized:
+            total += model._penalty()
+        acc.add(batch.n, total, per_output, outs, batch.Y)
+    return acc.logs()
+
+
+def _ordered_results(model, logs: dict, return_dict: bool):
+    if return_dict:
+        return logs
+    if len(logs) == 1:
+        return logs["loss"]
+    keys = ["loss"] + model._metric_names()
+    if len(model.outputs) > 1:
+        keys += [f"{name}_loss" for name in model.output_names]
+    return [logs[k] for k in keys]
+
+
+def evaluate(
+    model,
+    x=None,
+    y=None,
+    *,
+    batch_size=None,
+    verbose="auto",
+    sample_weight=None,
+    callbacks=None,
+    return_dict=False,
+):
+    """Loss and metrics in inference mode: a float if there are no metrics, else a list
+    [loss, metrics in compile order, per-output losses], or a dict if return_dict."""
+    model._require_compiled("evaluate")
+    model._ensure_built(x)
+    batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
+    verbose = _verbose(verbose)
+    data = _prepare(model, x, y, sample_weight)
+    model._resolve_metrics(data.Y)
+    cbs = CallbackList(callbacks or [], model, {"verbose": verbose})
+    cbs.call("on_test_begin", None)
+    logs = _evaluate_data(model, data, batch_size)
+    cbs.call("on_test_end", logs)
+    if verbose:
+        print(f"{data.n}/{data.n} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+    return _ordered_results(model, logs, return_dict)
+
+
+def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None):
+    """Model outputs for x in inference mode (a list of arrays for several outputs)."""
+    model._ensure_built(x)
+    batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
+    X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, model.dtype)
+    n = X[0].shape[0]
+    cbs = CallbackList(callbacks or [], model, {"verbose": _verbose(verbose)})
+    cbs.call("on_predict_begin", None)
+    parts: list[list] = [[] for _ in model.outputs]
+    for idx in _batches(n, batch_size, None):
+        outs = model._forward([A[idx] for A in X], training=False)
+        for store, P in zip(parts, outs):
+            store.append(P.copy())
+    cbs.call("on_predict_end", None)
+    results = [
+        np.concatenate(p) if p else np.zeros((0,) + tuple(t.shape[1:]), dtype=model.dtype)
+        for p, t in zip(parts, model.outputs)
+    ]
+    return results if model._multi_output else results[0]
+
+
+def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_dict=False):
+    model._require_compiled("train_on_batch")
+    model._ensure_built(x)
+    data = _prepare(model, x, y, sample_weight, class_weight)
+    model._resolve_metrics(data.Y)
+    store = model._ensure_store()
+    acc = _Accumulator(model)
+    total, per_output, outs = _train_step(model, store, data.X, data.Y, data.sw)
+    acc.add(data.n, total, per_output, outs, data.Y)
+    return _ordered_results(model, acc.logs(), return_dict)
+
+
+def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
+    model._require_compiled("test_on_batch")
+    model._ensure_built(x)
+    data = _prepare(model, x, y, sample_weight)
+    model._resolve_metrics(data.Y)
+    return _ordered_results(model, _evaluate_data(model, data, data.n), return_dict)
