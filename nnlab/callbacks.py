@@ -7,8 +7,13 @@ with `self.model.stop_training = True`.
 
 from __future__ import annotations
 
+import csv
+import os
 import sys
 import time
+import warnings
+
+import numpy as np
 
 
 class Callback:
@@ -179,3 +184,315 @@ class ProgressBar(Callback):
                 f"{_format_logs(logs)}\n"
             )
             self._out().flush()
+
+
+def _resolve_mode(callback: str, model, monitor: str, mode: str) -> str:
+    """'min' or 'max' for `monitor`: explicit, or from the loss / compiled metric names."""
+    if mode in ("min", "max"):
+        return mode
+    if mode != "auto":
+        raise ValueError(
+            f"{callback}: mode must be 'auto', 'min' or 'max'. Received: mode={mode!r}"
+        )
+    base = monitor[4:] if monitor.startswith("val_") else monitor
+    if base == "loss" or base.endswith("_loss"):
+        return "min"
+    multi = len(getattr(model, "outputs", [])) > 1
+    for out_name, metrics in zip(getattr(model, "output_names", []), model._metrics or []):
+        for m in metrics:
+            if base == (f"{out_name}_{m.name}" if multi else m.name):
+                return m.direction
+    raise ValueError(
+        f"{callback}: cannot tell whether '{monitor}' should decrease or increase: it is "
+        "neither a loss nor a compiled metric. Pass mode='min' or mode='max'."
+    )
+
+
+class _MonitorCallback(Callback):
+    """Shared by EarlyStopping and ReduceLROnPlateau: reads `monitor`, knows `mode`."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(
+                f"{type(self).__name__}: mode must be 'auto', 'min' or 'max'. "
+                f"Received: mode={mode!r}"
+            )
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = abs(float(min_delta))
+        self._mode = None
+
+    def _direction(self) -> str:
+        if self._mode is None:
+            self._mode = _resolve_mode(type(self).__name__, self.model, self.monitor, self.mode)
+        return self._mode
+
+    def _is_improvement(self, current: float, reference) -> bool:
+        """current < reference - min_delta (min) or current > reference + min_delta (max)."""
+        if reference is None:
+            return True
+        if self._direction() == "min":
+            return current < reference - self.min_delta
+        return current > reference + self.min_delta
+
+    def _current(self, logs) -> float | None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"{type(self).__name__} is watching '{self.monitor}', which is not in the "
+                f"logs. Available: {sorted(logs or {})}. (Validation values need "
+                "validation_data or validation_split.)",
+                stacklevel=3,
+            )
+        return value
+
+
+class EarlyStopping(_MonitorCallback):
+    """Stop when `monitor` has not improved for `patience` epochs; keep the best model.
+
+    An epoch improves when the value beats the best so far by more than `min_delta`
+    (lower for losses, higher for accuracies). Training stops once `patience`
+    consecutive epochs have not improved, i.e. `patience` epochs after the best one.
+    With a `baseline`, the patience counter is reset only by values that also beat the
+    baseline, so training stops after `patience` epochs if the baseline is never beaten.
+
+    nnlab deviates from Keras in one default: `restore_best_weights=True`, because the
+    lectures define early stopping as keeping the best model. The best weights are
+    restored whenever training ends, stopped early or not. The best epoch is recorded
+    as `best_epoch` on this callback and on the History (`history.best_epoch`).
+
+    Args:
+        monitor: the log key to watch (default "val_loss").
+        min_delta: the smallest change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        mode: "auto", "min" or "max".
+        baseline: a value the monitored quantity must beat.
+        restore_best_weights: restore the best epoch's weights at the end (default True).
+        start_from_epoch: epochs to wait before watching at all (warm-up).
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = True,
+        start_from_epoch: int = 0,
+    ):
+        super().__init__(monitor, mode, min_delta)
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(
+                f"EarlyStopping expects patience >= 0. Received: patience={patience!r}"
+            )
+        self.patience = patience
+        self.verbose = int(verbose)
+        self.baseline = baseline
+        self.restore_best_weights = bool(restore_best_weights)
+        self.start_from_epoch = int(start_from_epoch)
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = None
+        self.best_epoch = None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self._current(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch and self.verbose:
+            print(
+                f"Epoch {self.stopped_epoch + 1}: early stopping (best epoch {self.best_epoch + 1})"
+            )
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+            if self.verbose:
+                print(f"Restored the weights of epoch {self.best_epoch + 1}.")
+        history = getattr(self.model, "history", None)
+        if isinstance(history, History) and self.best_epoch is not None:
+            history.best_epoch = self.best_epoch
+
+
+class ReduceLROnPlateau(_MonitorCallback):
+    """Multiply the learning rate by `factor` when `monitor` stops improving.
+
+    Each epoch end logs the current rate as `learning_rate`. After `patience` epochs
+    without improvement (by more than `min_delta`), lr <- max(lr * factor, min_lr) and
+    `cooldown` epochs pass before counting again.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ):
+        super().__init__(monitor, mode, min_delta)
+        if not 0 < factor < 1:
+            raise ValueError(
+                f"ReduceLROnPlateau expects 0 < factor < 1 (it multiplies the learning rate). "
+                f"Received: factor={factor!r}"
+            )
+        self.factor = float(factor)
+        self.patience = int(patience)
+        self.verbose = int(verbose)
+        self.cooldown = int(cooldown)
+        self.min_lr = float(min_lr)
+
+    def on_train_begin(self, logs=None):
+        self.best = None
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        logs["learning_rate"] = float(optimizer.learning_rate)
+        current = self._current(logs)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(optimizer.learning_rate)
+                if old > np.float32(self.min_lr):
+                    optimizer.learning_rate = max(old * self.factor, self.min_lr)
+                    if self.verbose:
+                        print(
+                            f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {optimizer.learning_rate:.4g}."
+                        )
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch: lr = schedule(epoch, lr).
+
+    `schedule` takes the 0-based epoch and the current rate (or only the epoch) and
+    returns a float. The rate used is logged as `learning_rate`.
+
+    Example:
+        >>> def halve_every_10(epoch, lr):
+        ...     return lr * 0.5 if epoch and epoch % 10 == 0 else lr
+        >>> scheduler = LearningRateScheduler(halve_every_10)
+    """
+
+    def __init__(self, schedule, verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler needs a function. Received: {schedule!r}")
+        self.schedule = schedule
+        self.verbose = int(verbose)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        try:
+            lr = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:
+            lr = self.schedule(epoch)
+        if isinstance(lr, bool) or not isinstance(lr, (float, np.floating)):
+            raise ValueError(
+                "The LearningRateScheduler function must return a float. "
+                f"Received: {lr!r} of type {type(lr).__name__}"
+            )
+        optimizer.learning_rate = float(lr)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr:.4g}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training when a batch loss is NaN or infinite (Keras's callback).
+
+    nnlab's fit already stops at the first non-finite step on its own and restores the
+    last finite weights (see `nnlab.training`); this remains for Keras code.
+    """
+
+    def __init__(self, raise_error: bool = False):
+        super().__init__()
+        self.raise_error = bool(raise_error)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(f"Batch {batch}: invalid loss {loss}, terminating training.")
+            print(f"Batch {batch}: invalid loss, terminating training.")
+            self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch: `epoch` then the sorted log keys.
+
+    If the first epoch has no validation values, `val_` columns are still written,
+    filled with NA, so later rows line up. The file is flushed after every row.
+    """
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename = str(filename)
+        self.sep = separator
+        self.append = bool(append)
+        self._file = None
+        self._keys = None
+
+    def on_train_begin(self, logs=None):
+        exists = os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._write_header = not (self.append and exists)
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._writer = csv.writer(self._file, delimiter=self.sep)
+        self._keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._keys is None:
+            keys = sorted(logs)
+            if not any(k.startswith("val_") for k in keys):
+                keys += [f"val_{k}" for k in keys if k != "learning_rate"]
+            self._keys = keys
+            if self._write_header:
+                self._writer.writerow(["epoch"] + keys)
+        self._writer.writerow([epoch] + [logs.get(k, "NA") for k in self._keys])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None

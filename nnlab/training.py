@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -125,15 +126,84 @@ def _batches(n: int, batch_size: int, order):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-def _train_step(model, store, Xb, Yb, swb):
-    outs = model._forward(Xb, training=True)
-    total, per_output, seeds, from_Z = model._loss(outs, Yb, swb, need_grad=True)
-    model._backward(seeds, from_Z)
+def _apply_update(model, store) -> None:
+    """Add the penalties' gradients, then let the optimizer step the flat store."""
     if model._regularized:
-        total += model._penalty()
         model._add_penalty_grads()
     model.optimizer.apply([store.W], [store.dW], store.grad_views)
-    return total, per_output, outs
+
+
+def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _Accumulator:
+    """One pass over the data: forward, loss, (guard), backward, step, per batch."""
+    acc = _Accumulator(model)
+    steps = math.ceil(data.n / batch_size)
+    for step, idx in enumerate(_batches(data.n, batch_size, order)):
+        batch = data if steps == 1 else data.take(idx)
+        if cbs.wants_batch_logs:
+            cbs.train_batch_begin(step, {})
+        outs = model._forward(batch.X, training=True)
+        total, per_output, seeds, from_Z = model._loss(outs, batch.Y, batch.sw, need_grad=True)
+        if model._regularized:
+            total += model._penalty()
+        if not guard.check(total, model, epoch, step):
+            break
+        model._backward(seeds, from_Z)
+        _apply_update(model, store)
+        acc.add(batch.n, total, per_output, outs, batch.Y)
+        if cbs.wants_batch_logs:
+            cbs.train_batch_end(step, acc.logs())
+        if model.stop_training:
+            break
+    return acc
+
+
+def _lr_is_scheduled(optimizer) -> bool:
+    return callable(optimizer._learning_rate)
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the loss or the weights stopped being finite."""
+
+
+class _DivergenceGuard:
+    """Stops training at the first non-finite loss and restores the last finite weights.
+
+    Before every step the flat weights are copied aside (one memcpy); a step whose loss
+    is NaN or infinite (computed with the weights the previous step produced) puts that
+    copy back, so the model keeps the last weights that gave a finite loss.
+    """
+
+    def __init__(self, store, x_scale: float):
+        self.store = store
+        self.backup = store.W.copy()
+        self.x_scale = x_scale
+        self.report: dict | None = None
+
+    def check(self, loss: float, model, epoch: int, step: int) -> bool:
+        if math.isfinite(loss):
+            np.copyto(self.backup, self.store.W)
+            return True
+        self.store.W[...] = self.backup
+        model.stop_training = True
+        lr = model.optimizer.learning_rate
+        causes = [f"the learning rate is too high (learning_rate={lr:g}; try 10x smaller)"]
+        if self.x_scale > 100:
+            causes.append(
+                f"the inputs are not scaled (values up to {self.x_scale:.3g}; standardize "
+                "them with training-set statistics)"
+            )
+        else:
+            causes.append("the inputs are not scaled")
+        causes.append("a log of zero or a division by zero in a custom loss or layer")
+        self.report = {"epoch": epoch, "step": step, "loss": loss}
+        warnings.warn(
+            f"Training diverged: the loss became {loss} at epoch {epoch + 1}, step {step + 1}. "
+            "Training stopped and the weights of the last finite step were restored. "
+            "Likely causes: " + "; ".join(causes) + ".",
+            DivergenceWarning,
+            stacklevel=5,  # guard.check <- _train_epoch <- training.fit <- Model.fit <- user
+        )
+        return False
 
 
 def _split_validation(data: _Data, fraction: float, rng) -> tuple[_Data, _Data]:
@@ -239,31 +309,28 @@ def fit(
     cbs = CallbackList(cbs, model, params)
 
     model.stop_training = False
+    guard = _DivergenceGuard(store, x_scale=max(float(np.abs(X).max()) for X in data.X))
+    logs_lr = _lr_is_scheduled(model.optimizer)
     cbs.call("on_train_begin", None)
     logs: dict = {}
-    for epoch in range(initial_epoch, epochs):
-        cbs.call("on_epoch_begin", epoch, None)
-        order = rng.permutation(n) if shuffle and steps > 1 else None
-        acc = _Accumulator(model)
-        for step, idx in enumerate(_batches(n, batch_size, order)):
-            batch = data if steps == 1 else data.take(idx)
-            if cbs.wants_batch_logs:
-                cbs.train_batch_begin(step, {})
-            total, per_output, outs = _train_step(model, store, batch.X, batch.Y, batch.sw)
-            acc.add(batch.n, total, per_output, outs, batch.Y)
-            if cbs.wants_batch_logs:
-                cbs.train_batch_end(step, acc.logs())
+    # Overflow and NaN are expected when training diverges: the guard handles them.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(initial_epoch, epochs):
+            cbs.call("on_epoch_begin", epoch, None)
+            order = rng.permutation(n) if shuffle and steps > 1 else None
+            acc = _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch)
+            logs = acc.logs() if acc.count else {}
+            if val is not None:
+                val_logs = _evaluate_data(model, val, batch_size)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            logs = dict(sorted(logs.items()))
+            if logs_lr:
+                logs["learning_rate"] = float(model.optimizer.learning_rate)
+            cbs.call("on_epoch_end", epoch, logs)
             if model.stop_training:
                 break
-        logs = acc.logs()
-        if val is not None:
-            val_logs = _evaluate_data(model, val, batch_size)
-            logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        logs = dict(sorted(logs.items()))
-        cbs.call("on_epoch_end", epoch, logs)
-        if model.stop_training:
-            break
     cbs.call("on_train_end", logs)
+    history.diverged = guard.report
     history.params = params
     return history
 
@@ -347,7 +414,12 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_di
     model._resolve_metrics(data.Y)
     store = model._ensure_store()
     acc = _Accumulator(model)
-    total, per_output, outs = _train_step(model, store, data.X, data.Y, data.sw)
+    outs = model._forward(data.X, training=True)
+    total, per_output, seeds, from_Z = model._loss(outs, data.Y, data.sw, need_grad=True)
+    if model._regularized:
+        total += model._penalty()
+    model._backward(seeds, from_Z)
+    _apply_update(model, store)
     acc.add(data.n, total, per_output, outs, data.Y)
     return _ordered_results(model, acc.logs(), return_dict)
 

@@ -83,12 +83,30 @@ def gradient_check(
         )
     data = _prepare(model, x, y, sample_weight)
     model._ensure_store()
+    random_layers = [layer for layer in model.layers if hasattr(layer, "hold_randomness")]
+    # Training-mode forwards move BatchNormalization's moving statistics: put them back.
+    saved_state = [{k: v.copy() for k, v in layer.state.items()} for layer in model.layers]
+    for layer in random_layers:
+        layer.hold_randomness(False)
+    try:
+        return _check(model, data, eps, floor, check_inputs, random_layers)
+    finally:
+        for layer in random_layers:
+            layer.hold_randomness(False)
+        for layer, state in zip(model.layers, saved_state):
+            for k, v in state.items():
+                layer.state[k][...] = v
+
+
+def _check(model, data, eps, floor, check_inputs, random_layers) -> GradientCheckResult:
 
     def loss_value() -> float:
         outs = model._forward(data.X, training=True)
         return model._loss(outs, data.Y, data.sw, need_grad=False)[0] + model._penalty()
 
-    outs = model._forward(data.X, training=True)
+    outs = model._forward(data.X, training=True)  # draws the masks once ...
+    for layer in random_layers:
+        layer.hold_randomness(True)  # ... and every later forward reuses them
     _, _, seeds, from_Z = model._loss(outs, data.Y, data.sw, need_grad=True)
     dX = model._backward(seeds, from_Z, input_grads=check_inputs)
     model._add_penalty_grads()

@@ -3,6 +3,7 @@
 from nnlab.layers.activation import Activation
 from nnlab.layers.base import Layer
 from nnlab.layers.dense import Dense
+from nnlab.layers.dropout import Dropout, GaussianNoise
 from nnlab.layers.input_layer import Input, InputLayer
 from nnlab.layers.merging import (
     Add,
@@ -16,6 +17,7 @@ from nnlab.layers.merging import (
     multiply,
     subtract,
 )
+from nnlab.layers.normalization import BatchNormalization
 from nnlab.layers.reshaping import Flatten, Reshape
 from nnlab.layers.symbolic import KerasTensor
 
@@ -25,9 +27,12 @@ LAYERS = {
         Activation,
         Add,
         Average,
+        BatchNormalization,
         Concatenate,
         Dense,
+        Dropout,
         Flatten,
+        GaussianNoise,
         InputLayer,
         Multiply,
         Reshape,
@@ -39,9 +44,12 @@ __all__ = [
     "Activation",
     "Add",
     "Average",
+    "BatchNormalization",
     "Concatenate",
     "Dense",
+    "Dropout",
     "Flatten",
+    "GaussianNoise",
     "Input",
     "InputLayer",
     "KerasTensor",

@@ -4,6 +4,7 @@
 table. Each class docstring states its update rule.
 """
 
+from nnlab.optimizers import schedules
 from nnlab.optimizers.adadelta import Adadelta
 from nnlab.optimizers.adagrad import Adagrad
 from nnlab.optimizers.adam import Adam
@@ -37,4 +38,14 @@ def get(identifier) -> Optimizer:
     )
 
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "OPTIMIZERS", "Optimizer", "RMSprop", "SGD", "get"]
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "OPTIMIZERS",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+    "get",
+    "schedules",
+]

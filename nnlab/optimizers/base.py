@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from nnlab.optimizers.schedules import LearningRateSchedule
+
 
 def _check_number(owner: str, name: str, value, low=None, high=None, low_open=False):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -85,8 +87,8 @@ class Optimizer:
     def learning_rate(self) -> float:
         """The learning rate for the next step (a schedule is evaluated at `iterations`)."""
         lr = self._learning_rate
-        if hasattr(lr, "get_config") and callable(lr):  # a LearningRateSchedule
-            return float(lr(self.iterations))
+        if isinstance(lr, LearningRateSchedule) or hasattr(lr, "get_config"):
+            return float(lr(self.iterations))  # a schedule of the step count
         if callable(lr):
             return float(lr())
         return lr

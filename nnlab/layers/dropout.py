@@ -1,0 +1,127 @@
+"""Dropout and GaussianNoise: random regularization, active only while training."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab.backend import make_rng
+from nnlab.layers.base import Layer
+
+
+class _Random(Layer):
+    """A layer whose training-mode forward draws random numbers from its own generator.
+
+    `hold_randomness(True)` makes later forwards reuse the last draw, so a gradient
+    check sees one fixed function.
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self._rng = make_rng(seed)
+        self._held = False
+
+    def hold_randomness(self, hold: bool = True) -> None:
+        self._held = bool(hold)
+
+
+class Dropout(_Random):
+    """Inverted dropout: while training, each unit is kept with probability p = 1 - rate
+    and scaled by 1/p, so the expected activation is unchanged; identity at inference.
+
+    Shape: X (n, ...) -> A (n, ...)
+
+    Backward: dX = dA * mask / p, with the same mask as forward.
+
+    Args:
+        rate: fraction of units to drop, in [0, 1].
+        noise_shape: shape of the mask, broadcast over the axes given as 1 (None entries
+            take the input's size), e.g. (None, 1) drops whole samples' features alike.
+        seed: seed of the layer's own generator (None: drawn from the global stream).
+
+    Example:
+        >>> import numpy as np
+        >>> Dropout(0.5)(np.ones((1, 4))).tolist()  # inference: identity
+        [[1.0, 1.0, 1.0, 1.0]]
+    """
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(
+                f"Dropout(rate=...) expects a number in [0, 1]. Received: rate={rate!r}"
+            )
+        super().__init__(seed=seed, **kwargs)
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self._scaled_mask = None
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        if len(self.noise_shape) != len(shape):
+            raise ValueError(
+                f"Dropout '{self.name}': noise_shape {self.noise_shape} must have one entry "
+                f"per input axis; inputs have shape {shape}."
+            )
+        return tuple(s if d is None else d for d, s in zip(self.noise_shape, shape))
+
+    def forward(self, X, training: bool = False):
+        if not training or self.rate == 0.0:
+            self._scaled_mask = None
+            return X
+        if not (self._held and self._scaled_mask is not None):
+            keep = 1.0 - self.rate
+            mask = self._rng.random(self._mask_shape(X.shape)) < keep
+            scale = 0.0 if keep == 0.0 else 1.0 / keep
+            self._scaled_mask = mask.astype(X.dtype) * X.dtype.type(scale)
+        return X * self._scaled_mask
+
+    def backward(self, dY, need_dX: bool = True):
+        if self._scaled_mask is None:  # inference mode or rate 0: identity
+            return dY
+        return _unbroadcast(dY * self._scaled_mask, dY.shape)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
+            "seed": self.seed,
+        }
+
+
+def _unbroadcast(dX, shape):
+    return dX if dX.shape == shape else np.broadcast_to(dX, shape).copy()
+
+
+class GaussianNoise(_Random):
+    """Adds N(0, stddev^2) noise while training (data augmentation); identity at inference.
+
+    Shape: X (n, ...) -> X + noise (n, ...); backward passes dY through unchanged.
+
+    Args:
+        stddev: standard deviation of the noise, in [0, 1] (as Keras).
+        seed: seed of the layer's own generator.
+    """
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs):
+        if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or not 0 <= stddev <= 1:
+            raise ValueError(
+                f"GaussianNoise(stddev=...) expects a number in [0, 1]. Received: stddev={stddev!r}"
+            )
+        super().__init__(seed=seed, **kwargs)
+        self.stddev = float(stddev)
+        self._noise = None
+
+    def forward(self, X, training: bool = False):
+        if not training or self.stddev == 0.0:
+            return X
+        if not (self._held and self._noise is not None and self._noise.shape == X.shape):
+            self._noise = self._rng.normal(0.0, self.stddev, size=X.shape).astype(X.dtype)
+        return X + self._noise
+
+    def backward(self, dY, need_dX: bool = True):
+        return dY
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
