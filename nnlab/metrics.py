@@ -88,7 +88,9 @@ class SparseCategoricalAccuracy(Metric):
     name = "sparse_categorical_accuracy"
 
     def values(self, Y, P):
-        if Y.ndim == P.ndim:
+        if Y.shape == P.shape and P.shape[-1] > 1:
+            Y = Y.argmax(axis=-1)  # labels one-hot encoded by fit (sparse losses do that)
+        elif Y.ndim == P.ndim:
             Y = Y[..., 0]
         return (Y.astype(np.int64) == P.argmax(axis=-1)).astype(np.float64)
 

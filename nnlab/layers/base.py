@@ -68,7 +68,7 @@ class Layer:
                 f"A layer name must be a non-empty string without '/'. Received: name={name!r}"
             )
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self._dtype_arg = dtype
+        self._dtype = standardize_dtype(dtype)  # fixed at creation, as in Keras
         self.trainable = bool(trainable)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -85,7 +85,7 @@ class Layer:
     # -- configuration -------------------------------------------------------------
     @property
     def dtype(self) -> np.dtype:
-        return standardize_dtype(self._dtype_arg)
+        return self._dtype
 
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}

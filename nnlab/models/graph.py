@@ -50,6 +50,20 @@ def build_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[N
     for t in outputs:
         visit(t)
 
+    # Keras orders a functional model's layers by depth from the outputs, deepest
+    # first, ties in traversal order; a parent is always deeper than its children, so
+    # this is still a topological order.
+    depth = {id(t): 0 for t in outputs}
+    for t in reversed(order):
+        d = depth.setdefault(id(t), 0)
+        for parent in t._inputs:
+            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    rank = {id(t): i for i, t in enumerate(order)}
+    rest = sorted(
+        (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])
+    )
+    order = list(inputs) + rest
+
     nodes = []
     seen_layers: dict[int, str] = {}
     for t in order:

@@ -117,7 +117,8 @@ def check_targets(y, outputs: list, losses: list, output_shapes: list, names: li
             Y = Y[..., None]
         if Y.shape != P_shape:
             hint = ""
-            if Y.ndim == len(P_shape) - 1 and P_shape[-1] > 1:
+            column_labels = Y.ndim == len(P_shape) and Y.shape[-1] == 1
+            if P_shape[-1] > 1 and (Y.ndim == len(P_shape) - 1 or column_labels):
                 hint = (
                     " These look like class labels: one-hot encode them with "
                     "nnlab.utils.to_categorical(y), or use "

@@ -69,7 +69,7 @@ class Sequential(Model):
                         "the first layer of a Sequential model may declare an input shape."
                     )
                 if self._input is None:
-                    self._input = Input(shape=declared, dtype=layer._dtype_arg)
+                    self._input = Input(shape=declared, dtype=layer.dtype.name)
                 elif tuple(self._input.shape[1:]) != tuple(declared):
                     raise ValueError(
                         f"Layer '{layer.name}' declares input_shape={declared} but the "
@@ -110,7 +110,8 @@ class Sequential(Model):
     def build(self, input_shape) -> None:
         """Build for inputs of `input_shape` (batch axis first, e.g. (None, 4))."""
         if self._input is None:
-            self._input = Input(shape=tuple(input_shape)[1:])
+            dtype = self._stack[0].dtype.name if self._stack else None
+            self._input = Input(shape=tuple(input_shape)[1:], dtype=dtype)
         self._rebuild()
 
     def _ensure_built(self, x) -> None:
