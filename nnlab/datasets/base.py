@@ -25,6 +25,8 @@ class Dataset:
         license: the data's licence and attribution.
         frame: the raw table (a pandas DataFrame) where there is one, else None.
         notes: what loading did (dropped rows, imputations, ...), one line each.
+        images: for image data loaded as flat rows (digits, MNIST subset), the same
+            pixels shaped (n, h, w[, c]); None otherwise.
         preprocessor: the fitted preprocessing that produced X from a table (for
             `load_csv`), to apply to new rows; None for bundled arrays.
     """
@@ -39,6 +41,7 @@ class Dataset:
     license: str = ""
     frame: object = None
     notes: list[str] = field(default_factory=list)
+    images: np.ndarray | None = None
     preprocessor: object = None
 
     def __post_init__(self):

@@ -1,0 +1,381 @@
+"""Tabular input: a CSV file or a pandas DataFrame with a named target column.
+
+`TabularPreprocessor` is the one fitted object that turns table rows into the model's
+numbers, and can be saved with the model (`to_config` / `from_config`, plain JSON):
+
+- numeric columns: missing values imputed with the training median, then z-scored
+  (or min-max scaled) with training statistics;
+- categorical columns (text, booleans, few distinct values): missing values become
+  the most frequent training category, then one-hot;
+- identifier-like columns (a distinct value in nearly every row, e.g. names or ids)
+  and constant columns are flagged and dropped;
+- the target: class names (binary / multi-class), a set of 0/1 columns (multi-label),
+  or numbers (regression), with the task inferred and the output layer and loss
+  proposed from the lectures' table.
+
+Everything it did is listed in `report` in plain words. Applying it to new rows
+checks the columns and categories and says clearly what does not match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nnlab.datasets.base import Dataset
+
+# The lectures' table: last-layer activation and loss for each kind of task.
+OUTPUT_TABLE = {
+    "binary": ("sigmoid", "binary_crossentropy"),
+    "multiclass": ("softmax", "categorical_crossentropy"),
+    "multilabel": ("sigmoid", "binary_crossentropy"),
+    "regression": ("linear", "mean_squared_error"),
+}
+
+
+@dataclass
+class OutputProposal:
+    """The output layer and loss that fit a task (seed 003's table)."""
+
+    task: str
+    units: int
+    activation: str
+    loss: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.task}: Dense({self.units}, activation='{self.activation}') "
+            f"with loss='{self.loss}'"
+        )
+
+
+def propose_output(task: str, n_targets: int) -> OutputProposal:
+    """The lectures' choice: sigmoid + BCE, softmax + CCE, sigmoid per label + BCE,
+    linear + MSE. `n_targets` is the class count (multi-class), the label count
+    (multi-label) or the number of target columns (regression)."""
+    if task not in OUTPUT_TABLE:
+        raise ValueError(f"task must be one of {sorted(OUTPUT_TABLE)}. Received: {task!r}")
+    activation, loss = OUTPUT_TABLE[task]
+    units = 1 if task == "binary" else n_targets
+    return OutputProposal(task, units, activation, loss)
+
+
+def _read(source) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    try:
+        return pd.read_csv(source)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No such CSV file: {source}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"Could not read {source} as CSV: {exc}") from None
+
+
+def _is_categorical(col: pd.Series) -> bool:
+    if col.dtype == bool or col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
+        return True
+    return str(col.dtype) in ("string", "str")
+
+
+class TabularPreprocessor:
+    """Fitted preprocessing from table rows to model inputs and targets.
+
+    Args:
+        target: the target column name, or a list of 0/1 columns for multi-label.
+        scaling: "standard" (z-score), "minmax" (to [0, 1]) or None for numeric columns.
+        drop: columns to leave out.
+        task: force the task instead of inferring it.
+        id_threshold: a text column with more than this fraction of distinct values
+            is treated as an identifier and dropped.
+    """
+
+    def __init__(
+        self,
+        target,
+        scaling: str | None = "standard",
+        drop=(),
+        task: str | None = None,
+        id_threshold: float = 0.9,
+    ):
+        if scaling not in ("standard", "minmax", None):
+            raise ValueError(
+                f"scaling must be 'standard', 'minmax' or None. Received: scaling={scaling!r}"
+            )
+        self.targets = [target] if isinstance(target, str) else list(target)
+        self.scaling = scaling
+        self.drop = list(drop)
+        self.task = task
+        self.id_threshold = float(id_threshold)
+        self.fitted = False
+
+    # -- fitting ------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame) -> TabularPreprocessor:
+        """Learn columns, statistics, categories and classes from the training rows."""
+        df = _read(frame)
+        missing = [c for c in self.targets + self.drop if c not in df.columns]
+        if missing:
+            raise ValueError(
+                f"Column(s) {missing} not found. The table has columns {list(df.columns)}."
+            )
+        self.report: list[str] = []
+        y = df[self.targets]
+        if y.isna().any().any():
+            raise ValueError(
+                f"The target column(s) {self.targets} have missing values in "
+                f"{int(y.isna().any(axis=1).sum())} rows; drop those rows first."
+            )
+        self._fit_target(y)
+        self.numeric: dict[str, dict] = {}
+        self.categorical: dict[str, dict] = {}
+        self.dropped: dict[str, str] = {c: "asked" for c in self.drop}
+        n = len(df)
+        for name in df.columns:
+            if name in self.targets or name in self.drop:
+                continue
+            col = df[name]
+            n_distinct = col.nunique(dropna=True)
+            if n_distinct <= 1:
+                self.dropped[name] = "constant"
+                self.report.append(f"dropped '{name}': constant column")
+                continue
+            categorical = _is_categorical(col)
+            if categorical and n_distinct > self.id_threshold * n and n > 10:
+                self.dropped[name] = "identifier"
+                self.report.append(
+                    f"dropped '{name}': identifier-like ({n_distinct} distinct values in {n} rows)"
+                )
+                continue
+            if (
+                not categorical
+                and col.dtype.kind in "iu"
+                and n_distinct == n
+                and n > 10
+                and (np.all(np.diff(np.sort(col.to_numpy())) == 1))
+            ):
+                self.dropped[name] = "identifier"
+                self.report.append(f"dropped '{name}': identifier-like (a running number)")
+                continue
+            n_missing = int(col.isna().sum())
+            if categorical:
+                values = col.dropna().astype(str)
+                mode = values.mode().iloc[0]
+                cats = sorted(values.unique().tolist())
+                self.categorical[name] = {"categories": cats, "fill": mode}
+                self.report.append(
+                    f"'{name}': categorical, {len(cats)} categories one-hot encoded"
+                    + (f"; {n_missing} missing filled with '{mode}'" if n_missing else "")
+                )
+            else:
+                values = pd.to_numeric(col, errors="coerce").astype(float)
+                median = float(values.median())
+                filled = values.fillna(median)
+                stats = {"fill": median}
+                if self.scaling == "standard":
+                    std = float(filled.std(ddof=0))
+                    stats.update(center=float(filled.mean()), scale=std if std > 0 else 1.0)
+                elif self.scaling == "minmax":
+                    lo, hi = float(filled.min()), float(filled.max())
+                    stats.update(center=lo, scale=(hi - lo) if hi > lo else 1.0)
+                else:
+                    stats.update(center=0.0, scale=1.0)
+                self.numeric[name] = stats
+                self.report.append(
+                    f"'{name}': numeric"
+                    + (f"; {n_missing} missing filled with median {median:g}" if n_missing else "")
+                    + (
+                        {"standard": ", z-scored", "minmax": ", min-max scaled"}.get(
+                            self.scaling, ""
+                        )
+                    )
+                )
+        if not self.numeric and not self.categorical:
+            raise ValueError("No usable feature columns remain after dropping constant/ID columns.")
+        self.fitted = True
+        return self
+
+    def _fit_target(self, y: pd.DataFrame) -> None:
+        if len(self.targets) > 1:
+            values = y.to_numpy()
+            if not np.all(np.isin(values, [0, 1, True, False])):
+                raise ValueError(
+                    f"Several target columns {self.targets} mean multi-label: each must hold "
+                    "0/1 values."
+                )
+            self.task = self.task or "multilabel"
+            self.classes = list(self.targets)
+            self.report.append(f"target: {len(self.targets)} labels (multi-label)")
+            return
+        col = y[self.targets[0]]
+        numeric = pd.api.types.is_numeric_dtype(col) and col.dtype != bool
+        n_distinct = col.nunique()
+        if self.task is None:
+            if not numeric or (col.dtype.kind in "iub" and n_distinct <= 20) or n_distinct == 2:
+                self.task = "binary" if n_distinct == 2 else "multiclass"
+            else:
+                self.task = "regression"
+        if self.task == "regression":
+            if not numeric:
+                raise ValueError(
+                    f"Target '{self.targets[0]}' holds text, so it cannot be regressed. "
+                    "Use task='multiclass' or 'binary'."
+                )
+            self.classes = []
+            self.report.append(f"target '{self.targets[0]}': numeric (regression)")
+            return
+        self.classes = sorted(col.unique().tolist(), key=lambda v: (str(type(v)), v))
+        self.report.append(
+            f"target '{self.targets[0]}': {len(self.classes)} classes ({self.task}): "
+            + ", ".join(str(c) for c in self.classes[:10])
+        )
+
+    # -- applying -------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        self._require_fit()
+        names = list(self.numeric)
+        for name, spec in self.categorical.items():
+            names += [f"{name}={c}" for c in spec["categories"]]
+        return names
+
+    def transform(self, frame) -> np.ndarray:
+        """Feature matrix (float32) for new rows, with the training statistics."""
+        self._require_fit()
+        df = _read(frame)
+        needed = list(self.numeric) + list(self.categorical)
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            raise ValueError(
+                f"The rows lack column(s) {missing} that the model was trained with. "
+                f"Expected columns: {needed}."
+            )
+        parts = []
+        for name, s in self.numeric.items():
+            values = pd.to_numeric(df[name], errors="coerce")
+            bad = values.isna() & df[name].notna()
+            if bad.any():
+                raise ValueError(
+                    f"Column '{name}' must be numeric; row {int(np.argmax(bad.to_numpy()))} "
+                    f"holds {df[name][bad].iloc[0]!r}."
+                )
+            v = values.astype(float).fillna(s["fill"]).to_numpy()
+            parts.append(((v - s["center"]) / s["scale"])[:, None])
+        for name, s in self.categorical.items():
+            values = df[name].astype(object).where(df[name].notna(), s["fill"]).astype(str)
+            unseen = sorted(set(values) - set(s["categories"]))
+            if unseen:
+                raise ValueError(
+                    f"Column '{name}' has categories {unseen} that were not in the training "
+                    f"data {s['categories']}. Map them to a known category or retrain."
+                )
+            onehot = values.to_numpy()[:, None] == np.array(s["categories"])[None, :]
+            parts.append(onehot.astype(float))
+        return np.hstack(parts).astype(np.float32)
+
+    def transform_target(self, frame) -> np.ndarray:
+        """Targets for rows: class indices (n,), 0/1 labels (n, k), or floats (n, k)."""
+        self._require_fit()
+        df = _read(frame)
+        missing = [c for c in self.targets if c not in df.columns]
+        if missing:
+            raise ValueError(f"Target column(s) {missing} not found in the rows.")
+        if self.task == "multilabel":
+            return df[self.targets].to_numpy().astype(np.float32)
+        if self.task == "regression":
+            return df[self.targets].to_numpy().astype(np.float32)
+        col = df[self.targets[0]]
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        unknown = sorted({str(v) for v in col if v not in lookup})
+        if unknown:
+            raise ValueError(
+                f"Target '{self.targets[0]}' has classes {unknown} not seen in training "
+                f"{self.classes}."
+            )
+        return col.map(lookup).to_numpy().astype(np.int64)
+
+    def output(self) -> OutputProposal:
+        """The output layer and loss for this task (the lectures' table)."""
+        self._require_fit()
+        n = len(self.classes) if self.task != "regression" else len(self.targets)
+        return propose_output(self.task, n)
+
+    # -- saving ----------------------------------------------------------------------
+    def to_config(self) -> dict:
+        """Everything fitted, as plain JSON-serializable values."""
+        self._require_fit()
+        return {
+            "targets": self.targets,
+            "scaling": self.scaling,
+            "drop": self.drop,
+            "task": self.task,
+            "id_threshold": self.id_threshold,
+            "classes": [_plain(c) for c in self.classes],
+            "numeric": self.numeric,
+            "categorical": self.categorical,
+            "dropped": self.dropped,
+            "report": self.report,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> TabularPreprocessor:
+        prep = cls(
+            config["targets"],
+            config["scaling"],
+            config["drop"],
+            config["task"],
+            config["id_threshold"],
+        )
+        prep.classes = list(config["classes"])
+        prep.numeric = dict(config["numeric"])
+        prep.categorical = dict(config["categorical"])
+        prep.dropped = dict(config["dropped"])
+        prep.report = list(config["report"])
+        prep.fitted = True
+        return prep
+
+    def _require_fit(self) -> None:
+        if not self.fitted:
+            raise RuntimeError("This TabularPreprocessor is not fitted; call fit(train_rows).")
+
+    def __repr__(self) -> str:
+        state = (
+            f"task={self.task!r}, features={len(self.feature_names)}" if self.fitted else "unfitted"
+        )
+        return f"TabularPreprocessor(target={self.targets!r}, {state})"
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def load_csv(
+    source, target, *, drop=(), task: str | None = None, scaling="standard", name: str = ""
+) -> Dataset:
+    """Read a CSV path or DataFrame into a trainable Dataset, reporting what was done.
+
+    The preprocessing is fitted on all rows here, which is fine for a first look. For
+    a leak-free evaluation fit a `TabularPreprocessor` on the training rows only (or
+    pass one as `preprocessing=` to `nnlab.model_selection.cross_validate`).
+
+    Returns:
+        A Dataset with X (float32), y (class indices, 0/1 labels or floats), the task,
+        feature and target names, `notes` (the report) and `preprocessor`.
+    """
+    df = _read(source)
+    prep = TabularPreprocessor(target, scaling=scaling, drop=drop, task=task).fit(df)
+    X = prep.transform(df)
+    y = prep.transform_target(df)
+    target_names = [str(c) for c in prep.classes] if prep.classes else list(prep.targets)
+    return Dataset(
+        X=X,
+        y=y,
+        feature_names=prep.feature_names,
+        target_names=target_names,
+        task=prep.task,
+        name=name or (str(source) if not isinstance(source, pd.DataFrame) else "table"),
+        description=f"{len(df)} rows read; target {prep.targets}",
+        frame=df,
+        notes=list(prep.report) + [f"proposed output: {prep.output()}"],
+        preprocessor=prep,
+    )
