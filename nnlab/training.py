@@ -22,6 +22,7 @@ import numpy as np
 
 from nnlab.backend import make_rng
 from nnlab.callbacks import CallbackList, History, ProgressBar
+from nnlab.diagnostics.health import GradientNormRecorder
 from nnlab.models import inputs as inputs_mod
 
 
@@ -253,6 +254,7 @@ def fit(
     sample_weight=None,
     initial_epoch=0,
     seed=None,
+    gradient_health=True,
 ):
     """Train `model` on (x, y) for `epochs` epochs and return its History.
 
@@ -272,6 +274,9 @@ def fit(
         sample_weight: one weight per training sample.
         seed: nnlab extension; drives shuffling and the validation split. None draws
             it from the global seed stream (see nnlab.utils.set_random_seed).
+        gradient_health: nnlab extension; record per-layer gradient norms and dead
+            ReLU units once per epoch into the History (see nnlab.diagnostics.health).
+            On by default; it costs a few vector norms per epoch, nothing per batch.
     """
     model._require_compiled("fit")
     model._ensure_built(x)
@@ -304,6 +309,8 @@ def fit(
     cbs = list(callbacks or [])
     if verbose:
         cbs.append(ProgressBar(verbose))
+    if gradient_health:
+        cbs.append(GradientNormRecorder(history))
     cbs.append(history)
     params = {"verbose": verbose, "epochs": epochs, "steps": steps}
     cbs = CallbackList(cbs, model, params)
@@ -321,7 +328,7 @@ def fit(
             acc = _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch)
             logs = acc.logs() if acc.count else {}
             if val is not None:
-                val_logs = _evaluate_data(model, val, batch_size)
+                val_logs = _evaluate_data(model, val, batch_size, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             logs = dict(sorted(logs.items()))
             if logs_lr:
@@ -335,16 +342,27 @@ def fit(
     return history
 
 
-def _evaluate_data(model, data: _Data, batch_size: int) -> dict:
+def _evaluate_data(model, data: _Data, batch_size: int, cbs: CallbackList | None = None) -> dict:
+    """Loss and metrics in inference mode, firing the test hooks of `cbs` if given."""
     acc = _Accumulator(model)
-    for idx in _batches(data.n, batch_size, None):
+    batch_hooks = cbs is not None and cbs.wants_test_batch_logs
+    if cbs is not None:
+        cbs.call("on_test_begin", None)
+    for step, idx in enumerate(_batches(data.n, batch_size, None)):
         batch = data.take(idx) if data.n > batch_size else data
+        if batch_hooks:
+            cbs.call("on_test_batch_begin", step, {})
         outs = model._forward(batch.X, training=False)
         total, per_output, _, _ = model._loss(outs, batch.Y, batch.sw, need_grad=False)
         if model._regularized:
             total += model._penalty()
         acc.add(batch.n, total, per_output, outs, batch.Y)
-    return acc.logs()
+        if batch_hooks:
+            cbs.call("on_test_batch_end", step, acc.logs())
+    logs = acc.logs()
+    if cbs is not None:
+        cbs.call("on_test_end", logs)
+    return logs
 
 
 def _ordered_results(model, logs: dict, return_dict: bool):
@@ -378,9 +396,7 @@ def evaluate(
     data = _prepare(model, x, y, sample_weight)
     model._resolve_metrics(data.Y)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose})
-    cbs.call("on_test_begin", None)
-    logs = _evaluate_data(model, data, batch_size)
-    cbs.call("on_test_end", logs)
+    logs = _evaluate_data(model, data, batch_size, cbs)
     if verbose:
         print(f"{data.n}/{data.n} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
     return _ordered_results(model, logs, return_dict)

@@ -301,6 +301,7 @@ class Model:
         sample_weight=None,
         initial_epoch=0,
         seed=None,
+        gradient_health=True,
     ):
         """Train for `epochs` epochs; returns the History. See `nnlab.training.fit`."""
         from nnlab import training
@@ -320,6 +321,7 @@ class Model:
             sample_weight=sample_weight,
             initial_epoch=initial_epoch,
             seed=seed,
+            gradient_health=gradient_health,
         )
 
     def evaluate(
@@ -392,6 +394,24 @@ class Model:
             layer.set_weights(weights[k : k + n])
             k += n
 
+    def save(self, filepath, preprocessing=None, metadata=None) -> None:
+        """Save the whole model to a `.nnlab` file. See `nnlab.models.saving.save_model`."""
+        from nnlab.models import saving
+
+        saving.save_model(self, filepath, preprocessing=preprocessing, metadata=metadata)
+
+    def save_weights(self, filepath) -> None:
+        """Save the weights alone to a `.weights.npz` file (no pickle, written atomically)."""
+        from nnlab.models import saving
+
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights saved by `save_weights` into this model (same architecture)."""
+        from nnlab.models import saving
+
+        saving.load_weights(self, filepath)
+
     @property
     def weights(self) -> list[np.ndarray]:
         return [W for layer in self._weight_layers() for W in layer.weights]
@@ -421,11 +441,18 @@ class Model:
             f"No layer named {name!r}. Layers: {[layer.name for layer in self.layers]}"
         )
 
-    def summary(self, print_fn=None) -> None:
-        """Print layers, output shapes and parameter counts (Keras's table)."""
+    def summary(self, print_fn=None, batch_size=None) -> None:
+        """Print layers, output shapes and parameter counts (Keras's table).
+
+        Args:
+            print_fn: called with the text (default `print`).
+            batch_size: nnlab extension; also print the forward FLOPs per sample and
+                the memory to train with this batch size (parameters, gradients,
+                optimizer state, activations, inputs; see nnlab.diagnostics.memory).
+        """
         from nnlab.models.summary import summary_text
 
-        (print_fn or print)(summary_text(self))
+        (print_fn or print)(summary_text(self, batch_size=batch_size))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"

@@ -19,8 +19,12 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
-def summary_text(model) -> str:
-    """The summary table as a string (what `model.summary()` prints)."""
+def summary_text(model, batch_size: int | None = None) -> str:
+    """The summary table as a string (what `model.summary()` prints).
+
+    With `batch_size`, also the forward FLOPs per sample and the memory to train with
+    that batch size (see nnlab.diagnostics.memory).
+    """
     if not model.built:
         return (
             f'Model: "{model.name}" (not built yet: add an Input, or fit/call it on data '
@@ -58,4 +62,33 @@ def summary_text(model) -> str:
     out.append(
         f"Non-trainable params: {total - trainable:,} ({_bytes((total - trainable) * itemsize)})"
     )
+    if batch_size is not None:
+        out += _cost_lines(model, batch_size)
     return "\n".join(out)
+
+
+def _cost_lines(model, batch_size: int) -> list[str]:
+    """FLOPs per sample and the training-memory estimate for `batch_size`."""
+    from nnlab.diagnostics.memory import flops_per_sample, memory_estimate
+
+    est = memory_estimate(model, batch_size)
+    b = est.bytes_per_value
+    rows = [
+        ("Parameters", f"{est.n_params:,} values", est.parameters),
+        ("Gradients", f"{est.n_trainable:,} values", est.gradients),
+        (
+            f"Optimizer state ({est.optimizer})",
+            f"{est.optimizer_slots} x {est.n_trainable:,} values",
+            est.optimizer_state,
+        ),
+        ("Activations", f"{batch_size} x {est.activations_per_sample:,} values", est.activations),
+        ("Inputs", f"{batch_size} x {est.input_bytes_per_sample // b:,} values", est.inputs),
+    ]
+    width = max(len(r[0]) for r in rows) + 2
+    count = max(len(r[1]) for r in rows) + 2
+    return [
+        f"FLOPs per sample (forward, multiply-add = 2 FLOPs): {flops_per_sample(model):,}",
+        f"Training memory for batch_size={batch_size} ({model.dtype.name}, {b} bytes per value):",
+        *(f"  {name.ljust(width)}{what.ljust(count)}{_bytes(n)}" for name, what, n in rows),
+        f"  {'Total'.ljust(width + count)}{_bytes(est.total)}",
+    ]

@@ -1,0 +1,239 @@
+"""Learning-curve diagnosis: read a History the way the lectures read learning curves.
+
+Seed 003: "Ideal case: both training and validation set learning curves converge to a
+low number. If the curve for the validation set starts to go up, this indicates
+overfitting"; seed 000: insufficient capacity gives a high training error
+(underfitting), too much capacity for the data learns its noise (overfitting).
+
+`diagnose(history)` applies these rules in order and returns the first that holds.
+Epochs are 0-based as in `History.epoch` (messages print them 1-based, as fit does).
+"The last third" means the last max(1, n // 3) of the n recorded epochs. A curve is
+*still falling* when its best value in the last third beats its best before by more
+than `plateau_tol` of that value AND by more than `progress_tol` of all the progress
+made since epoch 1 (the second condition keeps a loss creeping from 0.002 to 0.001
+from counting as progress).
+
+1. 'diverging': fit stopped on a non-finite loss (`history.diverged`), a recorded
+   training loss is not finite, or the last training loss exceeds `diverge_ratio` x
+   the first epoch's (a positive one).
+2. 'overfitting' (needs a finite `val_loss` for every epoch): the validation loss,
+   averaged over the last max(1, min(5, n // 10)) epochs, lies more than
+   `overfit_tol` (relative) above its minimum, reached at an earlier epoch k, while
+   the last training loss is below the training loss at k. `best_epoch` is k.
+3. 'still improving': the training loss is still falling, and so is the validation
+   loss if there is one (or fewer than 3 epochs were run): train longer.
+4. 'underfitting': the training loss has plateaued (rule 3 fails) at a high level: the
+   last training accuracy (`accuracy`, `binary_accuracy`, ... when logged) is below
+   `min_accuracy`, or, without an accuracy, the last training loss is above
+   `high_loss_ratio` x the first epoch's (the model stopped learning almost at once).
+5. 'good fit' otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlab.callbacks import History
+
+LABELS = ("diverging", "overfitting", "still improving", "underfitting", "good fit")
+_ACCURACY_KEYS = (
+    "accuracy",
+    "acc",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+)
+
+
+@dataclass
+class Diagnosis:
+    """What the learning curves say.
+
+    Attributes:
+        label: one of 'diverging', 'overfitting', 'still improving', 'underfitting',
+            'good fit'.
+        message: the diagnosis and the advice, in words.
+        best_epoch: the epoch (0-based) of the lowest validation loss, else of the
+            lowest training loss; None when nothing was recorded.
+        details: the numbers the rules used.
+    """
+
+    label: str
+    message: str
+    best_epoch: int | None = None
+    details: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.message}"
+
+
+def _improvement(series: list[float], m: int) -> tuple[float, float]:
+    """Gain of the best of the last m values over the best before: relative to that
+    value, and as a share of the whole drop from the first value to the minimum."""
+    before, after = min(series[:-m]), min(series[-m:])
+    gain, total = before - after, series[0] - min(series)
+    return gain / max(abs(before), 1e-12), (gain / total if total > 0 else 0.0)
+
+
+def _unpack(source) -> tuple[dict, dict | None, list]:
+    """(logs, diverged, epoch numbers) of a History, a model after fit, or a dict."""
+    if not isinstance(source, (dict, History)):
+        source = getattr(source, "history", None)
+    if isinstance(source, dict):
+        return source, None, list(range(len(source.get("loss", []))))
+    if not isinstance(source, History):
+        raise TypeError(
+            "diagnose() expects the History returned by fit, a model after fit, or a "
+            f"history.history dict. Received: {type(source).__name__}"
+        )
+    logs = source.history
+    epochs = list(source.epoch)
+    if len(epochs) != len(logs.get("loss", [])):
+        epochs = list(range(len(logs.get("loss", []))))
+    return logs, getattr(source, "diverged", None), epochs
+
+
+def diagnose(
+    history,
+    diverge_ratio: float = 1.5,
+    overfit_tol: float = 0.1,
+    plateau_tol: float = 0.01,
+    progress_tol: float = 0.05,
+    min_accuracy: float = 0.75,
+    high_loss_ratio: float = 0.5,
+) -> Diagnosis:
+    """Label a training run from its History (see the module docstring for the rules).
+
+    Args:
+        history: the History from `fit`, a model after `fit`, or a `history.history`
+            dict.
+        diverge_ratio: last / first training loss above which the run diverges.
+        overfit_tol: relative rise of the validation loss above its minimum.
+        progress_tol: share of the total progress that the last third must make for
+            a curve to count as still falling.
+        plateau_tol: relative improvement over the last third below which a curve
+            counts as flat.
+        min_accuracy: training accuracy below which a flat run underfits.
+        high_loss_ratio: without an accuracy, last / first training loss above which a
+            flat run underfits.
+
+    Returns:
+        A Diagnosis.
+
+    Example:
+        >>> logs = {"loss": [1.0, 0.5, 0.3, 0.2, 0.15, 0.1],
+        ...         "val_loss": [1.0, 0.6, 0.5, 0.6, 0.7, 0.8]}
+        >>> d = diagnose(logs)
+        >>> d.label, d.best_epoch
+        ('overfitting', 2)
+    """
+    logs, diverged, epochs = _unpack(history)
+    loss = [float(v) for v in logs.get("loss", [])]
+    val = [float(v) for v in logs.get("val_loss", [])] or None
+    if val is not None and (len(val) != len(loss) or not all(map(math.isfinite, val))):
+        val = None  # validation not run every epoch, or not usable
+    if not loss and diverged is None:
+        raise ValueError("The history has no 'loss' values: was fit run for any epochs?")
+    n = len(loss)
+    finite = [v for v in loss if math.isfinite(v)]
+    details: dict = {"epochs": n, "diverged": diverged}
+    if finite:
+        details.update(first_loss=loss[0], last_loss=loss[-1], min_loss=min(finite))
+    best = None
+    if val is not None:
+        best = int(np.argmin(val))
+        details.update(min_val_loss=val[best], last_val_loss=val[-1])
+    elif finite:
+        best = int(np.nanargmin(np.where(np.isfinite(loss), loss, np.nan)))
+    best_epoch = epochs[best] if best is not None else None
+    result = lambda label, msg: Diagnosis(label, msg, best_epoch, details)  # noqa: E731
+
+    # 1. diverging
+    rose = n >= 2 and loss[0] > 0 and loss[-1] > diverge_ratio * loss[0]
+    if diverged is not None or len(finite) < n or rose:
+        if diverged is not None:
+            where = (
+                f"the loss became {diverged['loss']} at epoch {diverged['epoch'] + 1}, "
+                f"step {diverged['step'] + 1}"
+            )
+        elif len(finite) < n:
+            where = "the training loss stopped being finite"
+        else:
+            where = f"the training loss rose from {loss[0]:.4g} to {loss[-1]:.4g}"
+        return result(
+            "diverging",
+            f"Training diverged: {where}. Gradient descent overshoots: lower the learning "
+            "rate (try 10x smaller), standardize the inputs, or clip the gradients.",
+        )
+
+    # 2. overfitting
+    if val is not None and best is not None and n >= 3:
+        w = max(1, min(5, n // 10))
+        end = sum(val[-w:]) / w
+        details["val_rise"] = (end - val[best]) / max(abs(val[best]), 1e-12)
+        if best < n - w and details["val_rise"] > overfit_tol and loss[-1] < loss[best]:
+            return result(
+                "overfitting",
+                f"The validation loss was lowest at epoch {best_epoch + 1} ({val[best]:.4g}) "
+                f"and has risen to {end:.4g} while the training loss kept falling "
+                f"({loss[best]:.4g} -> {loss[-1]:.4g}): the model learns the noise of "
+                "the training data (too much capacity for the data). Keep the model of "
+                f"epoch {best_epoch + 1} (EarlyStopping(restore_best_weights=True)), add "
+                "regularization (L2 weight decay, dropout), get more data, or use a "
+                "smaller model.",
+            )
+
+    # 3. still improving
+    m = max(1, n // 3)
+    if n < 3:
+        return result(
+            "still improving",
+            f"Only {n} epoch(s) recorded: too few to judge the curves; train longer.",
+        )
+    falling = True
+    for key, series in (("loss", loss), ("val", val)):
+        if series is not None:
+            rel, share = _improvement(series, m)
+            details[f"{key}_improvement"], details[f"{key}_progress_share"] = rel, share
+            falling = falling and rel > plateau_tol and share > progress_tol
+    if falling:
+        both = "training and validation losses were" if val is not None else "training loss was"
+        return result(
+            "still improving",
+            f"The {both} still falling over the last {m} epochs "
+            f"({details['loss_improvement']:.1%} for the training loss): the curves have "
+            "not converged yet; train longer.",
+        )
+
+    # 4. underfitting
+    acc_key = next((k for k in _ACCURACY_KEYS if logs.get(k)), None)
+    if acc_key is not None:
+        details["train_accuracy"] = float(logs[acc_key][-1])
+        high = details["train_accuracy"] < min_accuracy
+        how = f"training {acc_key} {details['train_accuracy']:.3g} < {min_accuracy:g}"
+    else:
+        high = loss[-1] > high_loss_ratio * loss[0]
+        how = f"training loss {loss[-1]:.4g} vs {loss[0]:.4g} in epoch 1"
+    if high:
+        return result(
+            "underfitting",
+            f"The training loss has plateaued at a high level ({how}): the model cannot "
+            "fit even the training data (insufficient capacity). Use a more flexible "
+            "model (more units or layers, nonlinear activations), check the learning "
+            "rate, or give it more informative inputs.",
+        )
+
+    # 5. good fit
+    where = (
+        f"the validation loss reached {val[best]:.4g} at epoch {best_epoch + 1}"
+        if val is not None
+        else f"the training loss reached {loss[-1]:.4g}"
+    )
+    return result(
+        "good fit",
+        f"The learning curves have converged to a low level ({where}) without the "
+        "validation loss going up: a good fit.",
+    )
