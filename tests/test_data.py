@@ -28,15 +28,17 @@ def messy_frame(n=120, seed=0):
     city[rng.random(n) < 0.1] = None
     income = rng.normal(50_000, 9_000, n)
     label = np.where(np.nan_to_num(age, nan=40) + (city == "Oslo") * 15 > 45, "buys", "skips")
-    return pd.DataFrame({
-        "customer_id": [f"C{1000 + i}" for i in range(n)],
-        "age": age,
-        "city": city,
-        "income": income,
-        "country": "NO",
-        "member": rng.random(n) > 0.5,
-        "label": label,
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{1000 + i}" for i in range(n)],
+            "age": age,
+            "city": city,
+            "income": income,
+            "country": "NO",
+            "member": rng.random(n) > 0.5,
+            "label": label,
+        }
+    )
 
 
 def test_messy_csv_is_trainable_and_reported(tmp_path):
@@ -45,8 +47,15 @@ def test_messy_csv_is_trainable_and_reported(tmp_path):
     ds = load_csv(path, target="label")
     assert ds.task == "binary" and ds.target_names == ["buys", "skips"]
     assert ds.X.dtype == np.float32 and np.isfinite(ds.X).all()
-    assert ds.feature_names == ["age", "income", "city=Lima", "city=Oslo", "city=Pune",
-                                "member=False", "member=True"]
+    assert ds.feature_names == [
+        "age",
+        "income",
+        "city=Lima",
+        "city=Oslo",
+        "city=Pune",
+        "member=False",
+        "member=True",
+    ]
     report = "\n".join(ds.notes)
     assert "dropped 'customer_id': identifier-like" in report
     assert "dropped 'country': constant" in report
@@ -57,8 +66,13 @@ def test_messy_csv_is_trainable_and_reported(tmp_path):
     np.testing.assert_allclose(ds.X[:, 1].mean(), 0, atol=1e-5)
     np.testing.assert_allclose(ds.X[:, 1].std(), 1, atol=1e-4)
     out = ds.preprocessor.output()
-    model = Sequential([Input(shape=(ds.X.shape[1],)), Dense(8, activation="relu"),
-                        Dense(out.units, activation=out.activation)])
+    model = Sequential(
+        [
+            Input(shape=(ds.X.shape[1],)),
+            Dense(8, activation="relu"),
+            Dense(out.units, activation=out.activation),
+        ]
+    )
     model.compile(optimizer="adam", loss=out.loss, metrics=["accuracy"])
     history = model.fit(ds.X, ds.y, epochs=40, batch_size=16, verbose=0)
     assert history.history["accuracy"][-1] > 0.8
@@ -102,25 +116,31 @@ def test_unseen_category_and_missing_column_are_clear_errors():
         load_csv("/nonexistent/file.csv", target="label")
 
 
-@pytest.mark.parametrize("target, task, units, act, loss", [
-    ("species", "multiclass", 3, "softmax", "categorical_crossentropy"),
-    ("alive", "binary", 1, "sigmoid", "binary_crossentropy"),
-    ("price", "regression", 1, "linear", "mean_squared_error"),
-    (["tag_a", "tag_b"], "multilabel", 2, "sigmoid", "binary_crossentropy"),
-])
+@pytest.mark.parametrize(
+    "target, task, units, act, loss",
+    [
+        ("species", "multiclass", 3, "softmax", "categorical_crossentropy"),
+        ("alive", "binary", 1, "sigmoid", "binary_crossentropy"),
+        ("price", "regression", 1, "linear", "mean_squared_error"),
+        (["tag_a", "tag_b"], "multilabel", 2, "sigmoid", "binary_crossentropy"),
+    ],
+)
 def test_task_inference_and_output_table(target, task, units, act, loss):
     rng = np.random.default_rng(1)
     n = 60
-    df = pd.DataFrame({
-        "x": rng.normal(size=n),
-        "species": rng.choice(["a", "b", "c"], n),
-        "alive": rng.integers(0, 2, n),
-        "price": rng.normal(100, 10, n),
-        "tag_a": rng.integers(0, 2, n),
-        "tag_b": rng.integers(0, 2, n),
-    })
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "species": rng.choice(["a", "b", "c"], n),
+            "alive": rng.integers(0, 2, n),
+            "price": rng.normal(100, 10, n),
+            "tag_a": rng.integers(0, 2, n),
+            "tag_b": rng.integers(0, 2, n),
+        }
+    )
     others = {"species", "alive", "price", "tag_a", "tag_b"} - set(
-        [target] if isinstance(target, str) else target)
+        [target] if isinstance(target, str) else target
+    )
     prep = TabularPreprocessor(target, drop=sorted(others)).fit(df)
     assert prep.task == task
     proposal = prep.output()
@@ -175,13 +195,24 @@ def test_cross_validate_penguin_like_data_without_leaks():
     SpyScaler.fitted_rows = []
 
     def build():
-        model = Sequential([Input(shape=(X_tagged.shape[1],)), Dense(8, activation="relu"),
-                            Dense(ds.n_classes, activation="softmax")])
+        model = Sequential(
+            [
+                Input(shape=(X_tagged.shape[1],)),
+                Dense(8, activation="relu"),
+                Dense(ds.n_classes, activation="softmax"),
+            ]
+        )
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
         return model
 
-    result = cross_validate(build, X_tagged, y, k=5, preprocessing=SpyScaler,
-                            fit_kwargs={"epochs": 30, "batch_size": 16})
+    result = cross_validate(
+        build,
+        X_tagged,
+        y,
+        k=5,
+        preprocessing=SpyScaler,
+        fit_kwargs={"epochs": 30, "batch_size": 16},
+    )
     assert len(result.runs) == 5 and result.metrics == ["loss", "accuracy"]
     assert result.mean["accuracy"] > 0.9
     assert 0 <= result.std["accuracy"] < 0.1
@@ -208,8 +239,9 @@ def test_repeat_seeds_reports_mean_and_std():
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
         return model
 
-    result = repeat_seeds(build, X[:60], y[:60], X[60:], y[60:], seeds=[0, 1, 2],
-                          fit_kwargs={"epochs": 5})
+    result = repeat_seeds(
+        build, X[:60], y[:60], X[60:], y[60:], seeds=[0, 1, 2], fit_kwargs={"epochs": 5}
+    )
     assert len(result.runs) == 3
     losses = [r["loss"] for r in result.runs]
     assert len(set(losses)) == 3  # different seeds, different runs

@@ -89,6 +89,9 @@ class TabularPreprocessor:
         task: force the task instead of inferring it.
         id_threshold: a text column with more than this fraction of distinct values
             is treated as an identifier and dropped.
+        positive_class: make a binary one-vs-rest target from a class column: this value
+            is class 1, every other value class 0 (e.g. target="species",
+            positive_class="Adelie" for the lectures' "Adelie or not").
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class TabularPreprocessor:
         drop=(),
         task: str | None = None,
         id_threshold: float = 0.9,
+        positive_class=None,
     ):
         if scaling not in ("standard", "minmax", None):
             raise ValueError(
@@ -108,6 +112,9 @@ class TabularPreprocessor:
         self.drop = list(drop)
         self.task = task
         self.id_threshold = float(id_threshold)
+        self.positive_class = positive_class
+        if positive_class is not None and (len(self.targets) != 1 or task not in (None, "binary")):
+            raise ValueError("positive_class needs a single target column and a binary task.")
         self.fitted = False
 
     # -- fitting ------------------------------------------------------------------
@@ -208,6 +215,17 @@ class TabularPreprocessor:
             self.report.append(f"target: {len(self.targets)} labels (multi-label)")
             return
         col = y[self.targets[0]]
+        if self.positive_class is not None:
+            pos = self.positive_class
+            if not (col == pos).any():
+                raise ValueError(
+                    f"positive_class {pos!r} does not occur in target '{self.targets[0]}'. "
+                    f"Values: {sorted(map(str, col.unique()))[:10]}"
+                )
+            self.task = "binary"
+            self.classes = [f"not {pos}", pos]
+            self.report.append(f"target '{self.targets[0]}': {pos} (1) or not (0), binary")
+            return
         numeric = pd.api.types.is_numeric_dtype(col) and col.dtype != bool
         n_distinct = col.nunique()
         if self.task is None:
@@ -285,6 +303,8 @@ class TabularPreprocessor:
         if self.task == "regression":
             return df[self.targets].to_numpy().astype(np.float32)
         col = df[self.targets[0]]
+        if self.positive_class is not None:
+            return (col == self.positive_class).to_numpy().astype(np.int64)
         lookup = {c: i for i, c in enumerate(self.classes)}
         unknown = sorted({str(v) for v in col if v not in lookup})
         if unknown:
@@ -306,6 +326,7 @@ class TabularPreprocessor:
         self._require_fit()
         return {
             "targets": self.targets,
+            "positive_class": _plain(self.positive_class),
             "scaling": self.scaling,
             "drop": self.drop,
             "task": self.task,
@@ -325,6 +346,7 @@ class TabularPreprocessor:
             config["drop"],
             config["task"],
             config["id_threshold"],
+            config.get("positive_class"),
         )
         prep.classes = list(config["classes"])
         prep.numeric = dict(config["numeric"])

@@ -18,8 +18,10 @@ from counting as progress).
    the first epoch's (a positive one).
 2. 'overfitting' (needs a finite `val_loss` for every epoch): the validation loss,
    averaged over the last max(1, min(5, n // 10)) epochs, lies more than
-   `overfit_tol` (relative) above its minimum, reached at an earlier epoch k, while
-   the last training loss is below the training loss at k. `best_epoch` is k.
+   `overfit_tol` (relative) above its minimum, reached at an earlier epoch k, and the
+   rise is more than 1 % of the first epoch's validation loss (so that wiggles of a
+   curve already near zero do not count), while the last training loss is below the
+   training loss at k. `best_epoch` is k.
 3. 'still improving': the training loss is still falling, and so is the validation
    loss if there is one (or fewer than 3 epochs were run): train longer.
 4. 'underfitting': the training loss has plateaued (rule 3 fails) at a high level: the
@@ -174,7 +176,9 @@ def diagnose(
         w = max(1, min(5, n // 10))
         end = sum(val[-w:]) / w
         details["val_rise"] = (end - val[best]) / max(abs(val[best]), 1e-12)
-        if best < n - w and details["val_rise"] > overfit_tol and loss[-1] < loss[best]:
+        visible = (end - val[best]) > 0.01 * abs(val[0])  # against the curve's own scale
+        if (best < n - w and details["val_rise"] > overfit_tol and visible
+                and loss[-1] < loss[best]):
             return result(
                 "overfitting",
                 f"The validation loss was lowest at epoch {best_epoch + 1} ({val[best]:.4g}) "

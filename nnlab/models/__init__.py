@@ -1,7 +1,9 @@
-"""Models: the functional `Model`, `Sequential`, and the Rosenblatt `Perceptron`."""
+"""Models: the functional `Model`, `Sequential`, the Rosenblatt `Perceptron`, and
+`save_model` / `load_model` for `.nnlab` files."""
 
 from nnlab.models.model import Model
 from nnlab.models.perceptron import Perceptron
+from nnlab.models.saving import load_model, save_model
 from nnlab.models.sequential import Sequential
 
-__all__ = ["Model", "Perceptron", "Sequential"]
+__all__ = ["Model", "Perceptron", "Sequential", "load_model", "save_model"]

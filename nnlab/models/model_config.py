@@ -1,0 +1,286 @@
+"""A model as plain JSON and back: architecture, compile settings, fitted preprocessing.
+
+Used by `nnlab.models.saving`. Writing walks the layer graph and records each layer's
+class name, `get_config()`, inbound layer names and weight members; reading rebuilds
+layers only from nnlab's own name tables (`LAYERS`, `OPTIMIZERS`, the loss, metric,
+activation, initializer and regularizer tables), so a file can name a class but never
+make nnlab import or run anything else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab import activations, initializers, regularizers
+from nnlab import losses as losses_mod
+from nnlab import metrics as metrics_mod
+from nnlab import optimizers as optimizers_mod
+from nnlab.layers import LAYERS
+from nnlab.layers.input_layer import InputLayer
+from nnlab.models.model import Model, _metric_lists, _per_output
+from nnlab.models.model_file import ModelFileError
+from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
+
+_OPTIMIZERS = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}
+_LOSSES = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}
+_METRICS = {cls.__name__: cls for cls in metrics_mod.METRICS.values()}
+_REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _bad(path, what: str, exc: Exception | str, hint: str = "") -> ModelFileError:
+    return ModelFileError(
+        f"{path}: {what} cannot be rebuilt: {exc}. The file was modified or written by "
+        f"another nnlab version.{hint}"
+    )
+
+
+# -- architecture ---------------------------------------------------------------------
+def architecture(model, arrays: dict) -> dict:
+    """The layer graph as JSON; each weight is added to `arrays` under its member name."""
+    from nnlab.models.sequential import Sequential
+
+    if type(model) not in (Model, Sequential):
+        raise TypeError(
+            "save_model saves Sequential and functional Model instances. Received a "
+            f"{type(model).__name__}. Build the network with Sequential([...]) or "
+            "Model(inputs, outputs) to save it."
+        )
+    if model.built:
+        producer = {node.output: node.layer.name for node in model._nodes}
+        calls = [(n.layer, [producer[i] for i in n.inputs], n.multi_input) for n in model._nodes]
+    else:
+        calls = [(layer, [], False) for layer in model.layers]
+    return {
+        "class_name": "Sequential" if isinstance(model, Sequential) else "Functional",
+        "name": model.name,
+        "layers": [_layer_entry(i, *call, arrays) for i, call in enumerate(calls)],
+        "inputs": model.input_names if model.built else [],
+        "outputs": model.output_names if model.built else [],
+        "multi_output": bool(model.built and model._multi_output),
+    }
+
+
+def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) -> dict:
+    name = type(layer).__name__
+    if LAYERS.get(name) is not type(layer):
+        raise TypeError(
+            f"Layer '{layer.name}' is a {name}, which is not one of nnlab's layer classes "
+            f"{sorted(LAYERS)}, so a loaded file could not rebuild it."
+        )
+    config = layer.get_config()
+    if isinstance(layer, InputLayer) and layer.batch_size is not None:
+        config["batch_size"] = layer.batch_size
+    weights = []
+    for trainable, group in ((True, layer.params), (False, layer.state)):
+        for key, W in group.items():
+            member = f"weights/{index}/{key}.npy"
+            arrays[member] = W
+            weights.append({"name": key, "trainable": trainable, "file": member})
+    entry = {
+        "class_name": name,
+        "config": config,
+        "inbound": inbound,
+        "call_on_list": bool(on_list),
+        "weights": weights,
+    }
+    rng = getattr(layer, "_rng", None)
+    if isinstance(rng, np.random.Generator):  # Dropout's mask stream, for exact resumes
+        entry["rng_state"] = rng.bit_generator.state
+    return entry
+
+
+def rebuild(path, spec, arrays: dict):
+    """The model described by `spec`, with its weights set from `arrays`."""
+    from nnlab.models.sequential import Sequential
+
+    if not isinstance(spec, dict) or spec.get("class_name") not in ("Sequential", "Functional"):
+        raise _bad(path, "the model", "'model.class_name' must be Sequential or Functional")
+    entries = spec.get("layers")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise _bad(path, "the model", "'model.layers' must be a list of layer entries")
+    layers = [_make_layer(path, e) for e in entries]
+    try:
+        if spec["class_name"] == "Sequential":
+            model = Sequential(layers, name=spec.get("name"))
+        else:
+            tensors = {}
+            for entry, layer in zip(entries, layers):
+                if isinstance(layer, InputLayer):
+                    tensors[layer.name] = layer.output
+                    continue
+                inbound = [tensors[name] for name in entry["inbound"]]
+                tensors[layer.name] = layer(inbound if entry["call_on_list"] else inbound[0])
+            outputs = [tensors[name] for name in spec["outputs"]]
+            model = Model(
+                [tensors[name] for name in spec["inputs"]],
+                outputs if spec["multi_output"] else outputs[0],
+                name=spec.get("name"),
+            )
+    except ModelFileError:
+        raise
+    except _REBUILD_ERRORS as exc:
+        raise _bad(path, "the layer graph", exc) from None
+    for entry, layer in zip(entries, layers):
+        _set_weights(path, layer, entry, arrays)
+    return model
+
+
+def _make_layer(path, entry: dict):
+    name = entry.get("class_name")
+    cls = LAYERS.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ModelFileError(
+            f"{path}: unknown layer class {name!r}. nnlab builds layers only from its own "
+            f"table nnlab.layers.LAYERS {sorted(LAYERS)}; the file was modified or written "
+            "by a newer nnlab."
+        )
+    try:
+        config = {key: _decode(key, value) for key, value in entry["config"].items()}
+        layer = cls(**config)
+        if "rng_state" in entry:
+            layer._rng.bit_generator.state = entry["rng_state"]
+    except _REBUILD_ERRORS as exc:
+        config = entry.get("config")
+        label = config.get("name") if isinstance(config, dict) else None
+        raise _bad(path, f"layer {label!r} ({name})", exc) from None
+    return layer
+
+
+def _decode(key: str, value):
+    """Serialized activations, initializers and regularizers back to objects."""
+    if not isinstance(value, dict):
+        return value
+    if key == "activation":
+        return activations.deserialize(value)
+    if key.endswith("_initializer"):
+        return initializers.deserialize(value)
+    if key.endswith("_regularizer"):
+        return regularizers.deserialize(value)
+    raise ValueError(f"config entry {key!r} holds an object nnlab does not know how to rebuild")
+
+
+def _set_weights(path, layer, entry: dict, arrays: dict) -> None:
+    targets = {**layer.params, **layer.state}
+    saved = entry.get("weights") or []
+    if [w.get("name") for w in saved] != list(targets):
+        raise _bad(
+            path,
+            f"layer '{layer.name}'",
+            f"it has weights {list(targets)} but the file lists {[w.get('name') for w in saved]}",
+        )
+    for w in saved:
+        target, array = targets[w["name"]], arrays.get(w.get("file"))
+        if array is None or array.shape != target.shape or array.dtype != target.dtype:
+            raise _bad(
+                path,
+                f"weight '{layer.name}/{w['name']}'",
+                f"expected a {target.dtype} array of shape {target.shape} in "
+                f"{w.get('file')!r}, found {None if array is None else (array.dtype, array.shape)}",
+            )
+        target[...] = array
+
+
+# -- compile settings -----------------------------------------------------------------
+def compile_config(model) -> dict | None:
+    """Optimizer class + config, one loss per output, loss weights and metric names."""
+    if not model.compiled:
+        return None
+    if model.built:
+        names = model.output_names
+    else:  # an unbuilt Sequential has one output: its last layer
+        names = [model.layers[-1].name] if model.layers else ["output"]
+    spec, w = model._loss_spec, model._loss_weights_spec
+    if w is not None:
+        w = [float(w)] * len(names) if isinstance(w, (int, float)) else w
+        w = [float(x) for x in _per_output(w, names, "loss_weights")]
+    return {
+        "optimizer": _optimizer_config(model.optimizer),
+        "losses": None
+        if spec is None
+        else [
+            losses_mod.serialize(losses_mod.get(s))
+            for s in _per_output(spec, names, "loss", single_ok=True)
+        ],
+        "loss_weights": w,
+        "metrics": [
+            [_metric_entry(m) for m in ms] for ms in _metric_lists(model._metrics_spec, names)
+        ],
+        "output_names": names,
+    }
+
+
+def _optimizer_config(opt) -> dict:
+    config = opt.get_config()
+    lr = opt._learning_rate
+    if isinstance(lr, LearningRateSchedule) and type(lr).__name__ in SCHEDULES:
+        config["learning_rate"] = {"class_name": type(lr).__name__, "config": lr.get_config()}
+    elif callable(lr):
+        config["learning_rate"] = float(opt.learning_rate)
+    return {"class_name": type(opt).__name__, "config": config}
+
+
+def _metric_entry(metric):
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, type):
+        return {"class_name": metric.__name__, "name": metric.name}
+    return {"class_name": type(metric).__name__, "name": metric.name}
+
+
+def recompile(path, model, spec: dict) -> None:
+    """Compile `model` as described by `spec` (see `compile_config`)."""
+    hint = " Load it with load_model(path, compile=False) and compile it yourself."
+    try:
+        opt_spec = spec["optimizer"]
+        opt_cls = _OPTIMIZERS[opt_spec["class_name"]]
+        opt_config = dict(opt_spec["config"])
+        lr = opt_config.get("learning_rate")
+        if isinstance(lr, dict):
+            opt_config["learning_rate"] = SCHEDULES[lr["class_name"]](**lr["config"])
+        optimizer = opt_cls(**opt_config)
+        losses = spec["losses"]
+        if losses is not None:
+            losses = [_LOSSES[c["class_name"]](**c["config"]) for c in losses]
+        metrics = [[_make_metric(m) for m in ms] for ms in spec["metrics"]]
+        if len(metrics) == 1:
+            metrics = metrics[0]
+        else:
+            metrics = dict(zip(model.output_names, metrics))
+        model.compile(optimizer, losses, spec["loss_weights"], metrics or None)
+    except _REBUILD_ERRORS as exc:
+        raise _bad(path, "the compile settings", exc, hint) from None
+
+
+def _make_metric(entry):
+    if isinstance(entry, str):
+        return entry
+    return _METRICS[entry["class_name"]](name=entry["name"])
+
+
+# -- fitted preprocessing ---------------------------------------------------------------
+def _preprocessors() -> dict:
+    from nnlab.data.tabular import TabularPreprocessor  # imports pandas: only when needed
+
+    return {"TabularPreprocessor": TabularPreprocessor}
+
+
+def preprocessing_config(prep) -> dict | None:
+    """`{"class_name", "config"}` of a fitted preprocessor, or None."""
+    if prep is None:
+        return None
+    table = _preprocessors()
+    if table.get(type(prep).__name__) is not type(prep):
+        raise TypeError(
+            f"preprocessing must be a fitted one of {sorted(table)} (saved as its "
+            f"to_config()). Received: {type(prep).__name__}"
+        )
+    return {"class_name": type(prep).__name__, "config": prep.to_config()}
+
+
+def rebuild_preprocessing(path, spec):
+    if spec is None:
+        return None
+    try:
+        return _preprocessors()[spec["class_name"]].from_config(spec["config"])
+    except _REBUILD_ERRORS as exc:
+        raise _bad(path, "the preprocessing", exc) from None

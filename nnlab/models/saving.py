@@ -1,0 +1,254 @@
+"""Save and load whole models as `.nnlab` files, and weights alone as `.weights.npz`.
+
+A `.nnlab` file (see docs/model-files.md and `nnlab.models.model_file`) holds the
+architecture, the compile settings, the weights (BatchNormalization's moving
+statistics included), the optimizer's step count and slots, the fitted preprocessing
+and metadata, so `load_model` gives a model that predicts bit for bit the same and
+resumes training exactly where it stopped. Classes are looked up only in nnlab's own
+name tables (`nnlab.layers.LAYERS`, `OPTIMIZERS`, ...); nothing is imported by name
+from a file and nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import warnings
+import zipfile
+
+import numpy as np
+
+from nnlab import backend
+from nnlab.models import model_config as config
+from nnlab.models import model_file
+from nnlab.models.model_file import ModelFileError
+from nnlab.models.param_store import ParamStore
+
+MODEL_SUFFIX = ".nnlab"
+WEIGHTS_SUFFIX = ".weights.npz"
+
+__all__ = [
+    "MODEL_SUFFIX",
+    "WEIGHTS_SUFFIX",
+    "ModelFileError",
+    "load_model",
+    "load_weights",
+    "save_model",
+    "save_weights",
+]
+
+
+def _check_suffix(path, suffix: str, what: str) -> str:
+    path = os.fspath(path)
+    if not path.endswith(suffix):
+        raise ValueError(
+            f"{what} writes nnlab's own format, so the path must end in '{suffix}'. "
+            f"Received: {path!r}. Use e.g. 'model{suffix}'."
+        )
+    return path
+
+
+# -- whole models -------------------------------------------------------------------
+def save_model(model, path, preprocessing=None, metadata=None) -> None:
+    """Save `model` to a `.nnlab` file atomically (an old file is replaced whole or kept).
+
+    Args:
+        model: a `Sequential` or functional `Model` built from nnlab's layers.
+        path: destination, ending in `.nnlab`.
+        preprocessing: fitted preprocessing to store with the model (a
+            `nnlab.data.TabularPreprocessor`); defaults to `model.preprocessing` if a
+            loaded model carries one.
+        metadata: a dict of your own JSON values (strings, numbers, lists, dicts).
+
+    Example:
+        >>> import os, tempfile
+        >>> from nnlab.models import Sequential, load_model
+        >>> from nnlab.layers import Input, Dense
+        >>> model = Sequential([Input(shape=(2,)), Dense(1)])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     model.save(os.path.join(folder, "tiny.nnlab"))
+        ...     load_model(os.path.join(folder, "tiny.nnlab")).count_params()
+        3
+    """
+    path = _check_suffix(path, MODEL_SUFFIX, "save_model")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict of JSON values. Received: {metadata!r}")
+    if preprocessing is None:
+        preprocessing = getattr(model, "preprocessing", None)
+    arrays: dict[str, np.ndarray] = {}
+    document = {
+        "format": model_file.FORMAT_NAME,
+        "format_version": model_file.FORMAT_VERSION,
+        "nnlab_version": _nnlab_version(),
+        "model": config.architecture(model, arrays),
+        "compile": config.compile_config(model),
+        "optimizer_state": _optimizer_state(model, arrays),
+        "preprocessing": config.preprocessing_config(preprocessing),
+        "metadata": {
+            "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "user": metadata or {},
+        },
+    }
+    model_file.write_model_file(path, document, arrays)
+
+
+def load_model(path, compile: bool = True):
+    """Load a model saved by `save_model` / `Model.save`.
+
+    The model comes back with its weights and, if it was compiled and `compile` is
+    true, compiled with the same optimizer (step count and slots restored), losses,
+    loss weights and metrics, so `fit(..., initial_epoch=k)` continues the run. The
+    stored preprocessing is `model.preprocessing` (None if none was saved) and the
+    metadata is `model.metadata`.
+
+    Args:
+        path: a `.nnlab` file.
+        compile: restore the compile settings and optimizer state.
+
+    Raises:
+        ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe, or
+            written by a newer nnlab.
+    """
+    path = os.fspath(path)
+    document, arrays = model_file.read_model_file(path)
+    seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
+    try:
+        model = config.rebuild(path, document.get("model"), arrays)
+    finally:
+        backend._seed_stream.bit_generator.state = seed_state
+    if compile and document.get("compile") is not None:
+        config.recompile(path, model, document["compile"])
+        _restore_optimizer_state(path, model, document.get("optimizer_state"), arrays)
+    model.preprocessing = config.rebuild_preprocessing(path, document.get("preprocessing"))
+    meta = document.get("metadata") or {}
+    model.metadata = {"nnlab_version": document.get("nnlab_version"), **meta}
+    return model
+
+
+def _nnlab_version() -> str:
+    import nnlab
+
+    return getattr(nnlab, "__version__", "unknown")
+
+
+# -- optimizer state ------------------------------------------------------------------
+def _optimizer_state(model, arrays: dict) -> dict | None:
+    """Step count and slot arrays, laid out for the model's flat parameter store.
+
+    If the layers changed since the store was packed (e.g. a layer was frozen), the
+    next `fit` would reset the optimizer, so a fresh state is saved instead.
+    """
+    opt = model.optimizer if model.compiled else None
+    if opt is None:
+        return None
+    store, slots = model._store, opt._slots
+    if store is not None and store.signature != ParamStore.signature_of(model._weight_layers()):
+        return {"iterations": 0, "slots": [], "layout": []}
+    if store is None or slots is None:
+        return {"iterations": int(opt.iterations), "slots": [], "layout": []}
+    if len(slots) != 1 or any(a.shape != store.W.shape for a in slots[0].values()):
+        warnings.warn(
+            "The optimizer's slots do not match the model's parameters (was it also used "
+            "with apply_gradients on other arrays?); they are not saved, so training "
+            "resumes with a fresh optimizer state.",
+            stacklevel=3,
+        )
+        return {"iterations": 0, "slots": [], "layout": []}
+    names = {}
+    for key, value in slots[0].items():
+        names[key] = f"optimizer/0/{key}.npy"
+        arrays[names[key]] = value
+    layout = [[layer, k, v.size] for (layer, k), v in zip(store.keys, store.grad_views)]
+    return {"iterations": int(opt.iterations), "slots": [names], "layout": layout}
+
+
+def _restore_optimizer_state(path, model, state, arrays: dict) -> None:
+    if not state or not model.built:
+        return
+    opt = model.optimizer
+    store = model._ensure_store()  # packed now, so fit will not rebuild it and reset `opt`
+    iterations = state.get("iterations", 0)
+    if type(iterations) is not int or iterations < 0:
+        raise ModelFileError(f"{path}: optimizer_state.iterations {iterations!r} is invalid.")
+    slots = state.get("slots") or []
+    if slots:
+        layout = [[layer, k, v.size] for (layer, k), v in zip(store.keys, store.grad_views)]
+        if state.get("layout") != layout or len(slots) != 1:
+            raise ModelFileError(
+                f"{path}: the saved optimizer slots are laid out for parameters "
+                f"{state.get('layout')}, but the rebuilt model has {layout}. The file is "
+                "inconsistent; load it with compile=False and compile again."
+            )
+        restored = {}
+        for key, member in slots[0].items():
+            array = arrays.get(member)
+            if array is None or array.shape != store.W.shape or array.dtype != store.W.dtype:
+                raise ModelFileError(
+                    f"{path}: optimizer slot {key!r} ({member!r}) is missing or does not "
+                    f"match the parameters (expected shape {store.W.shape}, dtype "
+                    f"{store.W.dtype})."
+                )
+            restored[key] = array.copy()
+        opt._slots = [restored]
+    opt.iterations = iterations
+
+
+# -- weights only -----------------------------------------------------------------------
+def _weight_keys(model) -> list[tuple[str, np.ndarray]]:
+    """One `index/layer/weight` key per array, in `get_weights()` order."""
+    keys, k = [], 0
+    for layer in model._weight_layers():
+        for name, W in list(layer.params.items()) + list(layer.state.items()):
+            keys.append((f"{k:04d}/{layer.name}/{name}", W))
+            k += 1
+    return keys
+
+
+def save_weights(model, path) -> None:
+    """Save all weights (no architecture, no optimizer) to a `.weights.npz` file, atomically.
+
+    Arrays are matched on load by position (`get_weights()` order), as in Keras.
+    """
+    path = _check_suffix(path, WEIGHTS_SUFFIX, "save_weights")
+    arrays = {key: np.ascontiguousarray(W) for key, W in _weight_keys(model)}
+    for key, W in arrays.items():
+        if W.dtype.name not in model_file.ALLOWED_DTYPES:
+            raise TypeError(f"Weight {key} has dtype {W.dtype}, which cannot be saved.")
+    model_file.atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def load_weights(model, path) -> None:
+    """Load weights saved by `save_weights` into a model built the same way.
+
+    Arrays are matched by position and weight name; layer names may differ.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No weights file at {path}.")
+    try:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an .npz archive")
+        with npz:
+            stored = sorted(((_parse_key(key), npz[key]) for key in npz.files), key=lambda t: t[0])
+        for (_, layer, name), W in stored:
+            if not isinstance(W, np.ndarray) or W.dtype.name not in model_file.ALLOWED_DTYPES:
+                raise ValueError(f"weight {layer}/{name} is not a plain numeric array")
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(
+            f"{path} is not a valid nnlab weights file: {exc}. Expected a .weights.npz "
+            "file of plain numeric arrays written by model.save_weights."
+        ) from None
+    expected = [key for key, _ in _weight_keys(model)]
+    if [k[2] for k, _ in stored] != [_parse_key(key)[2] for key in expected]:
+        raise ValueError(
+            f"{path} holds weights {[f'{k[1]}/{k[2]}' for k, _ in stored]}, but model "
+            f"'{model.name}' has {[key.split('/', 1)[1] for key in expected]}. Load the "
+            "weights into a model built like the one that saved them."
+        )
+    model.set_weights([W for _, W in stored])
+
+
+def _parse_key(key: str) -> tuple[int, str, str]:
+    index, layer, name = key.split("/")
+    return int(index), layer, name

@@ -1,0 +1,188 @@
+"""The report's figures as matplotlib Figures (also usable on their own in a notebook).
+
+matplotlib is imported lazily with the non-interactive Agg backend, so importing
+nnlab never needs a display.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def learning_curves(history, best_epoch: int | None = None):
+    """Training vs validation loss (and the first metric) per epoch, best epoch marked.
+
+    Args:
+        history: a History (or its `.history` dict).
+        best_epoch: 0-based epoch to mark; default `history.best_epoch` or the epoch of
+            the lowest validation loss.
+    """
+    plt = _plt()
+    h = getattr(history, "history", history)
+    if best_epoch is None:
+        best_epoch = getattr(history, "best_epoch", None)
+    if best_epoch is None and h.get("val_loss"):
+        best_epoch = int(np.argmin(h["val_loss"]))
+    metrics = [k for k in h if not k.startswith("val_") and k not in ("loss", "learning_rate")]
+    panels = ["loss"] + metrics[:1]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], panels):
+        epochs = np.arange(1, len(h[key]) + 1)
+        ax.plot(epochs, h[key], label=f"training {key}", color="#1f77b4")
+        if f"val_{key}" in h:
+            ax.plot(epochs, h[f"val_{key}"], label=f"validation {key}", color="#d62728")
+        if best_epoch is not None and best_epoch < len(epochs):
+            ax.axvline(
+                best_epoch + 1,
+                color="#555",
+                linestyle="--",
+                linewidth=1,
+                label=f"best epoch {best_epoch + 1}",
+            )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        if key == "loss" and min(h[key]) > 0 and max(h[key]) / max(min(h[key]), 1e-12) > 50:
+            ax.set_yscale("log")
+        ax.legend(frameon=False, fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(counts: np.ndarray, labels: list[str]):
+    """Counts with row percentages (of each true class) in every cell."""
+    plt = _plt()
+    counts = np.asarray(counts)
+    k = len(labels)
+    fig, ax = plt.subplots(figsize=(1.2 * k + 2.4, 1.1 * k + 1.8))
+    rows = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, rows, out=np.zeros(counts.shape, float), where=rows > 0)
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            color = "white" if share[i, j] > 0.6 else "black"
+            ax.text(
+                j,
+                i,
+                f"{counts[i, j]}\n{100 * share[i, j]:.1f}%",
+                ha="center",
+                va="center",
+                color=color,
+                fontsize=9,
+            )
+    ax.set_xticks(range(k), labels, rotation=30, ha="right")
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    fig.tight_layout()
+    return fig
+
+
+def roc_curve(curves: list[tuple[str, np.ndarray, np.ndarray, float]]):
+    """ROC curves: a list of (name, fpr, tpr, auc)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.4, 4.0))
+    for name, fpr, tpr, auc in curves:
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], color="#999", linestyle=":", linewidth=1, label="chance")
+    ax.set_xlabel("false positive rate (FPR)")
+    ax.set_ylabel("true positive rate (TPR, completeness)")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def precision_recall(curves: list[tuple[str, np.ndarray, np.ndarray, float]]):
+    """Completeness (recall) vs efficiency (precision): a list of (name, recall,
+    precision, average precision)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.4, 4.0))
+    for name, recall, precision, ap in curves:
+        ax.plot(recall, precision, label=f"{name} (AP {ap:.3f})")
+    ax.set_xlabel("completeness (recall)")
+    ax.set_ylabel("efficiency (precision)")
+    ax.set_ylim(0, 1.02)
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def decision_boundary(
+    predict, X: np.ndarray, labels: np.ndarray, class_names=None, resolution: int = 200
+):
+    """Predicted class over the plane of 2-D inputs, with the points on top.
+
+    Args:
+        predict: a function from (m, 2) inputs to probabilities (m, k) or (m, 1).
+        X: (n, 2) inputs as the model sees them; labels: (n,) class indices.
+    """
+    plt = _plt()
+    X = np.asarray(X, dtype=float)
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    g0, g1 = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
+    P = np.asarray(predict(np.column_stack([g0.ravel(), g1.ravel()])))
+    Z = (P[:, 0] if P.shape[1] == 1 else P.argmax(axis=1)).reshape(g0.shape)
+    fig, ax = plt.subplots(figsize=(4.6, 4.0))
+    if P.shape[1] == 1:
+        ax.contourf(g0, g1, Z, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.55)
+        ax.contour(g0, g1, Z, levels=[0.5], colors="k", linewidths=1)
+    else:
+        ax.contourf(g0, g1, Z, levels=np.arange(P.shape[1] + 1) - 0.5, cmap="tab10", alpha=0.35)
+    for c in np.unique(labels):
+        name = class_names[int(c)] if class_names is not None else str(c)
+        ax.scatter(*X[labels == c].T, s=12, edgecolor="k", linewidth=0.3, label=name)
+    ax.set_xlabel("feature 1")
+    ax.set_ylabel("feature 2")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_norms(norms: dict[str, list[float]]):
+    """Per-layer gradient norm per epoch (log scale): vanishing and exploding show here."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    for name, values in norms.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), np.maximum(values, 1e-12), label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("gradient norm ||dW||")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def regression(y_true: np.ndarray, y_pred: np.ndarray):
+    """Predicted vs true values, and residuals vs predicted."""
+    plt = _plt()
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    a.scatter(y_true, y_pred, s=10, alpha=0.7)
+    lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+    a.plot([lo, hi], [lo, hi], color="#999", linestyle=":")
+    a.set_xlabel("true value")
+    a.set_ylabel("predicted value")
+    b.scatter(y_pred, y_pred - y_true, s=10, alpha=0.7)
+    b.axhline(0, color="#999", linestyle=":")
+    b.set_xlabel("predicted value")
+    b.set_ylabel("residual (predicted - true)")
+    for ax in (a, b):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
