@@ -16,13 +16,20 @@ from nnlab.layers.symbolic import KerasTensor
 @dataclass
 class Node:
     layer: object
-    inputs: tuple[int, ...]  # ids of the tensors read
-    output: int  # id of the tensor written
+    inputs: tuple[int, ...]  # positions (node indices) of the tensors read
+    output: int  # position of the tensor written: this node's own index
     multi_input: bool  # the layer takes a list (merge layers)
 
 
-def build_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Node]:
-    """Nodes that lead from `inputs` to `outputs`, inputs first, in topological order."""
+def build_graph(
+    inputs: list[KerasTensor], outputs: list[KerasTensor]
+) -> tuple[list[Node], list[int]]:
+    """Nodes that lead from `inputs` to `outputs`, inputs first, in topological order,
+    and the positions of the outputs.
+
+    Tensors are referred to by position (node i writes tensor i), never by object
+    identity, so a model survives copying and pickling.
+    """
     input_ids = {id(t) for t in inputs}
     order: list[KerasTensor] = []
     state: dict[int, str] = {}
@@ -64,6 +71,7 @@ def build_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[N
     )
     order = list(inputs) + rest
 
+    pos = {id(t): i for i, t in enumerate(order)}
     nodes = []
     seen_layers: dict[int, str] = {}
     for t in order:
@@ -76,11 +84,11 @@ def build_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[N
             )
         seen_layers[id(layer)] = layer.name
         if id(t) in input_ids:
-            nodes.append(Node(layer, (), id(t), False))
+            nodes.append(Node(layer, (), pos[id(t)], False))
         else:
             multi = len(t._inputs) > 1 or _called_on_list(layer)
-            nodes.append(Node(layer, tuple(id(p) for p in t._inputs), id(t), multi))
-    return nodes
+            nodes.append(Node(layer, tuple(pos[id(p)] for p in t._inputs), pos[id(t)], multi))
+    return nodes, [pos[id(t)] for t in outputs]
 
 
 def _called_on_list(layer) -> bool:
@@ -88,7 +96,7 @@ def _called_on_list(layer) -> bool:
 
 
 def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object]:
-    """Run every node; returns the value of each tensor by id."""
+    """Run every node; returns the value of each tensor by position."""
     values: dict[int, object] = {}
     k = 0
     for node in nodes:

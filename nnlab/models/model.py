@@ -76,12 +76,12 @@ class Model:
                 )
         self._multi_output = isinstance(outputs, (list, tuple))
         self.inputs, self.outputs = ins, outs
-        self._nodes = graph.build_graph(ins, outs)
+        self._nodes, self._output_pos = graph.build_graph(ins, outs)
         names = [n.layer.name for n in self._nodes]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Layer names must be unique in a model. Repeated: {dupes}")
-        self._input_ids = {id(t) for t in ins}
+        self._input_ids = set(range(len(ins)))  # inputs come first in the graph
         self._output_layers = [t._layer for t in outs]
         self._store = None
         if self.compiled:
@@ -139,11 +139,11 @@ class Model:
     def _forward(self, X_list: list, training: bool) -> list:
         values = graph.forward(self._nodes, X_list, training)
         self._values = values
-        return [values[id(t)] for t in self.outputs]
+        return [values[i] for i in self._output_pos]
 
     def _backward(self, seeds: dict, from_Z: set, input_grads: bool = False) -> list | None:
         grads = graph.backward(self._nodes, seeds, from_Z, self._input_ids, input_grads)
-        return [grads.get(id(t)) for t in self.inputs] if input_grads else None
+        return [grads.get(i) for i in range(len(self.inputs))] if input_grads else None
 
     def __call__(self, x, training: bool = False):
         """Run the model eagerly on arrays (no batching), like `predict_on_batch`."""
@@ -208,15 +208,15 @@ class Model:
         # gradient with respect to the output layer's Z is then (P - Y) / N.
         consumed = {i for node in self._nodes for i in node.inputs}
         self._fused = []
-        for t, loss in zip(self.outputs, self._losses):
-            act = getattr(t._layer, "activation", None)
+        for pos, layer, loss in zip(self._output_pos, self._output_layers, self._losses):
+            act = getattr(layer, "activation", None)
             self._fused.append(
                 not loss.uses_logits
                 and loss.fused_activation is not None
                 and act is not None
                 and act.name == loss.fused_activation
-                and hasattr(t._layer, "backward_from_Z")
-                and id(t) not in consumed
+                and hasattr(layer, "backward_from_Z")
+                and pos not in consumed
             )
         self._metrics = None  # resolved from data shapes on first use
 
@@ -262,15 +262,15 @@ class Model:
         total = 0.0
         per_output = []
         seeds, from_Z = {}, set()
-        for t, P, Y, loss, w, fused in zip(
-            self.outputs, outs, Y_list, self._losses, self._loss_weights, self._fused
+        for pos, layer, P, Y, loss, w, fused in zip(
+            self._output_pos, self._output_layers, outs, Y_list, self._losses,
+            self._loss_weights, self._fused,
         ):
             if fused:
-                layer = t._layer
                 Z = layer._Z
                 L = loss.forward_logits(Y, Z)
                 dP = loss.backward_logits(Y, Z, P) if need_grad else None
-                from_Z.add(id(t))
+                from_Z.add(pos)
             elif loss.uses_logits:
                 L = loss.forward_logits(Y, P)
                 dP = loss.backward_logits(Y, P) if need_grad else None
@@ -282,7 +282,7 @@ class Model:
             total += w * value
             if need_grad:
                 g = reduce_grad(dP, L.size, sw)
-                seeds[id(t)] = g if w == 1.0 else g * w
+                seeds[pos] = g if w == 1.0 else g * w
         return total, per_output, seeds, from_Z
 
     # -- training API (the loop lives in nnlab.training) -----------------------------
