@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import socket
+import os
 
-import numpy as np
-import pytest
+# scikit-learn's estimator checks include check_array_api_input, which it skips unless
+# SciPy's array-API mode is on; turn it on (before SciPy is imported) so it runs.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-from nnlab import backend
-from nnlab.layers.base import clear_session
+import socket  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from nnlab import backend  # noqa: E402
+from nnlab.layers.base import clear_session  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
