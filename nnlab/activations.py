@@ -9,6 +9,7 @@ a name, `None` (linear) or an instance.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from nnlab.backend import xp
 
@@ -50,14 +51,12 @@ class Linear(Activation):
 
 
 class Sigmoid(Activation):
-    """A = 1 / (1 + e^-Z), computed without overflow; g'(Z) = A (1 - A)."""
+    """A = 1 / (1 + e^-Z), computed without overflow (SciPy's expit); g'(Z) = A (1 - A)."""
 
     name = "sigmoid"
 
     def forward(self, Z):
-        # exp(-|Z|) never overflows; pick the algebraically equal form by sign.
-        E = xp.exp(-xp.abs(Z))
-        return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+        return expit(Z)
 
     def backward(self, dA, Z, A):
         return dA * A * (1.0 - A)

@@ -17,13 +17,13 @@ path below clips p to [EPS, 1 - EPS] as Keras's NumPy backend does.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from nnlab.backend import EPS, xp
 
 
 def _sigmoid(Z):
-    E = xp.exp(-xp.abs(Z))
-    return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+    return expit(Z)
 
 
 def _softmax(Z):
@@ -186,8 +186,10 @@ class BinaryCrossentropy(Loss):
         return (p - Y) / (p * (1.0 - p)) * inside * (1.0 / P.shape[-1])
 
     def forward_logits(self, Y, Z):
-        Y = self._smooth(Y)
-        return (xp.maximum(Z, 0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))).mean(axis=-1)
+        # -[Y log sigmoid(Z) + (1 - Y) log(1 - sigmoid(Z))] = log(1 + e^Z) - Y Z
+        L = xp.logaddexp(0, Z)
+        L -= self._smooth(Y) * Z
+        return L[..., 0] if L.shape[-1] == 1 else L.mean(axis=-1)
 
     def backward_logits(self, Y, Z, A=None):
         A = _sigmoid(Z) if A is None else A

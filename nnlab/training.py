@@ -127,30 +127,37 @@ def _batches(n: int, batch_size: int, order):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-def _apply_update(model, store) -> None:
-    """Add the penalties' gradients, then let the optimizer step the flat store."""
-    if model._regularized:
-        model._add_penalty_grads()
+def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: int = 0):
+    """Forward, loss (+ penalties), divergence guard, backward, optimizer step.
+
+    Returns (total loss, per-output losses, outputs), all computed before the update,
+    or None when the guard stopped training on a non-finite loss.
+    """
+    outs = model._forward(batch.X, training=True)
+    total, per_output, seeds, from_Z = model._loss(outs, batch.Y, batch.sw, need_grad=True)
+    for layer in store.penalized:
+        total += layer.penalty()
+    if guard is not None and not guard.check(total, model, epoch, step):
+        return None
+    model._backward(seeds, from_Z)
+    for layer in store.penalized:
+        layer.add_penalty_grads()
     model.optimizer.apply([store.W], [store.dW], store.grad_views)
+    return total, per_output, outs
 
 
 def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _Accumulator:
-    """One pass over the data: forward, loss, (guard), backward, step, per batch."""
+    """One pass over the data, batch by batch, with the batch hooks."""
     acc = _Accumulator(model)
     steps = math.ceil(data.n / batch_size)
     for step, idx in enumerate(_batches(data.n, batch_size, order)):
         batch = data if steps == 1 else data.take(idx)
         if cbs.wants_batch_logs:
             cbs.train_batch_begin(step, {})
-        outs = model._forward(batch.X, training=True)
-        total, per_output, seeds, from_Z = model._loss(outs, batch.Y, batch.sw, need_grad=True)
-        if model._regularized:
-            total += model._penalty()
-        if not guard.check(total, model, epoch, step):
+        result = _train_step(model, store, batch, guard, epoch, step)
+        if result is None:
             break
-        model._backward(seeds, from_Z)
-        _apply_update(model, store)
-        acc.add(batch.n, total, per_output, outs, batch.Y)
+        acc.add(batch.n, *result, batch.Y)
         if cbs.wants_batch_logs:
             cbs.train_batch_end(step, acc.logs())
         if model.stop_training:
@@ -430,13 +437,7 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_di
     model._resolve_metrics(data.Y)
     store = model._ensure_store()
     acc = _Accumulator(model)
-    outs = model._forward(data.X, training=True)
-    total, per_output, seeds, from_Z = model._loss(outs, data.Y, data.sw, need_grad=True)
-    if model._regularized:
-        total += model._penalty()
-    model._backward(seeds, from_Z)
-    _apply_update(model, store)
-    acc.add(data.n, total, per_output, outs, data.Y)
+    acc.add(data.n, *_train_step(model, store, data), data.Y)
     return _ordered_results(model, acc.logs(), return_dict)
 
 

@@ -96,13 +96,16 @@ class Dense(Layer):
 
     def backward_from_Z(self, dZ, need_dX: bool = True):
         """The linear part of backward, given dZ (used by the fused output + loss)."""
-        self._require_forward("_X")
+        if self._X is None:
+            self._require_forward("_X")
         X, W = self._X, self.params["kernel"]
-        X2 = X.reshape(-1, X.shape[-1])
-        dZ2 = dZ.reshape(-1, dZ.shape[-1])
+        if X.ndim == 2:
+            X2, dZ2 = X, dZ
+        else:  # extra middle axes: every position is one more sample for W
+            X2, dZ2 = X.reshape(-1, X.shape[-1]), dZ.reshape(-1, dZ.shape[-1])
         np.matmul(X2.T, dZ2, out=self.grads["kernel"])  # (d_in, n) @ (n, units)
         if self.use_bias:
-            dZ2.sum(axis=0, out=self.grads["bias"])
+            np.add.reduce(dZ2, axis=0, out=self.grads["bias"])
         if not need_dX:
             return None
         return dZ @ W.T  # (n, units) @ (units, d_in)

@@ -19,6 +19,7 @@ class Node:
     inputs: tuple[int, ...]  # positions (node indices) of the tensors read
     output: int  # position of the tensor written: this node's own index
     multi_input: bool  # the layer takes a list (merge layers)
+    reads_only_inputs: bool = False  # dX is not needed (unless checking input gradients)
 
 
 def build_graph(
@@ -87,7 +88,10 @@ def build_graph(
             nodes.append(Node(layer, (), pos[id(t)], False))
         else:
             multi = len(t._inputs) > 1 or _called_on_list(layer)
-            nodes.append(Node(layer, tuple(pos[id(p)] for p in t._inputs), pos[id(t)], multi))
+            only_inputs = all(id(p) in input_ids for p in t._inputs)
+            nodes.append(
+                Node(layer, tuple(pos[id(p)] for p in t._inputs), pos[id(t)], multi, only_inputs)
+            )
     return nodes, [pos[id(t)] for t in outputs]
 
 
@@ -113,7 +117,6 @@ def backward(
     nodes: list[Node],
     seeds: dict[int, object],
     from_Z: set[int],
-    input_ids: set[int],
     input_grads: bool = False,
 ) -> dict[int, object]:
     """Propagate output gradients `seeds` (tensor id -> dY) back through every node.
@@ -130,7 +133,7 @@ def backward(
         dY = grads.pop(node.output, None)
         if dY is None:  # this branch does not reach any loss
             continue
-        need_dX = input_grads or any(i not in input_ids for i in node.inputs)
+        need_dX = input_grads or not node.reads_only_inputs
         layer = node.layer
         if node.output in from_Z:
             dX = layer.backward_from_Z(dY, need_dX=need_dX)

@@ -81,7 +81,6 @@ class Model:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Layer names must be unique in a model. Repeated: {dupes}")
-        self._input_ids = set(range(len(ins)))  # inputs come first in the graph
         self._output_layers = [t._layer for t in outs]
         self._store = None
         if self.compiled:
@@ -142,7 +141,7 @@ class Model:
         return [values[i] for i in self._output_pos]
 
     def _backward(self, seeds: dict, from_Z: set, input_grads: bool = False) -> list | None:
-        grads = graph.backward(self._nodes, seeds, from_Z, self._input_ids, input_grads)
+        grads = graph.backward(self._nodes, seeds, from_Z, input_grads)
         return [grads.get(i) for i in range(len(self.inputs))] if input_grads else None
 
     def __call__(self, x, training: bool = False):

@@ -42,6 +42,8 @@ class ParamStore:
             self.grad_views.append(grad)
             start = stop
         self.signature = self.signature_of(layers)
+        #: trainable layers with weight penalties (their penalty joins every batch's loss)
+        self.penalized = [layer for layer in layers if layer.trainable and layer.regularizers]
 
     @staticmethod
     def signature_of(layers: list) -> tuple:
