@@ -181,10 +181,10 @@ class _DivergenceGuard:
     copy back, so the model keeps the last weights that gave a finite loss.
     """
 
-    def __init__(self, store, x_scale: float):
+    def __init__(self, store, data: _Data):
         self.store = store
         self.backup = store.W.copy()
-        self.x_scale = x_scale
+        self.data = data
         self.report: dict | None = None
 
     def check(self, loss: float, model, epoch: int, step: int) -> bool:
@@ -195,9 +195,10 @@ class _DivergenceGuard:
         model.stop_training = True
         lr = model.optimizer.learning_rate
         causes = [f"the learning rate is too high (learning_rate={lr:g}; try 10x smaller)"]
-        if self.x_scale > 100:
+        x_scale = max(inputs_mod.max_abs(X) for X in self.data.X)
+        if x_scale > 100:
             causes.append(
-                f"the inputs are not scaled (values up to {self.x_scale:.3g}; standardize "
+                f"the inputs are not scaled (values up to {x_scale:.3g}; standardize "
                 "them with training-set statistics)"
             )
         else:
@@ -323,7 +324,7 @@ def fit(
     cbs = CallbackList(cbs, model, params)
 
     model.stop_training = False
-    guard = _DivergenceGuard(store, x_scale=max(float(np.abs(X).max()) for X in data.X))
+    guard = _DivergenceGuard(store, data)
     logs_lr = _lr_is_scheduled(model.optimizer)
     cbs.call("on_train_begin", None)
     logs: dict = {}

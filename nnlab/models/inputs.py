@@ -69,7 +69,7 @@ def check_inputs(x, input_shapes: list[tuple], input_names: list[str], dtype) ->
                 f"Received shape {A.shape}.{hint}"
             )
         A = A.astype(dtype, copy=False)
-        if not np.all(np.isfinite(A)):
+        if not all_finite(A):
             bad = np.argwhere(~np.isfinite(A))[0]
             raise ValueError(
                 f"Input '{name}' contains NaN or infinite values (first at index "
@@ -141,6 +141,20 @@ def check_targets(y, outputs: list, losses: list, output_shapes: list, names: li
             )
         result.append(Y)
     return result
+
+
+def all_finite(A: np.ndarray) -> bool:
+    """True if A has no NaN or inf, without a full-size boolean temporary (min and max
+    propagate NaN and expose inf)."""
+    if A.size == 0:
+        return True
+    with np.errstate(invalid="ignore"):
+        return bool(np.isfinite(A.min()) and np.isfinite(A.max()))
+
+
+def max_abs(A: np.ndarray) -> float:
+    """max |A| without a full-size temporary."""
+    return float(max(abs(A.min()), abs(A.max()))) if A.size else 0.0
 
 
 def check_sample_weight(sample_weight, n: int, dtype):

@@ -55,14 +55,24 @@ class Adam(Optimizer):
     def _update(self, W, dW, state, lr):
         t = self.iterations + 1
         m, v = state["momentum"], state["velocity"]
-        m += (1.0 - self.beta_1) * (dW - m)
-        v += (1.0 - self.beta_2) * (dW * dW - v)
+        work = self.scratch(W)  # every step below reuses this buffer: no allocation
+        np.subtract(dW, m, out=work)
+        work *= 1.0 - self.beta_1
+        m += work  # m + (1 - beta_1)(g - m)
+        np.multiply(dW, dW, out=work)
+        work -= v
+        work *= 1.0 - self.beta_2
+        v += work  # v + (1 - beta_2)(g^2 - v)
         alpha = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         if self.amsgrad:
             v_hat = state["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        W -= alpha * m / (np.sqrt(v) + self.epsilon)
+        np.sqrt(v, out=work)
+        work += self.epsilon
+        np.divide(m, work, out=work)
+        work *= alpha
+        W -= work  # W - alpha m / (sqrt(v) + epsilon)
 
     def get_config(self) -> dict:
         return {

@@ -81,6 +81,7 @@ class Optimizer:
             self.name = name
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
+        self._scratch: dict[tuple, np.ndarray] = {}
 
     # -- learning rate ---------------------------------------------------------------
     @property
@@ -109,6 +110,14 @@ class Optimizer:
 
     def _update(self, W, dW, state, lr: float) -> None:
         raise NotImplementedError
+
+    def scratch(self, W: np.ndarray) -> np.ndarray:
+        """A reusable work array shaped like W, so that a step allocates nothing."""
+        key = (W.shape, W.dtype.str)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = np.empty_like(W)
+        return buf
 
     def apply(self, params: list, grads: list, clip_groups: list | None = None) -> None:
         """One step: W <- rule(W, dW) for each pair, in place.

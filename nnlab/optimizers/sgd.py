@@ -34,14 +34,16 @@ class SGD(Optimizer):
         return {"momentum": np.zeros_like(W)} if self.momentum else {}
 
     def _update(self, W, dW, state, lr):
+        step = np.multiply(dW, lr, out=self.scratch(W))  # lr * g, in a reused buffer
         if not self.momentum:
-            W -= lr * dW
+            W -= step
             return
         v = state["momentum"]
         v *= self.momentum
-        v -= lr * dW
-        if self.nesterov:
-            W += self.momentum * v - lr * dW
+        v -= step
+        if self.nesterov:  # W + momentum * v - lr * g
+            W -= step
+            W += np.multiply(v, self.momentum, out=step)
         else:
             W += v
 
