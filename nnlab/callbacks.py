@@ -363,6 +363,14 @@ class ReduceLROnPlateau(_MonitorCallback):
                 f"ReduceLROnPlateau expects 0 < factor < 1 (it multiplies the learning rate). "
                 f"Received: factor={factor!r}"
             )
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(
+                f"ReduceLROnPlateau expects patience >= 0. Received: patience={patience!r}"
+            )
+        if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 0:
+            raise ValueError(
+                f"ReduceLROnPlateau expects cooldown >= 0. Received: cooldown={cooldown!r}"
+            )
         self.factor = float(factor)
         self.patience = int(patience)
         self.verbose = int(verbose)

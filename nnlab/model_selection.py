@@ -7,6 +7,7 @@ standard deviation of each metric, in the lectures' "mean ± std" form.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass, field
 
@@ -73,10 +74,13 @@ def _fit_transform(preprocessing, X_train, X_val):
 
 
 def _fresh_copy(prep):
-    """An unfitted copy of a preprocessor instance (scikit-learn's clone)."""
+    """A copy of a preprocessor instance to fit afresh (scikit-learn's clone if it can)."""
     from sklearn.base import clone
 
-    return clone(prep)
+    try:
+        return clone(prep)
+    except TypeError:  # not a scikit-learn estimator (e.g. a TabularPreprocessor)
+        return copy.deepcopy(prep)
 
 
 def _build(build_model, n_features: int):

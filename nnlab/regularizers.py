@@ -89,7 +89,17 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+# "l1_l2" gives l1 = l2 = 0.01 (as the function l1_l2()); the class names "L1L2"/"l1l2"
+# give Keras's class defaults l1 = l2 = 0.
+REGULARIZERS = {
+    "l1": L1,
+    "l2": L2,
+    "l1_l2": lambda: L1L2(0.01, 0.01),
+    "l1l2": L1L2,
+    "L1": L1,
+    "L2": L2,
+    "L1L2": L1L2,
+}
 
 
 def l1(l1: float = 0.01) -> L1:

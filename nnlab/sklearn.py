@@ -292,25 +292,6 @@ class _NNBase(BaseEstimator):
             )
         return P.astype(np.float64)
 
-    # -- pickling: nnlab graphs are keyed by object ids, so rebuild on load ---------------
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy: the live object keeps its model
-        model = state.pop("model_", None)
-        if model is not None:
-            state["_model_weights"] = [W.copy() for W in model.get_weights()]
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        weights = state.pop("_model_weights", None)
-        super().__setstate__(state)
-        if weights is not None:
-            arch = self._arch
-            model = _build_model(arch, [0] * (2 * len(arch["hidden"]) + 1))
-            model.compile(optimizer=arch["optimizer"], loss=arch["loss"])
-            model.set_weights(weights)
-            self.model_ = model
-
 
 def _to_floatx(A, what: str):
     """Cast checked (finite) data to nnlab's float dtype, refusing values beyond its range."""

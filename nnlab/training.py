@@ -51,12 +51,14 @@ def _prepare(model, x, y, sample_weight=None, class_weight=None) -> _Data:
     sw = inputs_mod.check_sample_weight(sample_weight, n, dtype)
     if class_weight is not None:
         if sw is not None:
-            raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
+            raise ValueError("Pass either class_weight or sample_weight, not both.")
         sw = _class_weights_to_samples(class_weight, Y, dtype)
     return _Data(X, Y, sw)
 
 
 def _class_weights_to_samples(class_weight, Y: list, dtype):
+    """Per-sample weights from {class index: weight}: the class is argmax(y) for one-hot
+    targets, round(y) for a single column; classes not in the dict get weight 1."""
     if len(Y) != 1:
         raise ValueError("class_weight works only for models with a single output.")
     if not isinstance(class_weight, dict):
@@ -64,9 +66,18 @@ def _class_weights_to_samples(class_weight, Y: list, dtype):
             f"class_weight must be a dict mapping class index to weight. Received: {class_weight!r}"
         )
     Y0 = Y[0]
+    n_classes = Y0.shape[-1] if Y0.shape[-1] > 1 else 2
     labels = Y0.argmax(axis=-1) if Y0.shape[-1] > 1 else np.round(Y0[..., 0]).astype(np.int64)
     sw = np.ones(labels.shape[0], dtype=dtype)
     for cls, w in class_weight.items():
+        if not isinstance(cls, (int, np.integer)) or not 0 <= cls < n_classes:
+            raise ValueError(
+                f"class_weight keys must be class indices in [0, {n_classes}). Received {cls!r}."
+            )
+        if not (isinstance(w, (int, float, np.number)) and np.isfinite(w) and w >= 0):
+            raise ValueError(
+                f"class_weight values must be finite numbers >= 0. Received {cls}: {w!r}."
+            )
         sw[labels == int(cls)] = w
     return sw
 
@@ -155,7 +166,9 @@ def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _A
         if cbs.wants_batch_logs:
             cbs.train_batch_begin(step, {})
         result = _train_step(model, store, batch, guard, epoch, step)
-        if result is None:
+        if result is None:  # non-finite loss: the guard restored the weights and stopped
+            if cbs.wants_batch_logs:
+                cbs.train_batch_end(step, {"loss": guard.report["loss"]})
             break
         acc.add(batch.n, *result, batch.Y)
         if cbs.wants_batch_logs:
@@ -181,17 +194,25 @@ class _DivergenceGuard:
     copy back, so the model keeps the last weights that gave a finite loss.
     """
 
-    def __init__(self, store, data: _Data):
+    def __init__(self, store, data: _Data, layers: list):
         self.store = store
         self.backup = store.W.copy()
         self.data = data
+        # Non-trainable state (BatchNormalization's moving statistics) is small: back
+        # it up too, so that a diverging step cannot leave it non-finite.
+        self.states = [a for layer in layers for a in layer.state.values()]
+        self.state_backup = [a.copy() for a in self.states]
         self.report: dict | None = None
 
     def check(self, loss: float, model, epoch: int, step: int) -> bool:
         if math.isfinite(loss):
             np.copyto(self.backup, self.store.W)
+            for saved, live in zip(self.state_backup, self.states):
+                np.copyto(saved, live)
             return True
         self.store.W[...] = self.backup
+        for saved, live in zip(self.state_backup, self.states):
+            live[...] = saved
         model.stop_training = True
         lr = model.optimizer.learning_rate
         causes = [f"the learning rate is too high (learning_rate={lr:g}; try 10x smaller)"]
@@ -210,7 +231,7 @@ class _DivergenceGuard:
             "Training stopped and the weights of the last finite step were restored. "
             "Likely causes: " + "; ".join(causes) + ".",
             DivergenceWarning,
-            stacklevel=5,  # guard.check <- _train_epoch <- training.fit <- Model.fit <- user
+            stacklevel=6,  # check <- _train_step <- _train_epoch <- fit <- Model.fit <- user
         )
         return False
 
@@ -297,7 +318,9 @@ def fit(
             f"validation_split must lie in [0, 1). Received: validation_split={validation_split!r}"
         )
     rng = make_rng(seed)
-    data = _prepare(model, x, y, sample_weight, class_weight)
+    data = _prepare(model, x, y, sample_weight)
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -308,13 +331,15 @@ def fit(
         val = _prepare(model, *validation_data)
     elif validation_split:
         data, val = _split_validation(data, float(validation_split), rng)
+    if class_weight is not None:  # training rows only, as Keras
+        data.sw = _class_weights_to_samples(class_weight, data.Y, model.dtype)
     model._resolve_metrics(data.Y)
     store = model._ensure_store()
 
     n = data.n
     steps = math.ceil(n / batch_size)
     history = History()
-    cbs = list(callbacks or [])
+    cbs = _callback_list(callbacks)
     if verbose:
         cbs.append(ProgressBar(verbose))
     if gradient_health:
@@ -324,7 +349,7 @@ def fit(
     cbs = CallbackList(cbs, model, params)
 
     model.stop_training = False
-    guard = _DivergenceGuard(store, data)
+    guard = _DivergenceGuard(store, data, model._weight_layers())
     logs_lr = _lr_is_scheduled(model.optimizer)
     cbs.call("on_train_begin", None)
     logs: dict = {}
@@ -334,7 +359,9 @@ def fit(
             cbs.call("on_epoch_begin", epoch, None)
             order = rng.permutation(n) if shuffle and steps > 1 else None
             acc = _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch)
-            logs = acc.logs() if acc.count else {}
+            if not acc.count:  # diverged on the epoch's first step: nothing to record
+                break
+            logs = acc.logs()
             if val is not None:
                 val_logs = _evaluate_data(model, val, batch_size, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -348,6 +375,14 @@ def fit(
     history.diverged = guard.report
     history.params = params
     return history
+
+
+def _callback_list(callbacks) -> list:
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        callbacks = [callbacks]  # a single Callback
+    return list(callbacks)
 
 
 def _evaluate_data(model, data: _Data, batch_size: int, cbs: CallbackList | None = None) -> dict:

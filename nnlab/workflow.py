@@ -9,6 +9,7 @@ only nnlab's public API.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 from dataclasses import dataclass, field
 
@@ -50,7 +51,7 @@ DEFAULTS = {
 
 def resolve_config(config: dict | None = None, **overrides) -> dict:
     """DEFAULTS updated by `config` then `overrides`; unknown keys are an error."""
-    merged = dict(DEFAULTS)
+    merged = copy.deepcopy(DEFAULTS)
     for source in (config or {}), overrides:
         unknown = sorted(set(source) - set(DEFAULTS))
         if unknown:
@@ -141,10 +142,10 @@ def build_model(n_features: int, output, config: dict) -> Sequential:
     """An MLP: hidden Dense layers (with optional dropout and L2), then the output layer."""
     reg = L2(config["l2"]) if config["l2"] else None
     model = Sequential([Input(shape=(n_features,))])
-    for units in config["hidden"]:
+    for i, units in enumerate(config["hidden"]):
         model.add(Dense(units, activation=config["activation"], kernel_regularizer=reg))
-        if config["dropout"]:
-            model.add(Dropout(config["dropout"], seed=config["seed"]))
+        if config["dropout"]:  # a different mask stream for every Dropout layer
+            model.add(Dropout(config["dropout"], seed=int(config["seed"]) * 1000 + i))
     model.add(Dense(output.units, activation=output.activation))
     optimizer = optimizers.get(config["optimizer"])
     optimizer.learning_rate = float(config["learning_rate"])
@@ -210,6 +211,8 @@ class RunResult:
 
     def _curves(self, fn):
         scores = self.p_test
+        if not np.isfinite(scores).all():  # a diverged run: no meaningful ranking
+            return []
         if scores.shape[1] == 1:
             return [(self.class_names[1], fn(self.y_test, scores[:, 0]))]
         result = []
@@ -293,11 +296,14 @@ def train_run(
         pred = _predicted_classes(P)
         test_metrics["test_accuracy"] = float(np.mean(pred == y_test))
         present = len(np.unique(y_test))
-        if present == max(P.shape[1], 2):  # every class in the test rows: AUC is defined
+        # AUC needs every class in the test rows and finite scores (a diverged run may
+        # leave weights that overflow on new rows)
+        if present == max(P.shape[1], 2) and np.isfinite(P).all():
             auc_scores = P[:, 0] if P.shape[1] == 1 else P
             test_metrics["test_auc"] = float(metrics.roc_auc(y_test, auc_scores))
     else:
-        test_metrics["test_r2"] = float(metrics.r2_score(y_test, P))
+        if np.isfinite(P).all():
+            test_metrics["test_r2"] = float(metrics.r2_score(y_test, P))
     return RunResult(
         name=f"{label}-{cfg['seed']}",
         dataset=label,

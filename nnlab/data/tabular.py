@@ -228,6 +228,12 @@ class TabularPreprocessor:
             return
         numeric = pd.api.types.is_numeric_dtype(col) and col.dtype != bool
         n_distinct = col.nunique()
+        if n_distinct < 2:
+            raise ValueError(
+                f"Target '{self.targets[0]}' has a single value "
+                f"({col.iloc[0]!r}) in these rows: there is nothing to learn. Check the "
+                "target column, or the rows selected for training."
+            )
         if self.task is None:
             if not numeric or (col.dtype.kind in "iub" and n_distinct <= 20) or n_distinct == 2:
                 self.task = "binary" if n_distinct == 2 else "multiclass"

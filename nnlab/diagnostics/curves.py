@@ -177,8 +177,7 @@ def diagnose(
         end = sum(val[-w:]) / w
         details["val_rise"] = (end - val[best]) / max(abs(val[best]), 1e-12)
         visible = (end - val[best]) > 0.01 * abs(val[0])  # against the curve's own scale
-        if (best < n - w and details["val_rise"] > overfit_tol and visible
-                and loss[-1] < loss[best]):
+        if best < n - w and details["val_rise"] > overfit_tol and visible and loss[-1] < loss[best]:
             return result(
                 "overfitting",
                 f"The validation loss was lowest at epoch {best_epoch + 1} ({val[best]:.4g}) "

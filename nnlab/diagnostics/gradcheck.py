@@ -12,7 +12,7 @@ standard relative error of the two gradient vectors,
 which is about 1e-9 for a correct backward in float64 and about the size of the mistake
 for a wrong one (1e-2 for a gradient 1 % off), while round-off in individual near-zero
 entries cannot dominate it. The check runs in float64 in training mode; layers that draw random
-masks must hold them fixed (see `Dropout.freeze_mask`).
+masks hold them fixed during the check (`hold_randomness`).
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def gradient_check(
             "nnlab.config.set_floatx('float64')."
         )
     data = _prepare(model, x, y, sample_weight)
+    data.X = [np.ascontiguousarray(X) for X in data.X]  # perturbed in place through views
     model._ensure_store()
     random_layers = [layer for layer in model.layers if hasattr(layer, "hold_randomness")]
     # Training-mode forwards move BatchNormalization's moving statistics: put them back.

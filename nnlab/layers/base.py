@@ -62,7 +62,14 @@ class Layer:
         trainable: bool = True,
         input_shape=None,
         input_dim: int | None = None,
+        activity_regularizer=None,
     ):
+        if activity_regularizer is not None:
+            raise ValueError(
+                f"{type(self).__name__}: activity_regularizer is not supported by nnlab "
+                "(weight penalties are: kernel_regularizer / bias_regularizer). "
+                f"Received: activity_regularizer={activity_regularizer!r}"
+            )
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ValueError(
                 f"A layer name must be a non-empty string without '/'. Received: name={name!r}"
@@ -249,3 +256,13 @@ def _feature_shapes(shape):
 
 def prod(shape) -> int:
     return int(math.prod(shape))
+
+
+def _no_constraints(layer, **constraints) -> None:
+    """Keras's weight constraints are accepted as None only; anything else is refused."""
+    given = {k: v for k, v in constraints.items() if v is not None}
+    if given:
+        raise ValueError(
+            f"{type(layer).__name__}: weight constraints are not supported by nnlab. "
+            f"Received: {', '.join(f'{k}={v!r}' for k, v in given.items())}"
+        )

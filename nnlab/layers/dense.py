@@ -7,7 +7,7 @@ import numpy as np
 from nnlab import activations as activations_mod
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
-from nnlab.layers.base import Layer
+from nnlab.layers.base import Layer, _no_constraints
 
 
 class Dense(Layer):
@@ -44,10 +44,13 @@ class Dense(Layer):
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
         **kwargs,
     ):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense(units=...) expects a positive int. Received: units={units!r}")
+        _no_constraints(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         super().__init__(**kwargs)
         self.units = int(units)
         self.activation = activations_mod.get(activation)

@@ -6,7 +6,7 @@ import numpy as np
 
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
-from nnlab.layers.base import Layer
+from nnlab.layers.base import Layer, _no_constraints
 
 
 class BatchNormalization(Layer):
@@ -49,8 +49,11 @@ class BatchNormalization(Layer):
         moving_variance_initializer="ones",
         beta_regularizer=None,
         gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
         **kwargs,
     ):
+        _no_constraints(self, beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(
                 f"BatchNormalization expects momentum in [0, 1]. Received: momentum={momentum!r}"

@@ -173,8 +173,9 @@ def error_rate(y_true, y_pred, *, threshold=0.5):
     return zero_one_loss(y_true, y_pred, threshold=threshold)
 
 
-def recall(y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1,
-           zero_division=0.0):
+def recall(
+    y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1, zero_division=0.0
+):
     """Completeness = TP / (TP + FN), the fraction of true positives found.
 
     The same function is called recall, sensitivity (TP / total positive; "signal
@@ -197,12 +198,21 @@ def recall(y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_
         >>> completeness([1, 1, 1, 0], [1, 1, 0, 0])
         0.6666666666666666
     """
-    return _rate(lambda c: (c.tp, c.tp + c.fn), y_true, y_pred, threshold, average, labels,
-                 pos_label, zero_division)
+    return _rate(
+        lambda c: (c.tp, c.tp + c.fn),
+        y_true,
+        y_pred,
+        threshold,
+        average,
+        labels,
+        pos_label,
+        zero_division,
+    )
 
 
-def specificity(y_true, y_pred, *, threshold=0.5, average="binary", labels=None,
-                pos_label=1, zero_division=0.0):
+def specificity(
+    y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1, zero_division=0.0
+):
     """Specificity = TN / (TN + FP) = TN / (total negative), the true negative rate.
 
     The fraction of class-0 events correctly rejected; `tnr` is the same function and
@@ -210,12 +220,21 @@ def specificity(y_true, y_pred, *, threshold=0.5, average="binary", labels=None,
     "mistag rate" of HEP; the mistag rate (background accepted) is strictly 1 -
     specificity, the `fpr`. Arguments as for `recall`.
     """
-    return _rate(lambda c: (c.tn, c.tn + c.fp), y_true, y_pred, threshold, average, labels,
-                 pos_label, zero_division)
+    return _rate(
+        lambda c: (c.tn, c.tn + c.fp),
+        y_true,
+        y_pred,
+        threshold,
+        average,
+        labels,
+        pos_label,
+        zero_division,
+    )
 
 
-def fpr(y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1,
-        zero_division=0.0):
+def fpr(
+    y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1, zero_division=0.0
+):
     """False positive rate = FP / (TN + FP), the fraction of class-0 events let through.
 
     It is 1 - specificity. Arguments as for `recall`.
@@ -224,24 +243,42 @@ def fpr(y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_lab
         >>> fpr([0, 0, 0, 0, 1], [1, 0, 0, 0, 1])
         0.25
     """
-    return _rate(lambda c: (c.fp, c.tn + c.fp), y_true, y_pred, threshold, average, labels,
-                 pos_label, zero_division)
+    return _rate(
+        lambda c: (c.fp, c.tn + c.fp),
+        y_true,
+        y_pred,
+        threshold,
+        average,
+        labels,
+        pos_label,
+        zero_division,
+    )
 
 
-def precision(y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1,
-              zero_division=0.0):
+def precision(
+    y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1, zero_division=0.0
+):
     """Efficiency = TP / (TP + FP) = 1 - contamination, the fraction of selected events
     that are true positives.
 
     The same function is called precision, `efficiency` and `purity`. Arguments as for
     `recall`; zero_division is the value when TP + FP = 0 (nothing predicted positive).
     """
-    return _rate(lambda c: (c.tp, c.tp + c.fp), y_true, y_pred, threshold, average, labels,
-                 pos_label, zero_division)
+    return _rate(
+        lambda c: (c.tp, c.tp + c.fp),
+        y_true,
+        y_pred,
+        threshold,
+        average,
+        labels,
+        pos_label,
+        zero_division,
+    )
 
 
-def contamination(y_true, y_pred, *, threshold=0.5, average="binary", labels=None,
-                  pos_label=1, zero_division=0.0):
+def contamination(
+    y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1, zero_division=0.0
+):
     """Contamination = FP / (TP + FP) = 1 - efficiency, the false discovery rate.
 
     The fraction of selected events that are not class 1; `fdr` is the same function.
@@ -254,21 +291,37 @@ def contamination(y_true, y_pred, *, threshold=0.5, average="binary", labels=Non
         >>> round(contamination(y_true, y_pred), 2), completeness(y_true, y_pred)
         (0.53, 0.9)
     """
-    p = precision(y_true, y_pred, threshold=threshold, average=average, labels=labels,
-                  pos_label=pos_label, zero_division=zero_division)
+    p = precision(
+        y_true,
+        y_pred,
+        threshold=threshold,
+        average=average,
+        labels=labels,
+        pos_label=pos_label,
+        zero_division=zero_division,
+    )
     return 1.0 - p
 
 
-def f1(y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1,
-       zero_division=0.0):
+def f1(
+    y_true, y_pred, *, threshold=0.5, average="binary", labels=None, pos_label=1, zero_division=0.0
+):
     """F1 = 2 TP / (2 TP + FP + FN), the harmonic mean of efficiency and completeness.
 
     Per class F1 = 2 P R / (P + R); 'macro' averages the per-class F1 (as scikit-learn
     does, not the F1 of averaged P and R). `f1_score` is the same function. Arguments as
     for `recall`; zero_division is the value when TP = FP = FN = 0.
     """
-    return _rate(lambda c: (2 * c.tp, 2 * c.tp + c.fp + c.fn), y_true, y_pred, threshold,
-                 average, labels, pos_label, zero_division)
+    return _rate(
+        lambda c: (2 * c.tp, 2 * c.tp + c.fp + c.fn),
+        y_true,
+        y_pred,
+        threshold,
+        average,
+        labels,
+        pos_label,
+        zero_division,
+    )
 
 
 sensitivity = tpr = completeness = recall

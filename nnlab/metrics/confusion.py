@@ -113,8 +113,12 @@ class ConfusionMatrix:
             raise ValueError(f"Unknown normalize {normalize!r}. Expected one of {_NORMALIZE}.")
         if rows not in ("predicted", "true"):
             raise ValueError(f"rows must be 'predicted' or 'true'; got {rows!r}.")
-        cell_pct = {"all": self.percent, "true": self.row_percent,
-                    "pred": self.column_percent, None: None}[normalize]
+        cell_pct = {
+            "all": self.percent,
+            "true": self.row_percent,
+            "pred": self.column_percent,
+            None: None,
+        }[normalize]
         by_pred = rows == "predicted"
         M = self.counts.T if by_pred else self.counts
         P = None if cell_pct is None else (cell_pct.T if by_pred else cell_pct)
@@ -131,8 +135,11 @@ class ConfusionMatrix:
             return f"{n} {p:>{decimals + 5}}"
 
         k = len(self.labels)
-        body = [[cell(M[i, j], np.nan if P is None else P[i, j]) for j in range(k)]
-                + [cell(row_tot[i], row_tot_pct[i])] for i in range(k)]
+        body = [
+            [cell(M[i, j], np.nan if P is None else P[i, j]) for j in range(k)]
+            + [cell(row_tot[i], row_tot_pct[i])]
+            for i in range(k)
+        ]
         last = [cell(col_tot[j], col_tot_pct[j]) for j in range(k)]
         last.append(cell(self.total, 100.0))
         header = [str(lab) for lab in self.labels] + [f"Total {row_name}"]
@@ -141,8 +148,12 @@ class ConfusionMatrix:
         grid = [header] + body + [last]
         w0 = max(len(s) for s in side)
         widths = [max(len(r[j]) for r in grid) for j in range(k + 1)]
-        scope = {"all": f"of all {self.total} examples", "true": "of each actual class",
-                 "pred": "of each predicted class", None: ""}[normalize]
+        scope = {
+            "all": f"of all {self.total} examples",
+            "true": "of each actual class",
+            "pred": "of each predicted class",
+            None: "",
+        }[normalize]
         title = f"Confusion matrix: rows = {row_name} label, columns = {col_name} label"
         lines = [title + (f"; percentages {scope}" if scope else "")]
         for s, r in zip(side, grid):
@@ -210,8 +221,11 @@ def classification_report(y_true, y_pred, *, threshold=0.5, labels=None, digits=
     names = [str(lab) for lab in L.tolist()] + ["macro avg", "weighted avg"]
     w = max(max(len(s) for s in names), len("accuracy"))
     head = ["efficiency", "completeness", "f1", "support"]
-    lines = [" " * w + "".join(f"{h:>14}" for h in head),
-             " " * w + f"{'(precision)':>14}{'(recall)':>14}", ""]
+    lines = [
+        " " * w + "".join(f"{h:>14}" for h in head),
+        " " * w + f"{'(precision)':>14}{'(recall)':>14}",
+        "",
+    ]
 
     def row(name, vals, n):
         return f"{name:<{w}}" + "".join(f"{v:>14.{digits}f}" for v in vals) + f"{n:>14}"

@@ -131,8 +131,7 @@ def precision_recall_curve(y_true, scores) -> PrecisionRecallCurve:
         raise ValueError("precision_recall_curve needs a positive (1) sample in y_true.")
     precision = tps / (tps + fps)  # tps + fps >= 1 at every threshold
     recall = tps / tps[-1]
-    return PrecisionRecallCurve(np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0],
-                                thr[::-1])
+    return PrecisionRecallCurve(np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thr[::-1])
 
 
 def completeness_efficiency_curve(y_true, scores) -> CompletenessEfficiencyCurve:

@@ -124,7 +124,16 @@ def choose_threshold(y_true, scores, method="youden", target=None) -> ThresholdC
         below = np.nextafter(cut[i], -np.inf)
     tp, fp = int(tps[i]), int(fps[i])
     return ThresholdChoice(
-        threshold=float(below), method=method, tp=tp, tn=int(N) - fp, fp=fp, fn=int(P) - tp,
-        completeness=float(tpr[i]), fpr=float(fpr[i]), efficiency=tp / (tp + fp),
-        f1=float(f1[i]), youden_j=float(tpr[i] - fpr[i]), accuracy=float((tp + N - fp) / len(t)),
+        threshold=float(below),
+        method=method,
+        tp=tp,
+        tn=int(N) - fp,
+        fp=fp,
+        fn=int(P) - tp,
+        completeness=float(tpr[i]),
+        fpr=float(fpr[i]),
+        efficiency=tp / (tp + fp),
+        f1=float(f1[i]),
+        youden_j=float(tpr[i] - fpr[i]),
+        accuracy=float((tp + N - fp) / len(t)),
     )

@@ -17,7 +17,7 @@ def _to_array(value, what: str) -> np.ndarray:
         A = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{what} could not be read as an array: {exc}") from None
-    if A.dtype == object or A.dtype.kind in "USV":
+    if A.dtype == object or A.dtype.kind in "USVc":
         raise ValueError(
             f"{what} must be numeric. Received an array of dtype {A.dtype} "
             f"(first values: {A.ravel()[:3].tolist()}). Encode text columns as numbers "

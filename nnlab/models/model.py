@@ -8,6 +8,8 @@ losses and metrics, and the weights.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from nnlab import losses as losses_mod
@@ -97,7 +99,9 @@ class Model:
 
     @property
     def input_names(self) -> list[str]:
-        return [t._layer.name for t in self.inputs]
+        """The keys for dict inputs: the dict's keys if the model was built from a dict
+        of Inputs, else the Input layers' names."""
+        return self._input_names_given or [t._layer.name for t in self.inputs]
 
     @property
     def output_names(self) -> list[str]:
@@ -123,7 +127,7 @@ class Model:
     def _ensure_store(self) -> ParamStore:
         """(Re)pack the trainable params into one flat store when the layers changed."""
         layers = self._weight_layers()
-        if self._store is None or self._store.signature != ParamStore.signature_of(layers):
+        if self._store is None or not self._store.holds(layers):
             self._store = ParamStore(layers)
             if self.optimizer is not None:
                 self.optimizer.reset()
@@ -262,8 +266,13 @@ class Model:
         per_output = []
         seeds, from_Z = {}, set()
         for pos, layer, P, Y, loss, w, fused in zip(
-            self._output_pos, self._output_layers, outs, Y_list, self._losses,
-            self._loss_weights, self._fused,
+            self._output_pos,
+            self._output_layers,
+            outs,
+            Y_list,
+            self._losses,
+            self._loss_weights,
+            self._fused,
         ):
             if fused:
                 Z = layer._Z
@@ -491,4 +500,8 @@ def _metric_lists(spec, names: list[str]) -> list[list]:
     spec = list(spec)
     if len(names) > 1 and spec and all(isinstance(s, (list, tuple)) for s in spec):
         return [list(s) for s in _per_output(spec, names, "metrics")]
-    return [list(spec) for _ in names]
+    # One list for every output: each output needs its own Metric objects (they keep
+    # running totals), so instances are copied per output.
+    return [
+        [copy.deepcopy(m) if isinstance(m, metrics_mod.Metric) else m for m in spec] for _ in names
+    ]

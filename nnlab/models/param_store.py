@@ -45,6 +45,18 @@ class ParamStore:
         #: trainable layers with weight penalties (their penalty joins every batch's loss)
         self.penalized = [layer for layer in layers if layer.trainable and layer.regularizers]
 
+    def holds(self, layers: list) -> bool:
+        """True while every trainable param of `layers` is still a view into this store
+        (another model packing the same layers into its own store re-points them)."""
+        if self.signature != self.signature_of(layers):
+            return False
+        return all(
+            np.shares_memory(layer.params[k], self.W)
+            for layer in layers
+            if layer.trainable
+            for k in layer.params
+        )
+
     @staticmethod
     def signature_of(layers: list) -> tuple:
         """What the store depends on: which layers are trainable and their params."""

@@ -22,7 +22,6 @@ from nnlab import backend
 from nnlab.models import model_config as config
 from nnlab.models import model_file
 from nnlab.models.model_file import ModelFileError
-from nnlab.models.param_store import ParamStore
 
 MODEL_SUFFIX = ".nnlab"
 WEIGHTS_SUFFIX = ".weights.npz"
@@ -142,7 +141,7 @@ def _optimizer_state(model, arrays: dict) -> dict | None:
     if opt is None:
         return None
     store, slots = model._store, opt._slots
-    if store is not None and store.signature != ParamStore.signature_of(model._weight_layers()):
+    if store is not None and not store.holds(model._weight_layers()):
         return {"iterations": 0, "slots": [], "layout": []}
     if store is None or slots is None:
         return {"iterations": int(opt.iterations), "slots": [], "layout": []}

@@ -112,6 +112,11 @@ class Sequential(Model):
         if self._input is None:
             dtype = self._stack[0].dtype.name if self._stack else None
             self._input = Input(shape=tuple(input_shape)[1:], dtype=dtype)
+        elif tuple(self._input.shape[1:]) != tuple(input_shape)[1:]:
+            raise ValueError(
+                f"Sequential model '{self.name}' is already built for inputs of shape "
+                f"{self._input.shape}; it cannot be rebuilt for {tuple(input_shape)}."
+            )
         self._rebuild()
 
     def _ensure_built(self, x) -> None:

@@ -18,6 +18,19 @@ def _plt():
     return plt
 
 
+def _note_if_empty(ax, curves) -> None:
+    if not curves:
+        ax.text(
+            0.5,
+            0.5,
+            "not available:\nthe test scores are not finite\n(training diverged)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="#cf222e",
+        )
+
+
 def learning_curves(history, best_epoch: int | None = None):
     """Training vs validation loss (and the first metric) per epoch, best epoch marked.
 
@@ -32,6 +45,10 @@ def learning_curves(history, best_epoch: int | None = None):
         best_epoch = getattr(history, "best_epoch", None)
     if best_epoch is None and h.get("val_loss"):
         best_epoch = int(np.argmin(h["val_loss"]))
+    if not h.get("loss"):  # stopped before the first epoch ended (e.g. diverged at once)
+        fig, ax = plt.subplots(figsize=(5.2, 3.6))
+        ax.text(0.5, 0.5, "no epoch completed", ha="center", va="center", transform=ax.transAxes)
+        return fig
     metrics = [k for k in h if not k.startswith("val_") and k not in ("loss", "learning_rate")]
     panels = ["loss"] + metrics[:1]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.6), squeeze=False)
@@ -91,6 +108,7 @@ def roc_curve(curves: list[tuple[str, np.ndarray, np.ndarray, float]]):
     """ROC curves: a list of (name, fpr, tpr, auc)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.4, 4.0))
+    _note_if_empty(ax, curves)
     for name, fpr, tpr, auc in curves:
         ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], color="#999", linestyle=":", linewidth=1, label="chance")
@@ -107,6 +125,7 @@ def precision_recall(curves: list[tuple[str, np.ndarray, np.ndarray, float]]):
     precision, average precision)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.4, 4.0))
+    _note_if_empty(ax, curves)
     for name, recall, precision, ap in curves:
         ax.plot(recall, precision, label=f"{name} (AP {ap:.3f})")
     ax.set_xlabel("completeness (recall)")

@@ -1,0 +1,135 @@
+"""Smoke tests of the benchmark (bench/): one tiny nnlab worker run, the GEMM probe, the ratios.
+
+No peer (PyTorch, Keras, scikit-learn's MLP) is needed. The worker runs with --keep-blas-env,
+so OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE stay as the test environment has them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load(name):
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(f"nnlab_bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def run_mod():
+    return _load("run")
+
+
+@pytest.fixture(scope="module")
+def tasks_mod():
+    return _load("bench_tasks")
+
+
+def _worker(*args, timeout=120):
+    cmd = [sys.executable, str(BENCH / "worker.py"), "--keep-blas-env", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_iris_data_follows_tasks_md(tasks_mod):
+    d = tasks_mod.build_data("iris")
+    assert d["X_train"].dtype == np.float32 and d["X_train"].shape == (90, 4)
+    assert d["X_test"].shape == (30, 4)
+    assert np.bincount(d["y_train"]).tolist() == [30, 30, 30]  # stratified 60 %
+    assert np.allclose(d["X_train"].mean(axis=0), 0, atol=1e-5)  # standardized on train
+    W0, b0 = d["w0"], d["w1"]
+    limit = np.sqrt(6 / (4 + 16))
+    assert W0.shape == (4, 16) and W0.dtype == np.float32 and np.abs(W0).max() <= limit
+    assert not b0.any()
+    again = tasks_mod.build_data("iris")
+    assert all(np.array_equal(d[k], again[k]) for k in d)  # one fixed seed
+
+
+def test_worker_nnlab_iris_two_epochs(tmp_path, tasks_mod):
+    data = tmp_path / "iris.npz"
+    np.savez(data, **tasks_mod.build_data("iris"))
+    out = tmp_path / "result.json"
+    _worker("--task", "iris", "--tool", "nnlab", "--data", str(data), "--out", str(out),
+            "--epochs", "2")
+    r = json.loads(out.read_text())
+    assert r["task"] == "iris" and r["tool"] == "nnlab"
+    assert r["epochs_run"] == 2 and r["epochs_full"] == 200
+    assert r["steps_per_epoch"] == 6 and r["batch_size"] == 16  # 90 rows, batch 16
+    assert len(r["epoch_end_seconds"]) == 2
+    assert 0 < r["train_seconds_measured"] <= r["train_seconds"]  # extrapolated to 200
+    assert r["steady_step_ms"] > 0
+    assert r["metric_name"] == "accuracy" and 0.0 <= r["test_metric"] <= 1.0
+    assert 0 < r["peak_rss_mb"] < 4096
+    assert r["threads"] == 2
+    assert any("extrapolated" in n for n in r["notes"])
+    assert isinstance(r["blas"], list)
+
+
+def test_worker_gemm_probe(tmp_path):
+    out = tmp_path / "gemm.json"
+    _worker("--gemm", "--tasks", "penguins", "--gemm-rounds", "1", "--out", str(out))
+    g = json.loads(out.read_text())["tasks"]["penguins"]
+    labels = [r["label"] for r in g["gemms"]]
+    # 3-16-2: two forward and two dW GEMMs, one dX (the first layer needs none).
+    assert len(labels) == 5 and sum("dX" in x for x in labels) == 1
+    assert g["step_gemm_seconds"] == pytest.approx(sum(r["seconds"] for r in g["gemms"]))
+    assert g["step_gemm_bound_samples_per_s"] == pytest.approx(32 / g["step_gemm_seconds"])
+
+
+def _fake(task, tool, seconds, rss=100.0, steady=1.0, batch=128):
+    return {"task": task, "tool": tool, "train_seconds": seconds, "steady_step_ms": steady,
+            "peak_rss_mb": rss, "test_metric": 0.9, "metric_name": "accuracy",
+            "epochs_run": 3, "epochs_full": 3, "batch_size": batch, "version": "x"}
+
+
+def test_ratio_table_from_fake_results(run_mod):
+    runs = []
+    for s in (1.0, 2.0, 3.0):  # medians: nnlab 2, torch 12, keras 70, sklearn 4
+        runs += [_fake("iris", "nnlab", s, rss=50), _fake("iris", "torch", 10 + s),
+                 _fake("iris", "keras", 70 * s / 2), _fake("iris", "sklearn", 2 * s, rss=40)]
+    runs += [_fake("mnist-shape", "nnlab", 1.0, steady=1.0),
+             _fake("mnist-shape", "torch", 1.1), _fake("mnist-shape", "sklearn", 1.5)]
+    gemm = {"tasks": {"mnist-shape": {"step_gemm_bound_samples_per_s": 160_000.0}}}
+    summary = run_mod.summarize(runs, gemm)
+    it = summary["iris"]["nnlab"]
+    assert (it["median_s"], it["min_s"], it["max_s"], it["n"]) == (2.0, 1.0, 3.0, 3)
+    ratios = run_mod.compute_ratios(summary)
+    assert ratios["iris"] == pytest.approx({"torch": 6.0, "keras": 35.0, "sklearn": 2.0})
+    assert ratios["mnist-shape"] == pytest.approx({"torch": 1.1, "sklearn": 1.5})
+    # 128 samples per 1 ms step = 128,000 samples/s = 80 % of a 160,000/s bound.
+    assert summary["mnist-shape"]["nnlab"]["bound_fraction"] == pytest.approx(0.8)
+
+    rows = {(r["task"], r["check"].split(" (")[0]): r for r in
+            run_mod.check_targets(summary, ratios)}
+    assert rows[("iris", "speed-up vs torch")]["ok"] is True  # 6 >= 5
+    assert rows[("iris", "speed-up vs keras")]["ok"] is True  # 35 >= 30
+    assert rows[("iris", "speed-up vs sklearn")]["ok"] is False  # 2 < 2.5
+    assert rows[("iris", "peak RSS below every peer's")]["ok"] is False  # 50 vs sklearn's 40
+    fastest = rows[("mnist-shape", "speed-up vs fastest peer")]
+    assert fastest["got"] == pytest.approx(1.1) and fastest["ok"] is False
+    assert rows[("mnist-shape", "nnlab share of step-GEMM bound")]["ok"] is True
+
+    text = run_mod.format_ratios(ratios, summary)
+    assert "35.00" in text and "6.00" in text and "1.10" in text
+    table = run_mod.format_task_table("iris", summary["iris"], None, quick=False)
+    assert "2 [1 - 3]" in table and "acc 0.900" in table
+
+
+def test_epochs_for_quick_and_scaled(run_mod):
+    assert run_mod.epochs_for("iris", "nnlab", quick=False, scale={}) == 200
+    assert run_mod.epochs_for("iris", "keras", quick=False, scale={"keras": 0.25}) == 50
+    assert run_mod.epochs_for("iris", "nnlab", quick=True, scale={}) == 20
+    assert run_mod.epochs_for("wide-regression", "torch", quick=True, scale={}) == 2
