@@ -185,8 +185,9 @@ class BinaryCrossentropy(Loss):
         inside = (P >= EPS) & (P <= 1.0 - EPS)
         return (p - Y) / (p * (1.0 - p)) * inside * (1.0 / P.shape[-1])
 
-    def forward_logits(self, Y, Z):
+    def forward_logits(self, Y, Z, A=None):
         # -[Y log sigmoid(Z) + (1 - Y) log(1 - sigmoid(Z))] = log(1 + e^Z) - Y Z
+        # (already 3 operations: sigmoid(Z) = A would not make it cheaper)
         L = xp.logaddexp(0, Z)
         L -= self._smooth(Y) * Z
         return L[..., 0] if L.shape[-1] == 1 else L.mean(axis=-1)
@@ -237,8 +238,17 @@ class CategoricalCrossentropy(Loss):
         # p = P / S, so dL/dP_m = (G_m - sum_j G_j p_j) / S.
         return (G - (G * p).sum(axis=-1, keepdims=True)) / S
 
-    def forward_logits(self, Y, Z):
-        return -(self._smooth(Y) * _log_softmax(Z)).sum(axis=-1)
+    def forward_logits(self, Y, Z, A=None):
+        """From logits Z; `A = softmax(Z)` if already at hand (the fused output).
+
+        log A equals log_softmax(Z) up to rounding as long as no probability has
+        underflowed to 0, so the cheaper log A is used then; otherwise the exact
+        log-sum-exp form, which stays finite for any logits.
+        """
+        Y = self._smooth(Y)
+        if A is not None and A.min() > 0:
+            return -(Y * xp.log(A)).sum(axis=-1)
+        return -(Y * _log_softmax(Z)).sum(axis=-1)
 
     def backward_logits(self, Y, Z, A=None):
         Y = self._smooth(Y)

@@ -276,7 +276,7 @@ class Model:
         ):
             if fused:
                 Z = layer._Z
-                L = loss.forward_logits(Y, Z)
+                L = loss.forward_logits(Y, Z, P)
                 dP = loss.backward_logits(Y, Z, P) if need_grad else None
                 from_Z.add(pos)
             elif loss.uses_logits:
