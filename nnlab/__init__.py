@@ -16,6 +16,7 @@ from nnlab import (
     metrics,
     models,
     optimizers,
+    training,  # loaded with the package, so that the first fit() imports nothing
     utils,
 )
 from nnlab.layers import Input
@@ -38,5 +39,6 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "training",
     "utils",
 ]

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from nnlab.backend import PARALLEL_MIN_SIZE, num_threads, run_parallel
 from nnlab.optimizers.schedules import LearningRateSchedule
 
 
@@ -50,6 +51,9 @@ class Optimizer:
     """
 
     name = "optimizer"
+    #: Split large updates across threads. Worth it for rules with square roots and
+    #: divisions (Adam, RMSprop, ...); plain SGD is bound by memory bandwidth instead.
+    parallel = True
 
     def __init__(
         self,
@@ -82,6 +86,7 @@ class Optimizer:
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
         self._scratch: dict[tuple, np.ndarray] = {}
+        self._parts_cache: dict = {}
 
     # -- learning rate ---------------------------------------------------------------
     @property
@@ -112,8 +117,9 @@ class Optimizer:
         raise NotImplementedError
 
     def scratch(self, W: np.ndarray) -> np.ndarray:
-        """A reusable work array shaped like W, so that a step allocates nothing."""
-        key = (W.shape, W.dtype.str)
+        """A reusable work array shaped like W, so that a step allocates nothing (one per
+        distinct W, including each part of a split update)."""
+        key = (W.ctypes.data, W.shape, W.dtype.str)
         buf = self._scratch.get(key)
         if buf is None:
             buf = self._scratch[key] = np.empty_like(W)
@@ -132,8 +138,29 @@ class Optimizer:
         for W, dW, state in zip(params, grads, self._slots):
             if self.weight_decay:
                 W -= (lr * self.weight_decay) * W
-            self._update(W, dW, state, lr)
+            parts = self._parts(W, dW, state)
+            if parts is None:
+                self._update(W, dW, state, lr)
+            else:  # every rule is elementwise: the parts are independent
+                run_parallel([lambda p=p: self._update(*p, lr) for p in parts])
         self.iterations += 1
+
+    def _parts(self, W, dW, state):
+        """For a large W, views that split W, dW and the state into one contiguous part
+        per thread (NumPy runs each elementwise operation on one core); else None."""
+        n_parts = num_threads()
+        if not self.parallel or W.ndim != 1 or W.size < PARALLEL_MIN_SIZE or n_parts < 2:
+            return None
+        key = (W.ctypes.data, dW.ctypes.data, W.size, tuple(id(a) for a in state.values()))
+        parts = self._parts_cache.get(key)
+        if parts is None:
+            cuts = np.linspace(0, W.size, n_parts + 1).astype(int)
+            parts = [
+                (W[a:b], dW[a:b], {k: v[a:b] for k, v in state.items()})
+                for a, b in zip(cuts[:-1], cuts[1:])
+            ]
+            self._parts_cache = {key: parts}  # one model's store at a time
+        return parts
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras-style: update each variable (a NumPy array, in place) from its gradient."""
@@ -163,6 +190,7 @@ class Optimizer:
         """Forget the step count and all slot arrays (a fresh optimizer)."""
         self.iterations = 0
         self._slots = None
+        self._parts_cache = {}
 
     def get_config(self) -> dict:
         lr = self._learning_rate
