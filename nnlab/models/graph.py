@@ -109,7 +109,7 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
             k += 1
             continue
         X = [values[i] for i in node.inputs] if node.multi_input else values[node.inputs[0]]
-        values[node.output] = node.layer.forward(X, training=training)
+        values[node.output] = node.layer.forward(X, training)
     return values
 
 
@@ -136,12 +136,15 @@ def backward(
         need_dX = input_grads or not node.reads_only_inputs
         layer = node.layer
         if node.output in from_Z:
-            dX = layer.backward_from_Z(dY, need_dX=need_dX)
+            dX = layer.backward_from_Z(dY, need_dX)
         else:
-            dX = layer.backward(dY, need_dX=need_dX)
+            dX = layer.backward(dY, need_dX)
         if not need_dX:
             continue
-        dXs = dX if node.multi_input else [dX]
-        for i, d in zip(node.inputs, dXs):
+        if not node.multi_input:  # the common chain case
+            i = node.inputs[0]
+            grads[i] = dX if i not in grads else grads[i] + dX
+            continue
+        for i, d in zip(node.inputs, dX):
             grads[i] = d if i not in grads else grads[i] + d
     return grads

@@ -141,7 +141,6 @@ class Model:
     # -- forward and backward ---------------------------------------------------------
     def _forward(self, X_list: list, training: bool) -> list:
         values = graph.forward(self._nodes, X_list, training)
-        self._values = values
         return [values[i] for i in self._output_pos]
 
     def _backward(self, seeds: dict, from_Z: set, input_grads: bool = False) -> list | None:

@@ -157,8 +157,10 @@ class Optimizer:
     def _parts(self, W, dW, state):
         """For a large W, views that split W, dW and the state into one contiguous part
         per thread (NumPy runs each elementwise operation on one core); else None."""
+        if not self.parallel or W.ndim != 1 or W.size < PARALLEL_MIN_SIZE:
+            return None
         n_parts = num_threads()
-        if not self.parallel or W.ndim != 1 or W.size < PARALLEL_MIN_SIZE or n_parts < 2:
+        if n_parts < 2:
             return None
         key = (W.ctypes.data, dW.ctypes.data, W.size, tuple(id(a) for a in state.values()))
         parts = self._parts_cache.get(key)
