@@ -8,9 +8,7 @@ probabilities away from log(0).
 
 from __future__ import annotations
 
-import os
 import random
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -86,35 +84,6 @@ def make_rng(seed: int | None = None) -> np.random.Generator:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int or None. Received: seed={seed!r}")
     return np.random.default_rng(int(seed))
-
-
-#: Elementwise work on arrays at least this large is split across threads.
-PARALLEL_MIN_SIZE = 1 << 16
-_pool: ThreadPoolExecutor | None = None
-
-
-def num_threads() -> int:
-    """Threads for nnlab's own parallel elementwise work: OMP_NUM_THREADS or
-    OPENBLAS_NUM_THREADS if set (so one setting pins BLAS and nnlab alike), else the
-    number of CPUs."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return os.cpu_count() or 1
-
-
-def run_parallel(tasks: list) -> None:
-    """Run zero-argument functions concurrently (NumPy releases the GIL in its loops);
-    the first runs in the calling thread. Exceptions propagate."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=max(1, num_threads() - 1),
-                                   thread_name_prefix="nnlab")
-    futures = [_pool.submit(task) for task in tasks[1:]]
-    tasks[0]()
-    for future in futures:
-        future.result()
 
 
 def flush_denormals(A: np.ndarray) -> None:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from nnlab.backend import PARALLEL_MIN_SIZE, flush_denormals, num_threads, run_parallel
+from nnlab.backend import flush_denormals
 from nnlab.optimizers.schedules import LearningRateSchedule
 
 #: Slots (momenta, running averages) are cleared of subnormal numbers this often. Where a
@@ -57,9 +57,6 @@ class Optimizer:
     """
 
     name = "optimizer"
-    #: Split large updates across threads. Worth it for rules with square roots and
-    #: divisions (Adam, RMSprop, ...); plain SGD is bound by memory bandwidth instead.
-    parallel = True
 
     def __init__(
         self,
@@ -92,7 +89,6 @@ class Optimizer:
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
         self._scratch: dict[tuple, np.ndarray] = {}
-        self._parts_cache: dict = {}
 
     # -- learning rate ---------------------------------------------------------------
     @property
@@ -123,8 +119,7 @@ class Optimizer:
         raise NotImplementedError
 
     def scratch(self, W: np.ndarray) -> np.ndarray:
-        """A reusable work array shaped like W, so that a step allocates nothing (one per
-        distinct W, including each part of a split update)."""
+        """A reusable work array shaped like W, so that a step allocates nothing."""
         key = (W.ctypes.data, W.shape, W.dtype.str)
         buf = self._scratch.get(key)
         if buf is None:
@@ -144,34 +139,11 @@ class Optimizer:
         for W, dW, state in zip(params, grads, self._slots):
             if self.weight_decay:
                 W -= (lr * self.weight_decay) * W
-            parts = self._parts(W, dW, state)
-            if parts is None:
-                self._update(W, dW, state, lr)
-            else:  # every rule is elementwise: the parts are independent
-                run_parallel([lambda p=p: self._update(*p, lr) for p in parts])
+            self._update(W, dW, state, lr)
             if self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1:
                 for slot in state.values():
                     flush_denormals(slot)
         self.iterations += 1
-
-    def _parts(self, W, dW, state):
-        """For a large W, views that split W, dW and the state into one contiguous part
-        per thread (NumPy runs each elementwise operation on one core); else None."""
-        if not self.parallel or W.ndim != 1 or W.size < PARALLEL_MIN_SIZE:
-            return None
-        n_parts = num_threads()
-        if n_parts < 2:
-            return None
-        key = (W.ctypes.data, dW.ctypes.data, W.size, tuple(id(a) for a in state.values()))
-        parts = self._parts_cache.get(key)
-        if parts is None:
-            cuts = np.linspace(0, W.size, n_parts + 1).astype(int)
-            parts = [
-                (W[a:b], dW[a:b], {k: v[a:b] for k, v in state.items()})
-                for a, b in zip(cuts[:-1], cuts[1:])
-            ]
-            self._parts_cache = {key: parts}  # one model's store at a time
-        return parts
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras-style: update each variable (a NumPy array, in place) from its gradient."""
@@ -201,7 +173,6 @@ class Optimizer:
         """Forget the step count and all slot arrays (a fresh optimizer)."""
         self.iterations = 0
         self._slots = None
-        self._parts_cache = {}
 
     def get_config(self) -> dict:
         lr = self._learning_rate

@@ -24,7 +24,6 @@ class SGD(Optimizer):
     """
 
     name = "SGD"
-    parallel = False  # three or four passes of memory traffic: threads do not pay
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate, **kwargs)
