@@ -38,76 +38,65 @@ def _positive(owner: str, name: str, value) -> float:
     return float(value)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _TimeDecay(LearningRateSchedule):
+    """Shared by the decays of p = step / decay_steps (floored with `staircase`)."""
+
+    #: whether decay_rate may be 0 (no decay)
+    allow_zero_rate = False
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ):
+        owner = type(self).__name__
+        self.initial_learning_rate = _positive(
+            owner, "initial_learning_rate", initial_learning_rate
+        )
+        self.decay_steps = _positive(owner, "decay_steps", decay_steps)
+        if self.allow_zero_rate and decay_rate == 0:
+            self.decay_rate = 0.0
+        else:
+            self.decay_rate = _positive(owner, "decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+        self.name = name or owner
+
+    def __call__(self, step) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self._decay(p)
+
+    def _decay(self, p: float) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_TimeDecay):
     """lr0 * decay_rate ** (step / decay_steps); with staircase, every decay_steps steps."""
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "ExponentialDecay",
-    ):
-        self.initial_learning_rate = _positive(
-            "ExponentialDecay", "initial_learning_rate", initial_learning_rate
-        )
-        self.decay_steps = _positive("ExponentialDecay", "decay_steps", decay_steps)
-        self.decay_rate = _positive("ExponentialDecay", "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
-    def __call__(self, step) -> float:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
+    def _decay(self, p: float) -> float:
         return self.initial_learning_rate * self.decay_rate**p
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_TimeDecay):
     """lr0 / (1 + decay_rate * step / decay_steps); with staircase, floor the ratio."""
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ):
-        self.initial_learning_rate = _positive(
-            "InverseTimeDecay", "initial_learning_rate", initial_learning_rate
-        )
-        self.decay_steps = _positive("InverseTimeDecay", "decay_steps", decay_steps)
-        if not decay_rate >= 0:
-            raise ValueError(f"InverseTimeDecay expects decay_rate >= 0. Received: {decay_rate!r}")
-        self.decay_rate = float(decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
+    allow_zero_rate = True
 
-    def __call__(self, step) -> float:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
+    def _decay(self, p: float) -> float:
         return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
