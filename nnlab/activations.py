@@ -24,6 +24,12 @@ class Activation:
     def forward(self, Z):
         raise NotImplementedError
 
+    def forward_inplace(self, Z):
+        """A = f(Z), written over Z where the backward can do without Z (it then gets A
+        for both). Only for a Z the caller owns (Dense's fresh X @ W + b): it saves
+        allocating and filling one more array per layer."""
+        return self.forward(Z)
+
     def backward(self, dA, Z, A):
         raise NotImplementedError
 
@@ -44,6 +50,9 @@ class Linear(Activation):
     name = "linear"
 
     def forward(self, Z):
+        return Z
+
+    def forward_inplace(self, Z):
         return Z
 
     def backward(self, dA, Z, A):
@@ -70,6 +79,9 @@ class Tanh(Activation):
     def forward(self, Z):
         return xp.tanh(Z)
 
+    def forward_inplace(self, Z):
+        return xp.tanh(Z, out=Z)  # the backward uses A only
+
     def backward(self, dA, Z, A):
         return dA * (1.0 - A * A)
 
@@ -81,6 +93,9 @@ class ReLU(Activation):
 
     def forward(self, Z):
         return xp.maximum(Z, 0)
+
+    def forward_inplace(self, Z):
+        return xp.maximum(Z, 0, out=Z)  # A > 0 exactly where Z > 0, so A serves as Z
 
     def backward(self, dA, Z, A):
         return dA * (Z > 0)

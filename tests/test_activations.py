@@ -266,3 +266,20 @@ def test_get_plain_callable_raises_type_error():
         activations.get(lambda x: x)
     with pytest.raises(TypeError):
         activations.get(np.tanh)  # a same-named function from elsewhere is not ours
+
+
+@pytest.mark.parametrize("name", sorted(activations.ACTIVATIONS))
+def test_forward_inplace_gives_forward_and_leaves_what_backward_needs(name, float64):
+    """forward_inplace may write A over Z; backward(dA, Z', A) with Z' what forward_inplace
+    left behind must equal backward(dA, Z, A) on the untouched Z."""
+    act = activations.get(name)
+    rng = np.random.default_rng(3)
+    Z = rng.normal(size=(5, 4)) * 3
+    dA = rng.normal(size=(5, 4))
+    A = act.forward(Z.copy())
+    Z_left = Z.copy()
+    A_inplace = act.forward_inplace(Z_left)
+    np.testing.assert_array_equal(A_inplace, A)
+    if not act.differentiable:
+        return
+    np.testing.assert_array_equal(act.backward(dA, Z_left, A_inplace), act.backward(dA, Z, A))

@@ -35,8 +35,12 @@ def assert_gradients_ok(model, x, y, **kw):
 
 def _min_abs_preactivation(model, x):
     """Smallest |Z| of any Dense layer on x: the distance from the nearest kink."""
-    model.predict(x, verbose=0)
-    return min(float(np.abs(layer._Z).min()) for layer in model.layers if isinstance(layer, Dense))
+    model.predict(x, verbose=0)  # leaves each layer's input in layer._X
+    return min(
+        float(np.abs(layer._X @ layer.params["kernel"] + layer.params["bias"]).min())
+        for layer in model.layers
+        if isinstance(layer, Dense)
+    )
 
 
 @pytest.mark.parametrize(
@@ -257,3 +261,19 @@ def test_gradient_check_requires_float64(rng):
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="float64"):
         gradient_check(model, rng.normal(size=(2, 3)), rng.normal(size=(2, 1)))
+
+
+def test_rank_one_products_one_input_and_one_unit(float64, rng):
+    """d_in = 1 (forward X w^T) and units = 1 (backward dX = dZ w^T) are outer products in
+    Dense; they must equal the GEMMs bit for bit and pass the gradient check."""
+    model = Sequential([Input(shape=(1,)), Dense(6, activation="tanh"), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.normal(size=(7, 1))
+    y = rng.normal(size=(7, 1))
+    first, last = model.layers
+    A1 = first(x)
+    np.testing.assert_array_equal(A1, np.tanh(x @ first.params["kernel"] + first.params["bias"]))
+    last(A1)
+    dZ = rng.normal(size=(7, 1))
+    np.testing.assert_array_equal(last.backward_from_Z(dZ), dZ @ last.params["kernel"].T)
+    assert_gradients_ok(model, x, y)

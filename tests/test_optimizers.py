@@ -653,3 +653,43 @@ def test_iterations_increments_by_one_per_apply(make):
         assert opt.iterations == i
     opt.apply_gradients([(G1.copy(), w1)])
     assert opt.iterations == 4
+
+
+# -- the flat store's cache-sized blocks ------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", ALL_CONFIGS)
+def test_blocked_update_of_a_large_flat_array_gives_the_same_bits(make, monkeypatch):
+    """A flat array over two blocks is updated block by block; every rule is elementwise
+    (clipping and weight decay act on the whole array first), so the result is the same
+    bits as one pass over the whole array."""
+    from nnlab.optimizers import base
+
+    rng = np.random.default_rng(0)
+    n = 3 * (base.BLOCK_BYTES // 4) + 123  # three full float32 blocks and a ragged end
+    w0 = rng.normal(size=n).astype(np.float32)
+    grads = [rng.normal(size=n).astype(np.float32) for _ in range(3)]
+
+    def run():
+        opt, w = make(), w0.copy()
+        for g in grads:
+            opt.apply([w], [g.copy()])
+        return w, opt.get_slots()
+
+    blocked, blocked_slots = run()
+    monkeypatch.setattr(base, "BLOCK_BYTES", 64 * n)  # one pass over the whole array
+    whole, whole_slots = run()
+    assert not np.array_equal(blocked, w0)
+    np.testing.assert_array_equal(blocked, whole)
+    for a, b in zip(blocked_slots, whole_slots):
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_one_work_buffer_serves_arrays_of_several_sizes():
+    opt = Adam()
+    big, small = np.ones(1000), np.ones(10)
+    opt.apply([big, small], [np.full(1000, 0.5), np.full(10, 0.5)])
+    # Adam's first step moves every weight by lr * m_hat / (sqrt(v_hat) + eps) ~ lr
+    np.testing.assert_allclose(big, 1.0 - 0.001, rtol=1e-6)
+    np.testing.assert_allclose(small, 1.0 - 0.001, rtol=1e-6)

@@ -21,6 +21,12 @@ from nnlab.optimizers.schedules import LearningRateSchedule
 #: digits benchmark's step slowed from 160 to 290 us before this.
 FLUSH_EVERY = 8
 
+#: A large flat parameter array is updated block by block, each block small enough that
+#: its W, dW, slots and work buffer (5 arrays for Adam) stay in a core's L2 cache across
+#: the rule's ~12 vector operations; one pass over the whole array per operation would
+#: stream it from L3 or memory every time. Elementwise rules give the same bits either way.
+BLOCK_BYTES = 256 * 1024
+
 
 def _check_number(owner: str, name: str, value, low=None, high=None, low_open=False):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -88,7 +94,7 @@ class Optimizer:
             self.name = name
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
-        self._scratch: dict[tuple, np.ndarray] = {}
+        self._work: np.ndarray | None = None
 
     # -- learning rate ---------------------------------------------------------------
     @property
@@ -119,12 +125,13 @@ class Optimizer:
         raise NotImplementedError
 
     def scratch(self, W: np.ndarray) -> np.ndarray:
-        """A reusable work array shaped like W, so that a step allocates nothing."""
-        key = (W.ctypes.data, W.shape, W.dtype.str)
-        buf = self._scratch.get(key)
-        if buf is None:
-            buf = self._scratch[key] = np.empty_like(W)
-        return buf
+        """A reusable work array shaped like W, so that a step allocates nothing.
+
+        One buffer serves every call (an update rule uses it only until it returns)."""
+        work = self._work
+        if work is None or work.size < W.size or work.dtype != W.dtype:
+            work = self._work = np.empty(max(W.size, 1), dtype=W.dtype)
+        return work[: W.size].reshape(W.shape)
 
     def apply(self, params: list, grads: list, clip_groups: list | None = None) -> None:
         """One step: W <- rule(W, dW) for each pair, in place.
@@ -133,14 +140,23 @@ class Optimizer:
         are flat stores holding several tensors (they are views into `grads`).
         """
         self._clip(clip_groups if clip_groups is not None else grads)
-        lr = self.learning_rate
+        lr = self._learning_rate
+        if type(lr) is not float:
+            lr = self.learning_rate
         if self._slots is None or len(self._slots) != len(params):
             self._slots = [self.build_state(W) for W in params]
+        flush = self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1
         for W, dW, state in zip(params, grads, self._slots):
             if self.weight_decay:
                 W -= (lr * self.weight_decay) * W
-            self._update(W, dW, state, lr)
-            if self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1:
+            block = BLOCK_BYTES // W.itemsize
+            if W.ndim != 1 or W.size < 2 * block:
+                self._update(W, dW, state, lr)
+            else:  # the flat store: cache-sized blocks
+                for start in range(0, W.size, block):
+                    part = slice(start, start + block)
+                    self._update(W[part], dW[part], {k: a[part] for k, a in state.items()}, lr)
+            if flush:
                 for slot in state.values():
                     flush_denormals(slot)
         self.iterations += 1
