@@ -63,6 +63,15 @@ class Loss:
     def backward(self, Y, P):
         raise NotImplementedError
 
+    def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
+        """The training step's fused output + loss: the reduced loss (a float) and its
+        gradient with respect to the output layer's Z, given the logits Z and the
+        output A = f(Z). `unit_rows` promises that every row of Y sums to exactly 1
+        (one-hot or probability targets). Subclasses shorten this where they can."""
+        L = self.forward_logits(Y, Z, A)
+        G = self.backward_logits(Y, Z, A)
+        return float(reduce(L, sample_weight)), reduce_grad(G, L.size, sample_weight)
+
     def prepare_targets(self, Y, P):
         """Bring y_true to P's shape where Keras does (rank rule, integer labels)."""
         Y = xp.asarray(Y)
@@ -196,6 +205,16 @@ class BinaryCrossentropy(Loss):
         A = _sigmoid(Z) if A is None else A
         return (A - self._smooth(Y)) * (1.0 / Z.shape[-1])
 
+    def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
+        """Mean of log(1 + e^Z) - Y Z over every entry, and its gradient (A - Y) / Z.size."""
+        if sample_weight is not None or self.label_smoothing:
+            return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
+        L = xp.logaddexp(0, Z)
+        L -= Y * Z
+        G = A - Y
+        G *= 1.0 / max(Z.size, 1)
+        return float(L.sum()) / max(L.size, 1), G
+
     def get_config(self) -> dict:
         return {
             "from_logits": self.from_logits,
@@ -254,6 +273,17 @@ class CategoricalCrossentropy(Loss):
         Y = self._smooth(Y)
         A = _softmax(Z) if A is None else A
         return A * Y.sum(axis=-1, keepdims=True) - Y
+
+    def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
+        """-sum(Y log A) / n as one dot product, and the gradient (A - Y) / n, with
+        A * sum(Y) - Y in place of A - Y unless every target row sums to 1."""
+        if sample_weight is not None or self.label_smoothing or not A.min() > 0:
+            return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
+        n = max(A.size // A.shape[-1], 1)
+        value = -float(np.vdot(Y, xp.log(A))) / n
+        G = A - Y if unit_rows else A * Y.sum(axis=-1, keepdims=True) - Y
+        G *= 1.0 / n
+        return value, G
 
     def get_config(self) -> dict:
         return {

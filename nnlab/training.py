@@ -29,16 +29,28 @@ from nnlab.models import inputs as inputs_mod
 class _Data:
     """Checked inputs, targets and sample weights of one dataset."""
 
-    def __init__(self, X: list, Y: list, sw):
+    def __init__(self, X: list, Y: list, sw, unit_rows=None):
         self.X, self.Y, self.sw = X, Y, sw
         self.n = X[0].shape[0]
+        #: per output, whether every target row sums to exactly 1 (set by fit)
+        self.unit_rows = unit_rows
 
     def take(self, idx) -> _Data:
         return _Data(
             [X[idx] for X in self.X],
             [Y[idx] for Y in self.Y],
             None if self.sw is None else self.sw[idx],
+            self.unit_rows,
         )
+
+
+def _unit_rows(model, Y_list: list) -> list[bool]:
+    """For each output trained through the fused softmax + cross-entropy: whether every
+    target row sums to exactly 1, which lets the gradient skip one row sum per batch."""
+    return [
+        bool(fused and Y.ndim >= 1 and np.all(np.add.reduce(Y, axis=-1) == 1))
+        for fused, Y in zip(model._fused, Y_list)
+    ]
 
 
 def _prepare(model, x, y, sample_weight=None, class_weight=None) -> _Data:
@@ -145,7 +157,9 @@ def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: in
     or None when the guard stopped training on a non-finite loss.
     """
     outs = model._forward(batch.X, training=True)
-    total, per_output, seeds, from_Z = model._loss(outs, batch.Y, batch.sw, need_grad=True)
+    total, per_output, seeds, from_Z = model._loss(
+        outs, batch.Y, batch.sw, need_grad=True, unit_rows=batch.unit_rows
+    )
     for layer in store.penalized:
         total += layer.penalty()
     if guard is not None and not guard.check(total, model, epoch, step):
@@ -334,6 +348,7 @@ def fit(
     if class_weight is not None:  # training rows only, as Keras
         data.sw = _class_weights_to_samples(class_weight, data.Y, model.dtype)
     model._resolve_metrics(data.Y)
+    data.unit_rows = _unit_rows(model, data.Y)
     store = model._ensure_store()
 
     n = data.n
@@ -471,6 +486,7 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_di
     model._ensure_built(x)
     data = _prepare(model, x, y, sample_weight, class_weight)
     model._resolve_metrics(data.Y)
+    data.unit_rows = _unit_rows(model, data.Y)
     store = model._ensure_store()
     acc = _Accumulator(model)
     acc.add(data.n, *_train_step(model, store, data), data.Y)

@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from nnlab import losses
+from nnlab import activations, losses
+from nnlab.losses import BinaryCrossentropy, CategoricalCrossentropy, reduce, reduce_grad
 
 LN2 = math.log(2.0)  # 0.6931471805599453
 EPS = 1e-7  # keras.config.epsilon()
@@ -139,9 +140,7 @@ def test_cce_probabilities():
     # -sum y log p: row 0 -> -log 0.7 = 0.3566749 ; row 1 -> -log 0.4 = 0.9162907
     _allclose(losses.categorical_crossentropy(Y, P), [-math.log(0.7), -math.log(0.4)])
     # reduced: (0.3566749 + 0.9162907) / 2 = 0.6364828
-    _allclose(
-        losses.CategoricalCrossentropy()(Y, P), (-math.log(0.7) - math.log(0.4)) / 2
-    )
+    _allclose(losses.CategoricalCrossentropy()(Y, P), (-math.log(0.7) - math.log(0.4)) / 2)
 
 
 def test_cce_renormalises_predictions():
@@ -602,3 +601,78 @@ def test_get_unknown_raises_listing_valid_names(name):
     assert name in msg
     for valid in ("mean_squared_error", "huber", "categorical_crossentropy", "kld"):
         assert repr(valid) in msg
+
+
+# -- the training step's fused value and gradient ---------------------------------------------
+
+
+def _general_value_and_grad(loss, Y, Z, A, sw=None):
+    L = loss.forward_logits(Y, Z, A)
+    G = loss.backward_logits(Y, Z, A)
+    return float(reduce(L, sw)), reduce_grad(G, L.size, sw)
+
+
+@pytest.mark.parametrize("targets", ["one-hot", "soft", "unnormalized"])
+def test_categorical_fused_value_and_grad_equals_the_general_path(targets, float64):
+    rng = np.random.default_rng(5)
+    Z = rng.normal(size=(6, 4)) * 2
+    A = activations.get("softmax").forward(Z)
+    if targets == "one-hot":
+        Y = np.eye(4)[rng.integers(0, 4, 6)]
+    else:
+        Y = rng.random((6, 4))
+        if targets == "soft":
+            Y /= Y.sum(axis=-1, keepdims=True)
+    unit = bool(np.all(Y.sum(axis=-1) == 1))
+    assert unit == (targets == "one-hot")  # float rows that sum to 1 exactly are rare
+    loss = CategoricalCrossentropy()
+    value, G = loss.fused_value_and_grad(Y, Z, A, unit_rows=unit)
+    value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A)
+    assert value == pytest.approx(value_ref, rel=1e-14)
+    np.testing.assert_array_equal(G, G_ref)  # same operations, same bits
+    # by hand: mean over rows of -sum_k Y log softmax(Z), gradient (A sum(Y) - Y) / n
+    logp = Z - np.log(np.exp(Z).sum(axis=-1, keepdims=True))
+    assert value == pytest.approx(-(Y * logp).sum() / 6, rel=1e-12)
+    np.testing.assert_allclose(G, (A * Y.sum(axis=-1, keepdims=True) - Y) / 6, rtol=1e-12)
+
+
+def test_categorical_fused_falls_back_to_log_softmax_when_a_probability_underflows(float64):
+    Z = np.array([[0.0, 800.0], [1.0, 2.0]])
+    A = activations.get("softmax").forward(Z)
+    assert A.min() == 0.0
+    Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    value, G = CategoricalCrossentropy().fused_value_and_grad(Y, Z, A, unit_rows=True)
+    assert value == pytest.approx((800.0 + np.log1p(np.exp(-1.0))) / 2, rel=1e-12)
+    assert np.isfinite(G).all()
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_binary_fused_value_and_grad_equals_the_general_path(k, float64):
+    rng = np.random.default_rng(6)
+    Z = rng.normal(size=(5, k)) * 3
+    A = activations.get("sigmoid").forward(Z)
+    Y = (rng.random((5, k)) > 0.5).astype(float)
+    loss = BinaryCrossentropy()
+    value, G = loss.fused_value_and_grad(Y, Z, A)
+    value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A)
+    assert value == pytest.approx(value_ref, rel=1e-14)
+    np.testing.assert_allclose(G, G_ref, rtol=1e-14)
+    np.testing.assert_allclose(G, (A - Y) / (5 * k), rtol=1e-14)
+
+
+@pytest.mark.parametrize("cls", ["categorical_crossentropy", "binary_crossentropy"])
+def test_fused_with_sample_weights_or_smoothing_uses_the_general_path(cls, float64):
+    rng = np.random.default_rng(7)
+    Z = rng.normal(size=(4, 3))
+    act = "softmax" if cls.startswith("categorical") else "sigmoid"
+    A = activations.get(act).forward(Z)
+    Y = np.eye(3)[[0, 1, 2, 1]]
+    sw = np.array([1.0, 2.0, 0.5, 0.0])
+    for loss, weights in [
+        (losses.get(cls), sw),
+        (type(losses.get(cls))(label_smoothing=0.1), None),
+    ]:
+        value, G = loss.fused_value_and_grad(Y, Z, A, weights, unit_rows=True)
+        value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A, weights)
+        assert value == value_ref
+        np.testing.assert_array_equal(G, G_ref)

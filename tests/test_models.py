@@ -275,10 +275,27 @@ def test_functional_layers_and_weights_are_in_keras_depth_order():
     out2 = Add(name="out2")([Dense(2, name="d_c")(cat), Dense(2, name="d_skip")(a)])
     model = Model([a, b], [out1, out2])
     assert [layer.name for layer in model.layers] == [
-        "in_a", "in_b", "d_a", "d_b", "cat", "d_c", "d_skip", "out1", "out2"
+        "in_a",
+        "in_b",
+        "d_a",
+        "d_b",
+        "cat",
+        "d_c",
+        "d_skip",
+        "out1",
+        "out2",
     ]
     assert [w.shape for w in model.get_weights()] == [
-        (3, 4), (4,), (2, 4), (4,), (8, 2), (2,), (3, 2), (2,), (8, 1), (1,)
+        (3, 4),
+        (4,),
+        (2, 4),
+        (4,),
+        (8, 2),
+        (2,),
+        (3, 2),
+        (2,),
+        (8, 1),
+        (1,),
     ]
 
 
@@ -289,9 +306,12 @@ def test_functional_two_inputs_two_outputs_trains_and_logs_per_output():
     xa, xb, y_cls, y_reg = _two_in_two_out_data()
     model = _two_in_two_out()
     assert model.output_names == ["cls", "reg"]
-    model.compile(optimizer=optimizers.Adam(learning_rate=0.01),
-                  loss=["binary_crossentropy", "mse"], loss_weights=[0.5, 2.0],
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizers.Adam(learning_rate=0.01),
+        loss=["binary_crossentropy", "mse"],
+        loss_weights=[0.5, 2.0],
+        metrics=["accuracy"],
+    )
     hist = model.fit([xa, xb], [y_cls, y_reg], epochs=30, batch_size=16, verbose=0)
     keys = list(hist.history)
     assert keys == sorted(keys)
@@ -308,8 +328,12 @@ def test_functional_two_inputs_two_outputs_trains_and_logs_per_output():
 def test_functional_evaluate_total_is_weighted_sum_and_matches_numpy():
     xa, xb, y_cls, y_reg = _two_in_two_out_data(n=40)
     model = _two_in_two_out()
-    model.compile(optimizer="sgd", loss=["binary_crossentropy", "mse"], loss_weights=[0.5, 2.0],
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer="sgd",
+        loss=["binary_crossentropy", "mse"],
+        loss_weights=[0.5, 2.0],
+        metrics=["accuracy"],
+    )
     r = model.evaluate([xa, xb], [y_cls, y_reg], batch_size=16, return_dict=True, verbose=0)
     assert set(r) == {"loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_accuracy"}
     assert r["loss"] == pytest.approx(0.5 * r["cls_loss"] + 2.0 * r["reg_loss"], abs=1e-6)
@@ -333,17 +357,28 @@ def test_functional_loss_dict_keyed_by_output_names_equals_list_form():
     as_dict = _two_in_two_out()
     _clone_weights(as_list, as_dict)
     as_list.compile(optimizer="sgd", loss=["binary_crossentropy", "mse"], loss_weights=[0.25, 3.0])
-    as_dict.compile(optimizer="sgd", loss={"reg": "mse", "cls": "binary_crossentropy"},
-                    loss_weights={"reg": 3.0, "cls": 0.25})
+    as_dict.compile(
+        optimizer="sgd",
+        loss={"reg": "mse", "cls": "binary_crossentropy"},
+        loss_weights={"reg": 3.0, "cls": 0.25},
+    )
     r_list = as_list.evaluate([xa, xb], [y_cls, y_reg], return_dict=True, verbose=0)
-    r_dict = as_dict.evaluate({"a": xa, "b": xb}, {"cls": y_cls, "reg": y_reg},
-                              return_dict=True, verbose=0)
+    r_dict = as_dict.evaluate(
+        {"a": xa, "b": xb}, {"cls": y_cls, "reg": y_reg}, return_dict=True, verbose=0
+    )
     assert r_dict == pytest.approx(r_list)
-    assert r_dict["loss"] == pytest.approx(0.25 * r_dict["cls_loss"] + 3.0 * r_dict["reg_loss"],
-                                           abs=1e-6)
+    assert r_dict["loss"] == pytest.approx(
+        0.25 * r_dict["cls_loss"] + 3.0 * r_dict["reg_loss"], abs=1e-6
+    )
     h_list = as_list.fit([xa, xb], [y_cls, y_reg], epochs=2, batch_size=8, shuffle=False, verbose=0)
-    h_dict = as_dict.fit({"b": xb, "a": xa}, {"reg": y_reg, "cls": y_cls}, epochs=2, batch_size=8,
-                         shuffle=False, verbose=0)
+    h_dict = as_dict.fit(
+        {"b": xb, "a": xa},
+        {"reg": y_reg, "cls": y_cls},
+        epochs=2,
+        batch_size=8,
+        shuffle=False,
+        verbose=0,
+    )
     assert list(h_dict.history) == list(h_list.history)
     for k in h_list.history:
         assert h_dict.history[k] == pytest.approx(h_list.history[k])
@@ -369,7 +404,7 @@ def test_functional_forward_matches_numpy():
     for layer in model.layers:
         n = len(layer.get_weights())
         if n:
-            by_layer[layer.name] = w[k:k + n]
+            by_layer[layer.name] = w[k : k + n]
             k += n
     assert k == len(w) and len(by_layer) == 5
     a64, b64 = xa.astype(np.float64), xb.astype(np.float64)
@@ -405,7 +440,8 @@ def test_fit_returns_history_with_sorted_keys_and_val_entries(rng):
     assert hist.params == {"verbose": 0, "epochs": 4, "steps": 3}
     # The last val_loss is the loss of the final weights on the validation data.
     assert hist.history["val_loss"][-1] == pytest.approx(
-        model.evaluate(Xv, Yv, verbose=0)[0], rel=1e-6)
+        model.evaluate(Xv, Yv, verbose=0)[0], rel=1e-6
+    )
 
 
 def test_fit_initial_epoch_runs_epochs_minus_initial_epoch():
@@ -499,7 +535,7 @@ def test_epoch_loss_is_batch_size_weighted_mean_of_pre_update_batch_losses():
     hist = model.fit(X, Y, batch_size=2, epochs=1, shuffle=False, callbacks=[recorder], verbose=0)
     batch_losses, sizes = [], []
     for start in range(0, 5, 2):
-        xb, yb = X[start:start + 2], Y[start:start + 2]
+        xb, yb = X[start : start + 2], Y[start : start + 2]
         before = replay.test_on_batch(xb, yb)
         batch_losses.append(replay.train_on_batch(xb, yb))
         assert batch_losses[-1] == pytest.approx(before, rel=1e-6)
@@ -528,8 +564,9 @@ def _seeded_run(seed):
     r = np.random.default_rng(5)
     X = r.normal(size=(16, 3))
     y = to_categorical((X[:, 0] > 0).astype(int), 2)
-    model = Sequential([Input(shape=(3,)), Dense(5, activation="relu"),
-                        Dense(2, activation="softmax")])
+    model = Sequential(
+        [Input(shape=(3,)), Dense(5, activation="relu"), Dense(2, activation="softmax")]
+    )
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     hist = model.fit(X, y, batch_size=4, epochs=3, shuffle=True, validation_split=0.25, verbose=0)
     return hist.history, model.get_weights()
@@ -559,8 +596,9 @@ def test_fit_seed_argument_drives_shuffle_and_split():
         model = _small_mlp()
         _clone_weights(base, model)
         model.compile(optimizer=optimizers.SGD(learning_rate=0.05), loss="mse")
-        hist = model.fit(X, y, batch_size=3, epochs=2, validation_split=0.25, seed=fit_seed,
-                         verbose=0)
+        hist = model.fit(
+            X, y, batch_size=3, epochs=2, validation_split=0.25, seed=fit_seed, verbose=0
+        )
         results.append((hist.history, model.get_weights()))
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1]):
@@ -629,8 +667,10 @@ def test_predict_on_batch_equals_predict(rng):
 # == 8. compile =============================================================================
 
 
-@pytest.mark.parametrize("name, cls", [("sgd", optimizers.SGD), ("adam", optimizers.Adam),
-                                       ("rmsprop", optimizers.RMSprop)])
+@pytest.mark.parametrize(
+    "name, cls",
+    [("sgd", optimizers.SGD), ("adam", optimizers.Adam), ("rmsprop", optimizers.RMSprop)],
+)
 def test_compile_resolves_optimizer_strings(name, cls):
     model = _net_342()
     model.compile(optimizer=name, loss="categorical_crossentropy")
@@ -736,8 +776,9 @@ def test_seed_002_compile_trains_3_input_2_output_softmax_network():
     X = r.normal(size=(200, 3))
     labels = (X @ np.array([1.5, -1.0, 0.5]) > 0).astype(int)
     y = to_categorical(labels, 2)
-    model = Sequential([Input(shape=(3,)), Dense(4, activation="sigmoid"),
-                        Dense(2, activation="softmax")])
+    model = Sequential(
+        [Input(shape=(3,)), Dense(4, activation="sigmoid"), Dense(2, activation="softmax")]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
     hist = model.fit(X, y, epochs=40, batch_size=4, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
@@ -860,8 +901,13 @@ def test_class_weight_with_sample_weight_raises():
     model = Sequential([Input(shape=(2,)), Dense(1, activation="sigmoid")])
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     with pytest.raises(ValueError, match="class_weight"):
-        model.fit(np.ones((4, 2)), np.array([0.0, 1.0, 0.0, 1.0]), class_weight={0: 1.0, 1: 2.0},
-                  sample_weight=np.ones(4), verbose=0)
+        model.fit(
+            np.ones((4, 2)),
+            np.array([0.0, 1.0, 0.0, 1.0]),
+            class_weight={0: 1.0, 1: 2.0},
+            sample_weight=np.ones(4),
+            verbose=0,
+        )
 
 
 # == 10. to_categorical and dtypes =============================================================
@@ -893,8 +939,9 @@ def test_set_floatx_float64_makes_new_layers_and_predictions_float64(float64, rn
 
 
 def test_float32_model_stays_float32_through_fit(rng):
-    model = Sequential([Input(shape=(3,)), Dense(4, activation="sigmoid"),
-                        Dense(2, activation="softmax")])
+    model = Sequential(
+        [Input(shape=(3,)), Dense(4, activation="sigmoid"), Dense(2, activation="softmax")]
+    )
     opt = optimizers.Adam(learning_rate=0.01)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
     X = rng.normal(size=(12, 3))  # float64 data
@@ -935,10 +982,14 @@ def _multilabel_data(n=96, seed=4):
 def test_multilabel_sigmoid_binary_crossentropy_trains():
     X, Y = _multilabel_data()
     assert np.any(Y.sum(axis=1) > 1)  # genuinely multi-label
-    model = Sequential([Input(shape=(4,)), Dense(8, activation="tanh"),
-                        Dense(3, activation="sigmoid")])
-    model.compile(optimizer=optimizers.Adam(learning_rate=0.03), loss="binary_crossentropy",
-                  metrics=["binary_accuracy"])
+    model = Sequential(
+        [Input(shape=(4,)), Dense(8, activation="tanh"), Dense(3, activation="sigmoid")]
+    )
+    model.compile(
+        optimizer=optimizers.Adam(learning_rate=0.03),
+        loss="binary_crossentropy",
+        metrics=["binary_accuracy"],
+    )
     hist = model.fit(X, Y, batch_size=16, epochs=30, verbose=0)
     assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
     P = model.predict(X, verbose=0)
@@ -957,8 +1008,9 @@ def test_multilabel_accuracy_string_follows_keras_shape_rule():
     # with binary_crossentropy. 'binary_accuracy' must be asked for by name.
     X, Y = _multilabel_data(n=40)
     model = Sequential([Input(shape=(4,)), Dense(3, activation="sigmoid")])
-    model.compile(optimizer="sgd", loss="binary_crossentropy",
-                  metrics=["accuracy", "binary_accuracy"])
+    model.compile(
+        optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy", "binary_accuracy"]
+    )
     P = model.predict(X, verbose=0)
     categorical = np.mean(P.argmax(axis=1) == Y.argmax(axis=1))
     binary = np.mean((P > 0.5) == (Y > 0.5))
@@ -997,3 +1049,31 @@ def test_verbose_0_prints_nothing(capsys):
 
 def test_nnlab_top_level_exports_the_model_api():
     assert nnlab.Sequential is Sequential and nnlab.Model is Model and nnlab.Input is Input
+
+
+def test_unit_rows_marks_only_fused_outputs_whose_target_rows_sum_to_one():
+    from nnlab.training import _unit_rows
+
+    model = Sequential([Input(shape=(3,)), Dense(4, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    one_hot = np.eye(4, dtype=np.float32)[[0, 3, 1]]
+    soft = np.full((3, 4), 0.3, dtype=np.float32)  # rows sum to 1.2
+    assert _unit_rows(model, [one_hot]) == [True]
+    assert _unit_rows(model, [soft]) == [False]
+    model.compile(optimizer="sgd", loss="mse")  # not the fused pair
+    assert _unit_rows(model, [one_hot]) == [False]
+
+
+def test_training_on_targets_whose_rows_do_not_sum_to_one_uses_their_sum(float64):
+    """The fused gradient is (A sum(Y) - Y) / n; one step of SGD(lr=1) on a one-layer
+    softmax model, by hand."""
+    model = Sequential(
+        [Input(shape=(2,)), Dense(2, activation="softmax", kernel_initializer="zeros")]
+    )
+    model.compile(optimizer=optimizers.SGD(learning_rate=1.0), loss="categorical_crossentropy")
+    X = np.array([[1.0, 2.0]])
+    Y = np.array([[0.9, 0.6]])  # sums to 1.5
+    model.fit(X, Y, epochs=1, batch_size=1, shuffle=False, verbose=0, gradient_health=False)
+    dZ = np.array([[0.5 * 1.5 - 0.9, 0.5 * 1.5 - 0.6]])  # A = (0.5, 0.5)
+    np.testing.assert_allclose(model.layers[0].params["kernel"], -X.T @ dZ, rtol=1e-12)
+    np.testing.assert_allclose(model.layers[0].params["bias"], -dZ[0], rtol=1e-12)

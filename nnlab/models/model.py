@@ -259,25 +259,36 @@ class Model:
         return [layer for layer in self._weight_layers() if layer.regularizers]
 
     # -- loss -----------------------------------------------------------------------
-    def _loss(self, outs: list, Y_list: list, sw, need_grad: bool):
-        """Total loss, per-output losses and (if need_grad) the seeds for backward."""
+    def _loss(self, outs: list, Y_list: list, sw, need_grad: bool, unit_rows=None):
+        """Total loss, per-output losses and (if need_grad) the seeds for backward.
+
+        `unit_rows[i]`: every row of output i's targets sums to exactly 1 (see
+        `Loss.fused_value_and_grad`)."""
         total = 0.0
         per_output = []
         seeds, from_Z = {}, set()
-        for pos, layer, P, Y, loss, w, fused in zip(
-            self._output_pos,
-            self._output_layers,
-            outs,
-            Y_list,
-            self._losses,
-            self._loss_weights,
-            self._fused,
+        for i, (pos, layer, P, Y, loss, w, fused) in enumerate(
+            zip(
+                self._output_pos,
+                self._output_layers,
+                outs,
+                Y_list,
+                self._losses,
+                self._loss_weights,
+                self._fused,
+            )
         ):
-            if fused:
-                Z = layer._Z
-                L = loss.forward_logits(Y, Z, P)
-                dP = loss.backward_logits(Y, Z, P) if need_grad else None
+            if fused and need_grad:
+                unit = unit_rows is not None and unit_rows[i]
+                value, g = loss.fused_value_and_grad(Y, layer._Z, P, sw, unit)
+                per_output.append(value)
+                total += w * value
+                seeds[pos] = g if w == 1.0 else g * w
                 from_Z.add(pos)
+                continue
+            if fused:
+                L = loss.forward_logits(Y, layer._Z, P)
+                dP = None
             elif loss.uses_logits:
                 L = loss.forward_logits(Y, P)
                 dP = loss.backward_logits(Y, P) if need_grad else None
