@@ -94,3 +94,27 @@ def flush_denormals(A: np.ndarray) -> None:
     c = A.dtype.type(info.tiny * 2.0 ** (info.nmant + 1))
     A += c
     A -= c
+
+
+#: Byte alignment of the engine's long-lived flat arrays (the parameter store, optimizer
+#: slots, work buffers): a cache line, and the width of an AVX-512 register. malloc
+#: aligns to 16 bytes only, and elementwise kernels over operands that are not
+#: cache-line aligned measured 10-15 % slower (Adam on 17k-315k float32 parameters).
+ALIGN = 64
+
+
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on an ALIGN-byte boundary."""
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def aligned_copy(A: np.ndarray) -> np.ndarray:
+    """A C-contiguous, ALIGN-byte-aligned copy of A."""
+    out = aligned_empty(A.shape, A.dtype)
+    out[...] = A
+    return out

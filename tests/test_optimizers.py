@@ -693,3 +693,21 @@ def test_one_work_buffer_serves_arrays_of_several_sizes():
     # Adam's first step moves every weight by lr * m_hat / (sqrt(v_hat) + eps) ~ lr
     np.testing.assert_allclose(big, 1.0 - 0.001, rtol=1e-6)
     np.testing.assert_allclose(small, 1.0 - 0.001, rtol=1e-6)
+
+
+def test_store_and_slots_start_on_cache_line_boundaries():
+    from nnlab.backend import ALIGN, aligned_empty
+    from nnlab.layers import Dense, Input
+    from nnlab.models import Sequential
+
+    for shape, dtype in [(7, np.float32), ((3, 5), np.float64), (1, np.float32)]:
+        A = aligned_empty(shape, dtype)
+        assert A.ctypes.data % ALIGN == 0
+        assert A.dtype == dtype and A.flags.c_contiguous
+        assert A.shape == ((shape,) if isinstance(shape, int) else shape)
+    model = Sequential([Input(shape=(3,)), Dense(5), Dense(1)])
+    model.compile(optimizer=Adam(), loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=1, verbose=0)
+    store = model._store
+    arrays = [store.W, store.dW, *model.optimizer.get_slots()[0].values()]
+    assert all(a.ctypes.data % ALIGN == 0 for a in arrays)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlab.backend import aligned_empty
+
 
 class ParamStore:
     """Flat `W` and `dW` holding the trainable params of `layers`, in model order."""
@@ -25,8 +27,9 @@ class ParamStore:
             )
         dtype = dtypes.pop() if dtypes else np.dtype("float32")
         size = sum(layer.params[k].size for layer, k in entries)
-        self.W = np.empty(size, dtype=dtype)
-        self.dW = np.zeros(size, dtype=dtype)
+        self.W = aligned_empty(size, dtype)
+        self.dW = aligned_empty(size, dtype)
+        self.dW[...] = 0
         self.grad_views: list[np.ndarray] = []
         self.keys = [(layer.name, k) for layer, k in entries]
         self._layers = {id(layer) for layer, _ in entries}

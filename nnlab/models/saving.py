@@ -187,8 +187,8 @@ def _restore_optimizer_state(path, model, state, arrays: dict) -> None:
                     f"match the parameters (expected shape {store.W.shape}, dtype "
                     f"{store.W.dtype})."
                 )
-            restored[key] = array.copy()
-        opt._slots = [restored]
+            restored[key] = array
+        opt._slots = [opt._aligned(restored)]
     opt.iterations = iterations
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from nnlab.backend import flush_denormals
+from nnlab.backend import aligned_copy, aligned_empty, flush_denormals
 from nnlab.optimizers.schedules import LearningRateSchedule
 
 #: Slots (momenta, running averages) are cleared of subnormal numbers this often. Where a
@@ -130,7 +130,7 @@ class Optimizer:
         One buffer serves every call (an update rule uses it only until it returns)."""
         work = self._work
         if work is None or work.size < W.size or work.dtype != W.dtype:
-            work = self._work = np.empty(max(W.size, 1), dtype=W.dtype)
+            work = self._work = aligned_empty(max(W.size, 1), W.dtype)
         return work[: W.size].reshape(W.shape)
 
     def apply(self, params: list, grads: list, clip_groups: list | None = None) -> None:
@@ -144,7 +144,7 @@ class Optimizer:
         if type(lr) is not float:
             lr = self.learning_rate
         if self._slots is None or len(self._slots) != len(params):
-            self._slots = [self.build_state(W) for W in params]
+            self._slots = [self._aligned(self.build_state(W)) for W in params]
         flush = self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1
         for W, dW, state in zip(params, grads, self._slots):
             if self.weight_decay:
@@ -160,6 +160,11 @@ class Optimizer:
                 for slot in state.values():
                     flush_denormals(slot)
         self.iterations += 1
+
+    @staticmethod
+    def _aligned(state: dict) -> dict:
+        """Slot arrays on cache-line boundaries (see nnlab.backend.ALIGN)."""
+        return {k: aligned_copy(a) for k, a in state.items()}
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras-style: update each variable (a NumPy array, in place) from its gradient."""
