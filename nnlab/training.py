@@ -167,7 +167,8 @@ def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: in
     model._backward(seeds, from_Z)
     for layer in store.penalized:
         layer.add_penalty_grads()
-    model.optimizer.apply([store.W], [store.dW], store.grad_views)
+    backup = None if guard is None else [guard.backup]
+    model.optimizer.apply([store.W], [store.dW], store.grad_views, save_to=backup)
     return total, per_output, outs
 
 
@@ -203,9 +204,11 @@ class DivergenceWarning(RuntimeWarning):
 class _DivergenceGuard:
     """Stops training at the first non-finite loss and restores the last finite weights.
 
-    Before every step the flat weights are copied aside (one memcpy); a step whose loss
-    is NaN or infinite (computed with the weights the previous step produced) puts that
-    copy back, so the model keeps the last weights that gave a finite loss.
+    Every step's update copies the flat weights it is about to change into `backup`
+    (the optimizer does it block by block, `apply(save_to=...)`, while the block is in
+    cache); a step whose loss is NaN or infinite (computed with the weights the previous
+    step produced) puts that copy back, so the model keeps the last weights that gave a
+    finite loss.
     """
 
     def __init__(self, store, data: _Data, layers: list):
@@ -220,7 +223,6 @@ class _DivergenceGuard:
 
     def check(self, loss: float, model, epoch: int, step: int) -> bool:
         if math.isfinite(loss):
-            np.copyto(self.backup, self.store.W)
             for saved, live in zip(self.state_backup, self.states):
                 np.copyto(saved, live)
             return True

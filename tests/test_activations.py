@@ -283,3 +283,19 @@ def test_forward_inplace_gives_forward_and_leaves_what_backward_needs(name, floa
     if not act.differentiable:
         return
     np.testing.assert_array_equal(act.backward(dA, Z_left, A_inplace), act.backward(dA, Z, A))
+
+
+def test_softmax_row_max_is_max_bit_for_bit_including_nan_and_infinities():
+    from nnlab.activations import _row_max
+
+    rng = np.random.default_rng(4)
+    cases = [
+        rng.normal(size=(6, 5)).astype(np.float32),
+        rng.normal(size=(3, 1)),
+        np.array([[1.0, np.nan, 3.0], [np.inf, 1.0, 2.0], [-np.inf, -np.inf, -np.inf]]),
+        rng.normal(size=(2, 3, 4)),  # not a matrix: the plain reduction
+        rng.normal(size=(8, 6))[:, ::2],  # not contiguous
+        np.zeros((0, 3)),
+    ]
+    for Z in cases:
+        np.testing.assert_array_equal(_row_max(Z), Z.max(axis=-1, keepdims=True))

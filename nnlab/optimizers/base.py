@@ -133,11 +133,16 @@ class Optimizer:
             work = self._work = aligned_empty(max(W.size, 1), W.dtype)
         return work[: W.size].reshape(W.shape)
 
-    def apply(self, params: list, grads: list, clip_groups: list | None = None) -> None:
+    def apply(
+        self, params: list, grads: list, clip_groups: list | None = None, save_to=None
+    ) -> None:
         """One step: W <- rule(W, dW) for each pair, in place.
 
         `clip_groups` lists the individual gradient tensors for clipnorm when `grads`
         are flat stores holding several tensors (they are views into `grads`).
+        `save_to`, one array per param, receives each param's values from before the
+        step, copied block by block just before the block changes (the training loop's
+        divergence guard: no separate pass over the weights).
         """
         self._clip(clip_groups if clip_groups is not None else grads)
         lr = self._learning_rate
@@ -146,20 +151,32 @@ class Optimizer:
         if self._slots is None or len(self._slots) != len(params):
             self._slots = [self._aligned(self.build_state(W)) for W in params]
         flush = self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1
-        for W, dW, state in zip(params, grads, self._slots):
-            if self.weight_decay:
-                W -= (lr * self.weight_decay) * W
+        for i, (W, dW, state) in enumerate(zip(params, grads, self._slots)):
+            saved = None if save_to is None else save_to[i]
             block = BLOCK_BYTES // W.itemsize
             if W.ndim != 1 or W.size < 2 * block:
-                self._update(W, dW, state, lr)
+                self._step(W, dW, state, lr, saved)
             else:  # the flat store: cache-sized blocks
                 for start in range(0, W.size, block):
                     part = slice(start, start + block)
-                    self._update(W[part], dW[part], {k: a[part] for k, a in state.items()}, lr)
+                    self._step(
+                        W[part],
+                        dW[part],
+                        {k: a[part] for k, a in state.items()},
+                        lr,
+                        None if saved is None else saved[part],
+                    )
             if flush:
                 for slot in state.values():
                     flush_denormals(slot)
         self.iterations += 1
+
+    def _step(self, W, dW, state, lr: float, saved) -> None:
+        if saved is not None:
+            np.copyto(saved, W)
+        if self.weight_decay:
+            W -= (lr * self.weight_decay) * W
+        self._update(W, dW, state, lr)
 
     @staticmethod
     def _aligned(state: dict) -> dict:
