@@ -35,6 +35,11 @@ class _Data:
         #: per output, whether every target row sums to exactly 1 (set by fit)
         self.unit_rows = unit_rows
 
+    @property
+    def nbytes(self) -> int:
+        sw = 0 if self.sw is None else self.sw.nbytes
+        return sum(A.nbytes for A in self.X) + sum(A.nbytes for A in self.Y) + sw
+
     def take(self, idx) -> _Data:
         return _Data(
             [X[idx] for X in self.X],
@@ -124,6 +129,9 @@ class _Accumulator:
     def add(self, nb: int, total: float, per_output: list, outs: list, Y: list) -> None:
         self.count += nb
         self.total += nb * total
+        if len(per_output) == 1 and not self.metrics[0]:  # one output, loss only
+            self.per_output[0] += nb * per_output[0]
+            return
         for i, v in enumerate(per_output):
             self.per_output[i] += nb * v
         for ms, P, Yb in zip(self.metrics, outs, Y):
@@ -172,10 +180,19 @@ def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: in
     return total, per_output, outs
 
 
+#: Training data up to this size is put in the epoch's shuffled order with one gather per
+#: epoch, so that every batch is a slice (a view) instead of a gather of its own: the same
+#: rows in the same order, two NumPy calls fewer per step, at the cost of one copy of
+#: the data. Larger data is gathered batch by batch.
+SHUFFLED_COPY_BYTES = 16 * 2**20
+
+
 def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _Accumulator:
     """One pass over the data, batch by batch, with the batch hooks."""
     acc = _Accumulator(model)
     steps = math.ceil(data.n / batch_size)
+    if order is not None and data.nbytes <= SHUFFLED_COPY_BYTES:
+        data, order = data.take(order), None
     for step, idx in enumerate(_batches(data.n, batch_size, order)):
         batch = data if steps == 1 else data.take(idx)
         if cbs.wants_batch_logs:
@@ -223,8 +240,9 @@ class _DivergenceGuard:
 
     def check(self, loss: float, model, epoch: int, step: int) -> bool:
         if math.isfinite(loss):
-            for saved, live in zip(self.state_backup, self.states):
-                np.copyto(saved, live)
+            if self.states:
+                for saved, live in zip(self.state_backup, self.states):
+                    np.copyto(saved, live)
             return True
         self.store.W[...] = self.backup
         for saved, live in zip(self.state_backup, self.states):

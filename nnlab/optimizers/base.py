@@ -95,6 +95,7 @@ class Optimizer:
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
         self._work: np.ndarray | None = None
+        self._work_views: dict[tuple, np.ndarray] = {}
 
     # -- learning rate ---------------------------------------------------------------
     @property
@@ -128,10 +129,15 @@ class Optimizer:
         """A reusable work array shaped like W, so that a step allocates nothing.
 
         One buffer serves every call (an update rule uses it only until it returns)."""
-        work = self._work
-        if work is None or work.size < W.size or work.dtype != W.dtype:
-            work = self._work = aligned_empty(max(W.size, 1), W.dtype)
-        return work[: W.size].reshape(W.shape)
+        key = (W.shape, W.dtype.char)
+        view = self._work_views.get(key)
+        if view is None:
+            work = self._work
+            if work is None or work.size < W.size or work.dtype != W.dtype:
+                work = self._work = aligned_empty(max(W.size, 1), W.dtype)
+                self._work_views = {}
+            view = self._work_views[key] = work[: W.size].reshape(W.shape)
+        return view
 
     def apply(
         self, params: list, grads: list, clip_groups: list | None = None, save_to=None
