@@ -7,6 +7,7 @@ import numpy as np
 from nnlab import activations as activations_mod
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
+from nnlab.backend import gemm
 from nnlab.layers.base import Layer, _no_constraints
 
 
@@ -87,7 +88,10 @@ class Dense(Layer):
         W = self.params["kernel"]
         # (n, d_in) @ (d_in, units); with d_in = 1 an outer product, which is the same
         # products and several times faster than a GEMM with k = 1.
-        Z = X * W if W.shape[0] == 1 else X @ W
+        if W.shape[0] == 1:
+            Z = X * W
+        else:
+            Z = gemm(X, W) if X.ndim == 2 else X @ W
         if self.use_bias:
             Z += self.params["bias"]
         # Z is ours, so the activation may overwrite it (ReLU, tanh: their backward needs
@@ -110,14 +114,14 @@ class Dense(Layer):
             X2, dZ2 = X, dZ
         else:  # extra middle axes: every position is one more sample for W
             X2, dZ2 = X.reshape(-1, X.shape[-1]), dZ.reshape(-1, dZ.shape[-1])
-        np.matmul(X2.T, dZ2, out=self.grads["kernel"])  # (d_in, n) @ (n, units)
+        gemm(X2.T, dZ2, out=self.grads["kernel"])  # (d_in, n) @ (n, units)
         if self.use_bias:
             np.add.reduce(dZ2, axis=0, out=self.grads["bias"])
         if not need_dX:
             return None
         if W.shape[1] == 1:  # one unit: dX is the outer product dZ w^T (GEMM with k = 1 is slow)
             return dZ * W.T
-        return dZ @ W.T  # (n, units) @ (units, d_in)
+        return gemm(dZ, W.T) if dZ.ndim == 2 else dZ @ W.T  # (n, units) @ (units, d_in)
 
     def get_config(self) -> dict:
         return {
