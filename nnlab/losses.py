@@ -277,7 +277,7 @@ class CategoricalCrossentropy(Loss):
     def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
         """-sum(Y log A) / n as one dot product, and the gradient (A - Y) / n, with
         A * sum(Y) - Y in place of A - Y unless every target row sums to 1."""
-        if sample_weight is not None or self.label_smoothing or not A.min() > 0:
+        if sample_weight is not None or self.label_smoothing or not xp.minimum.reduce(A, None) > 0:
             return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
         n = max(A.size // A.shape[-1], 1)
         value = -float(np.vdot(Y, xp.log(A))) / n

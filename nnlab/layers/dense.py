@@ -101,7 +101,8 @@ class Dense(Layer):
         return A
 
     def backward(self, dA, need_dX: bool = True):
-        self._require_forward("_X")
+        if self._X is None:
+            self._require_forward("_X")
         dZ = self.activation.backward(dA, self._Z, self._A)
         return self.backward_from_Z(dZ, need_dX)
 
