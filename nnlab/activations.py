@@ -24,11 +24,17 @@ class Activation:
     def forward(self, Z):
         raise NotImplementedError
 
+    #: f(Z) computed over Z, in place, for a built-in activation whose backward can do
+    #: without Z (it then gets A for both); None where there is no such kernel.
+    _inplace = None
+
     def forward_inplace(self, Z):
-        """A = f(Z), written over Z where the backward can do without Z (it then gets A
-        for both). Only for a Z the caller owns (Dense's fresh X @ W + b): it saves
-        allocating and filling one more array per layer."""
-        return self.forward(Z)
+        """A = f(Z), written over Z where the class has an in-place kernel. Only for a Z
+        the caller owns (Dense's fresh X @ W + b): it saves allocating and filling one
+        more array per layer. A subclass never inherits the kernel (its own forward or
+        backward may differ), so it gets `forward`."""
+        kernel = type(self).__dict__.get("_inplace")
+        return self.forward(Z) if kernel is None else kernel(Z)
 
     def backward(self, dA, Z, A):
         raise NotImplementedError
@@ -52,8 +58,7 @@ class Linear(Activation):
     def forward(self, Z):
         return Z
 
-    def forward_inplace(self, Z):
-        return Z
+    _inplace = staticmethod(lambda Z: Z)
 
     def backward(self, dA, Z, A):
         return dA
@@ -79,8 +84,7 @@ class Tanh(Activation):
     def forward(self, Z):
         return xp.tanh(Z)
 
-    def forward_inplace(self, Z):
-        return xp.tanh(Z, out=Z)  # the backward uses A only
+    _inplace = staticmethod(lambda Z: xp.tanh(Z, out=Z))  # the backward uses A only
 
     def backward(self, dA, Z, A):
         return dA * (1.0 - A * A)
@@ -94,8 +98,8 @@ class ReLU(Activation):
     def forward(self, Z):
         return xp.maximum(Z, 0)
 
-    def forward_inplace(self, Z):
-        return xp.maximum(Z, 0, out=Z)  # A > 0 exactly where Z > 0, so A serves as Z
+    # A > 0 exactly where Z > 0, so A serves as Z in the backward
+    _inplace = staticmethod(lambda Z: xp.maximum(Z, 0, out=Z))
 
     def backward(self, dA, Z, A):
         return dA * (Z > 0)
@@ -177,6 +181,8 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, Z):
+        if Z.dtype.kind != "f":
+            Z = Z.astype(np.float64)
         E = Z - _row_max(Z)
         xp.exp(E, out=E)
         E /= xp.add.reduce(E, axis=-1, keepdims=True)

@@ -97,6 +97,16 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
+def _overrides(loss, cls) -> bool:
+    """Whether `loss`'s class replaces one of the logits methods `cls`'s shortened
+    `fused_value_and_grad` stands for (then the general path must call them)."""
+    t = type(loss)
+    return t is not cls and any(
+        getattr(t, name) is not getattr(cls, name)
+        for name in ("forward_logits", "backward_logits", "_smooth")
+    )
+
+
 def reduce(L, sample_weight=None):
     """Keras's sum_over_batch_size: sum(L * s) / L.size (weights not in the divisor)."""
     if sample_weight is None:
@@ -207,7 +217,11 @@ class BinaryCrossentropy(Loss):
 
     def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
         """Mean of log(1 + e^Z) - Y Z over every entry, and its gradient (A - Y) / Z.size."""
-        if sample_weight is not None or self.label_smoothing:
+        if (
+            sample_weight is not None
+            or self.label_smoothing
+            or _overrides(self, BinaryCrossentropy)
+        ):
             return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
         L = xp.logaddexp(0, Z)
         L -= Y * Z
@@ -277,7 +291,12 @@ class CategoricalCrossentropy(Loss):
     def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
         """-sum(Y log A) / n as one dot product, and the gradient (A - Y) / n, with
         A * sum(Y) - Y in place of A - Y unless every target row sums to 1."""
-        if sample_weight is not None or self.label_smoothing or not xp.minimum.reduce(A, None) > 0:
+        if (
+            sample_weight is not None
+            or self.label_smoothing
+            or _overrides(self, CategoricalCrossentropy)
+            or not xp.minimum.reduce(A, None) > 0
+        ):
             return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
         n = max(A.size // A.shape[-1], 1)
         value = -float(np.vdot(Y, xp.log(A))) / n

@@ -299,3 +299,21 @@ def test_softmax_row_max_is_max_bit_for_bit_including_nan_and_infinities():
     ]
     for Z in cases:
         np.testing.assert_array_equal(_row_max(Z), Z.max(axis=-1, keepdims=True))
+
+
+def test_softmax_of_integer_logits_is_float64():
+    A = activations.get("softmax")(np.array([[1, 2, 3]]))
+    assert A.dtype == np.float64
+    np.testing.assert_allclose(A, np.exp([[1, 2, 3]]) / np.exp([1, 2, 3]).sum(), rtol=1e-15)
+
+
+def test_a_subclass_does_not_inherit_the_in_place_kernel():
+    """A subclass may change forward (or backward): Dense must call its forward."""
+    from nnlab.layers import Dense
+
+    class ReLU6(activations.ReLU):
+        def forward(self, Z):
+            return np.minimum(np.maximum(Z, 0), 6)
+
+    layer = Dense(2, activation=ReLU6(), kernel_initializer="ones")
+    np.testing.assert_array_equal(layer(np.array([[10.0, 1.0]])), [[6.0, 6.0]])

@@ -676,3 +676,23 @@ def test_fused_with_sample_weights_or_smoothing_uses_the_general_path(cls, float
         value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A, weights)
         assert value == value_ref
         np.testing.assert_array_equal(G, G_ref)
+
+
+@pytest.mark.parametrize("base", [CategoricalCrossentropy, BinaryCrossentropy])
+def test_fused_path_honours_a_subclass_that_overrides_the_logits_methods(base, float64):
+    class Doubled(base):
+        def forward_logits(self, Y, Z, A=None):
+            return 2 * super().forward_logits(Y, Z, A)
+
+        def backward_logits(self, Y, Z, A=None):
+            return 2 * super().backward_logits(Y, Z, A)
+
+    rng = np.random.default_rng(8)
+    Z = rng.normal(size=(4, 3))
+    act = "softmax" if base is CategoricalCrossentropy else "sigmoid"
+    A = activations.get(act).forward(Z)
+    Y = np.eye(3)[[0, 1, 2, 1]]
+    value, G = Doubled().fused_value_and_grad(Y, Z, A, unit_rows=True)
+    value_ref, G_ref = base().fused_value_and_grad(Y, Z, A, unit_rows=True)
+    assert value == pytest.approx(2 * value_ref, rel=1e-14)
+    np.testing.assert_allclose(G, 2 * G_ref, rtol=1e-14)

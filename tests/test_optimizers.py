@@ -711,3 +711,16 @@ def test_store_and_slots_start_on_cache_line_boundaries():
     store = model._store
     arrays = [store.W, store.dW, *model.optimizer.get_slots()[0].values()]
     assert all(a.ctypes.data % ALIGN == 0 for a in arrays)
+
+
+def test_state_built_for_another_shape_raises_before_changing_anything():
+    opt = Adam()
+    big = np.zeros(400_000, dtype=np.float32)
+    opt.apply_gradients([(np.ones_like(big), big)])
+    small = np.zeros(262_144, dtype=np.float32)  # a whole number of blocks
+    with pytest.raises(ValueError, match=r"shape \(400000,\).*shape \(262144,\).*reset"):
+        opt.apply_gradients([(np.ones_like(small), small)])
+    assert not small.any()
+    opt.reset()
+    opt.apply_gradients([(np.ones_like(small), small)])
+    assert small.all()

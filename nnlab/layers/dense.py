@@ -88,7 +88,7 @@ class Dense(Layer):
         W = self.params["kernel"]
         # (n, d_in) @ (d_in, units); with d_in = 1 an outer product, which is the same
         # products and several times faster than a GEMM with k = 1.
-        if W.shape[0] == 1:
+        if W.shape[0] == 1 and X.shape[-1] == 1:
             Z = X * W
         else:
             Z = gemm(X, W) if X.ndim == 2 else X @ W

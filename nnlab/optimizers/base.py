@@ -128,7 +128,8 @@ class Optimizer:
     def scratch(self, W: np.ndarray) -> np.ndarray:
         """A reusable work array shaped like W, so that a step allocates nothing.
 
-        One buffer serves every call (an update rule uses it only until it returns)."""
+        One buffer serves every call: an update rule may take one scratch array and use
+        it only until it returns."""
         key = (W.shape, W.dtype.char)
         view = self._work_views.get(key)
         if view is None:
@@ -156,6 +157,16 @@ class Optimizer:
             lr = self.learning_rate
         if self._slots is None or len(self._slots) != len(params):
             self._slots = [self._aligned(self.build_state(W)) for W in params]
+        for W, state in zip(params, self._slots):
+            for name, slot in state.items():
+                if slot.shape != W.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}: its '{name}' slot was built for a "
+                        f"parameter of shape {slot.shape}, but this step updates one of "
+                        f"shape {W.shape}. An optimizer keeps state per parameter: use a "
+                        "fresh optimizer (or optimizer.reset()) for other parameters."
+                    )
+                break  # all slots of a parameter share its shape
         flush = self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1
         for i, (W, dW, state) in enumerate(zip(params, grads, self._slots)):
             saved = None if save_to is None else save_to[i]
