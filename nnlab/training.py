@@ -41,10 +41,11 @@ class _Data:
         return sum(A.nbytes for A in self.X) + sum(A.nbytes for A in self.Y) + sw
 
     def take(self, idx) -> _Data:
+        X, Y, sw = self.X, self.Y, self.sw
         return _Data(
-            [X[idx] for X in self.X],
-            [Y[idx] for Y in self.Y],
-            None if self.sw is None else self.sw[idx],
+            [X[0][idx]] if len(X) == 1 else [A[idx] for A in X],
+            [Y[0][idx]] if len(Y) == 1 else [A[idx] for A in Y],
+            None if sw is None else sw[idx],
             self.unit_rows,
         )
 

@@ -94,6 +94,7 @@ class GradientNormRecorder(Callback):
             if keys:
                 self._plan.append((layer.name, [index[key] for key in kernel or keys]))
                 self.gradient_norms.setdefault(layer.name, [])
+        self._starts = np.asarray(self._starts, dtype=np.intp)  # what reduceat takes
 
     def _attach(self, history) -> None:
         history.gradient_norms = self.gradient_norms
@@ -107,7 +108,7 @@ class GradientNormRecorder(Callback):
             self._attach(self.model.history)
         if self.model._store is not self._store:  # a callback changed what is trainable
             self._plan_store()
-        if self._starts:
+        if len(self._starts):
             dW = self._store.dW
             sq = np.add.reduceat(dW * dW, self._starts).tolist()
             for name, idx in self._plan:
