@@ -128,11 +128,10 @@ SMALL_GEMM = 2**18
 
 
 def gemm(A: np.ndarray, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """A @ B for 2-D float arrays (into `out` if given), by the cheaper NumPy entry."""
-    if (
-        A.shape[0] * A.shape[1] * B.shape[1] <= SMALL_GEMM
-        and A.dtype == B.dtype
-        and (out is None or (out.dtype == A.dtype and out.flags.c_contiguous))
-    ):
-        return np.dot(A, B, out=out)
+    """A @ B for 2-D arrays (into `out` if given), by the cheaper NumPy entry."""
+    if A.size * B.shape[1] <= SMALL_GEMM:
+        try:
+            return np.dot(A, B) if out is None else np.dot(A, B, out=out)
+        except ValueError:  # an `out` np.dot will not write (another dtype or layout)
+            pass
     return np.matmul(A, B, out=out)
