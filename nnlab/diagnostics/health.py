@@ -79,22 +79,23 @@ class GradientNormRecorder(Callback):
         of every tensor at once, instead of one NumPy call per tensor.
         """
         self._store = store = self.model._store
-        self._starts, self._plan = [], []
+        starts, self._plan = [], []
+        self._starts = np.empty(0, dtype=np.intp)  # what reduceat takes
         if store is None or not store.dW.size:
             return
         index, start = {}, 0
         for key, g in zip(store.keys, store.grad_views):
             if g.size:
-                index[key] = len(self._starts)
-                self._starts.append(start)
+                index[key] = len(starts)
+                starts.append(start)
             start += g.size
+        self._starts = np.asarray(starts, dtype=np.intp)
         for layer in self.model._weight_layers():
             keys = [(layer.name, k) for k in layer.grads if (layer.name, k) in index]
             kernel = [key for key in keys if key[1] == "kernel"]
             if keys:
                 self._plan.append((layer.name, [index[key] for key in kernel or keys]))
                 self.gradient_norms.setdefault(layer.name, [])
-        self._starts = np.asarray(self._starts, dtype=np.intp)  # what reduceat takes
 
     def _attach(self, history) -> None:
         history.gradient_norms = self.gradient_norms
@@ -108,7 +109,7 @@ class GradientNormRecorder(Callback):
             self._attach(self.model.history)
         if self.model._store is not self._store:  # a callback changed what is trainable
             self._plan_store()
-        if len(self._starts):
+        if self._starts.size:
             dW = self._store.dW
             sq = np.add.reduceat(dW * dW, self._starts).tolist()
             for name, idx in self._plan:
