@@ -24,14 +24,41 @@ def _strict_numpy():
     np.seterr(**old)
 
 
+_LOOPBACK = ("127.", "localhost", "::1")
+
+
+def _is_loopback(address) -> bool:
+    """True for a loopback (host, port) pair or a Unix socket path."""
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX path: local by definition
+    host = str(address[0])
+    return host.startswith(_LOOPBACK)
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise RuntimeError("Tests run offline: a network connection was attempted.")
+    """Only loopback connections (local servers, Dask, Chromium's driver) are allowed."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_create = socket.create_connection
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    def refuse(address):
+        raise RuntimeError(
+            f"Tests run offline: a connection to {address!r} was attempted "
+            "(only 127.0.0.1, localhost and ::1 are allowed)."
+        )
+
+    def connect(self, address):
+        return real_connect(self, address) if _is_loopback(address) else refuse(address)
+
+    def connect_ex(self, address):
+        return real_connect_ex(self, address) if _is_loopback(address) else refuse(address)
+
+    def create_connection(address, *args, **kwargs):
+        return real_create(address, *args, **kwargs) if _is_loopback(address) else refuse(address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
 
 
 @pytest.fixture(autouse=True)

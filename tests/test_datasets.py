@@ -413,3 +413,17 @@ def test_docs_example_runs():
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
     assert blocks, "docs/datasets.md has a runnable python example"
     exec(compile(blocks[0], str(DOC), "exec"), {})
+
+
+def test_loopback_connections_are_allowed_for_local_servers():
+    """Local servers (the playground, a Dask cluster) are reached on 127.0.0.1 only."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    try:
+        client = socket.create_connection(server.getsockname(), timeout=5)
+        client.close()
+    finally:
+        server.close()
+    with pytest.raises(RuntimeError, match="offline"):
+        socket.socket().connect(("192.0.2.1", 80))
