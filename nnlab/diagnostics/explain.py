@@ -23,12 +23,19 @@ from __future__ import annotations
 
 import copy
 import textwrap
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from nnlab.activations import Softmax
 from nnlab.diagnostics import explain_checks as checks
+from nnlab.diagnostics.explain_trace import (
+    LayerStep,
+    LossStep,
+    OptimizerStep,
+    StepTrace,
+    Trace,
+    WeightUpdate,
+)
 from nnlab.layers.activation import Activation
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout
@@ -41,121 +48,6 @@ MAX_PARAMS = 256
 #: "A small batch": more samples than this are refused.
 MAX_SAMPLES = 32
 SUPPORTED = (Dense, Activation, Dropout, BatchNormalization)
-
-
-@dataclass
-class LayerStep:
-    """One layer in one step. Arrays have the batch axis first; None where not applicable.
-
-    W is Dense's kernel (d_in, units), W[i, j] joining input i to unit j (the lectures'
-    w_ji), or BatchNormalization's gamma; b is the bias or beta."""
-
-    name: str
-    kind: str
-    activation: str | None
-    X: np.ndarray
-    A: np.ndarray | None = None
-    W: np.ndarray | None = None
-    b: np.ndarray | None = None
-    Z: np.ndarray | None = None
-    dA: np.ndarray | None = None
-    g_prime: np.ndarray | None = None
-    dZ: np.ndarray | None = None
-    dX: np.ndarray | None = None
-    grads: dict[str, np.ndarray] = field(default_factory=dict)
-    numeric: dict[str, np.ndarray] = field(default_factory=dict)
-    extras: dict[str, np.ndarray] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class LossStep:
-    """The loss: its name, targets Y, prediction P, value E (with penalties) and dE/dP."""
-
-    name: str
-    Y: np.ndarray
-    P: np.ndarray
-    value: float
-    penalty: float
-    dP: np.ndarray
-    fused: bool
-    weight: float = 1.0
-
-
-@dataclass
-class WeightUpdate:
-    """One weight tensor's update: before, the gradient used, after, slots around it."""
-
-    layer: str
-    weight: str
-    before: np.ndarray
-    grad: np.ndarray
-    after: np.ndarray
-    slots_before: dict[str, np.ndarray] = field(default_factory=dict)
-    slots_after: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-@dataclass
-class OptimizerStep:
-    """The optimizer's rule (from its own docstring), learning rate and settings."""
-
-    name: str
-    rule: str
-    learning_rate: float
-    iteration: int
-    settings: dict
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class StepTrace:
-    step: int
-    layers: list[LayerStep]
-    loss: LossStep
-    optimizer: OptimizerStep
-    updates: list[WeightUpdate]
-    chain: checks.ChainRule | None = None
-
-    @property
-    def prediction(self) -> np.ndarray:
-        return self.loss.P
-
-
-@dataclass
-class Trace:
-    """Consecutive training steps of one model on one batch (see `explain`)."""
-
-    model: str
-    steps: list[StepTrace]
-    n_params: int
-    max_params: int
-
-    @property
-    def summarised(self) -> bool:
-        """True when the model is too large to print entry by entry."""
-        return self.n_params > self.max_params
-
-    @property
-    def predictions(self) -> list[np.ndarray]:
-        """The output A of every step's forward pass (before that step's update)."""
-        return [s.prediction for s in self.steps]
-
-    def to_dict(self) -> dict:
-        """Plain dicts and lists (arrays as nested lists), ready for JSON or pandas."""
-        return checks.plain(self)
-
-    def to_text(self, digits: int = 3) -> str:
-        from nnlab.diagnostics.explain_render import to_text
-
-        return to_text(self, digits)
-
-    def to_html(self, digits: int = 3, full_page: bool = False) -> str:
-        from nnlab.diagnostics.explain_render import to_html
-
-        return to_html(self, digits, full_page)
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 def explain(
@@ -224,9 +116,7 @@ def _check_model(model) -> list:
             f"{type(model).__name__}; rebuild it as Sequential([...]) to explain it."
         )
     if not model.compiled:
-        raise ValueError(
-            "explain needs a compiled model: model.compile(optimizer=..., loss=...)."
-        )
+        raise ValueError("explain needs a compiled model: model.compile(optimizer=..., loss=...).")
     for layer in model.layers:
         if not isinstance(layer, SUPPORTED):
             raise ValueError(
@@ -272,7 +162,7 @@ def _one_step(work, X, y, number: int) -> StepTrace:
         last = i == len(steps) - 1
         s.dA = g
         if last and fused:
-            s.notes.append(
+            s.backward_notes.append(
                 f"fused output and loss: dZ = (A - Y) / {P.size} is taken from the loss "
                 "directly (the exact gradient; it equals dA * g'(Z))"
             )
@@ -286,7 +176,7 @@ def _one_step(work, X, y, number: int) -> StepTrace:
         s.dX = g
         s.grads = {k: v.copy() for k, v in layer.grads.items()}
         if layer.regularizers:
-            s.notes.append(
+            s.backward_notes.append(
                 "the weight penalty's gradient is added: "
                 + ", ".join(f"{k}: {r!r}" for k, r in layer.regularizers.items())
             )
@@ -378,7 +268,9 @@ def _update(work, step: StepTrace) -> None:
     dW = np.concatenate([layer.grads[k].ravel() for layer, k in entries])
     sizes = [layer.params[k].size for layer, k in entries]
     cuts = np.cumsum(sizes)[:-1]
-    views = [part.reshape(layer.params[k].shape) for part, (layer, k) in zip(np.split(dW, cuts), entries)]
+    views = [
+        part.reshape(layer.params[k].shape) for part, (layer, k) in zip(np.split(dW, cuts), entries)
+    ]
     before = [layer.params[k].copy() for layer, k in entries]
     slots0 = opt.get_slots()
     opt.apply([W], [dW], views)

@@ -170,7 +170,9 @@ def chain_rule(step, where: tuple) -> ChainRule:
     s = step.layers[pos]
     j = index[-1]
     if kind == "kernel":
-        local = Factor("dZ/dw", f"X[{index[0]}], the input this weight multiplies", s.X[:, index[0]])
+        local = Factor(
+            "dZ/dw", f"X[{index[0]}], the input this weight multiplies", s.X[:, index[0]]
+        )
     else:
         local = Factor("dZ/db", "1 (the bias is added to Z)", np.ones(s.X.shape[0]))
     if s.g_prime is None:  # softmax: no elementwise g'; dE/dZ comes from its Jacobian
@@ -199,7 +201,9 @@ def _upstream(step, pos: int, j: int) -> list[Factor]:
     backpropagated value."""
     layers = step.layers
     if pos == len(layers) - 1:
-        return [Factor("dE/dA", f"the loss's derivative at the prediction A[{j}]", layers[pos].dA[:, j])]
+        return [
+            Factor("dE/dA", f"the loss's derivative at the prediction A[{j}]", layers[pos].dA[:, j])
+        ]
     nxt = layers[pos + 1]
     if (
         pos + 1 == len(layers) - 1
@@ -210,8 +214,11 @@ def _upstream(step, pos: int, j: int) -> list[Factor]:
         return [
             Factor("dE/dy", "the loss's derivative at the prediction y", nxt.dA[:, 0]),
             Factor("dy/dz", f"g'(z) of the output's {nxt.activation}", nxt.g_prime[:, 0]),
-            Factor("dz/dA", f"W[{j},0] of '{nxt.name}', joining unit {j} to the output",
-                   np.full(nxt.X.shape[0], nxt.W[j, 0])),
+            Factor(
+                "dz/dA",
+                f"W[{j},0] of '{nxt.name}', joining unit {j} to the output",
+                np.full(nxt.X.shape[0], nxt.W[j, 0]),
+            ),
         ]
     return [Factor("dE/dA", f"dA[{j}], backpropagated from the layers above", layers[pos].dA[:, j])]
 

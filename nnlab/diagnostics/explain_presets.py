@@ -48,7 +48,9 @@ def lecture_003():
     model.set_weights(
         [np.array(LECTURE_003_W1), np.zeros(4), np.array(LECTURE_003_W2), np.zeros(1)]
     )
-    model.compile(optimizer=SGD(learning_rate=LECTURE_003_LEARNING_RATE), loss="binary_crossentropy")
+    model.compile(
+        optimizer=SGD(learning_rate=LECTURE_003_LEARNING_RATE), loss="binary_crossentropy"
+    )
     return model, np.array(LECTURE_003_X), np.array(LECTURE_003_Y)
 
 
