@@ -137,10 +137,10 @@ def _one_step(work, X, y, number: int) -> StepTrace:
         A = steps[-1].A
     P, out = A, steps[-1]
     Y = loss.prepare_targets(np.asarray(y), P)
-    if Y.shape[0] != P.shape[0]:
+    if Y.shape[0] != P.shape[0] or (not loss.sparse_targets and Y.shape != P.shape):
         raise ValueError(
-            f"explain: x has {P.shape[0]} samples but y has {Y.shape[0]}; give one target "
-            "row per sample."
+            f"explain: the model predicts shape {P.shape} for x, but y has shape "
+            f"{Y.shape}; give one target row per sample, shaped like the prediction."
         )
     # The same arithmetic as the training step (Model.output_losses, nnlab.losses).
     L = loss.forward_logits(Y, P) if loss.uses_logits else loss.forward(Y, P)

@@ -188,7 +188,7 @@ def _arithmetic(u: WeightUpdate, o, i: tuple, digits: int) -> str:
         alpha = lr * (1.0 - b2**t) ** 0.5 / (1.0 - b1**t)
         m, v = (f"{s1[k]:.{digits}g}" for k in ("momentum", "velocity"))
         return (
-            f"{label} m = {m}, v = {v}; w = {f(w)} - {alpha:.{digits}g} * {m} / "
+            f"{label} m = {m}, v = {v}; w = {f(w)} - {alpha:.{digits}g} * ({m}) / "
             f"(sqrt({v}) + {o.settings['epsilon']:g}) = {f(new)}"
         )
     slots = "".join(f", {k} {f(s0.get(k, 0.0))} -> {f(v)}" for k, v in s1.items())
