@@ -213,7 +213,7 @@ def _summary(step: StepTrace, digits: int) -> list[tuple]:
         )
     return [
         ("h", f"Step {step.step}: per layer (E = {fmt(step.loss.value, digits)})"),
-        ("m", "layer kind W.shape |W| |dW| |A| |dZ|", rows),
+        ("m", "per layer", [["layer", "kind", "W.shape", "|W|", "|dW|", "|A|", "|dZ|"], *rows]),
     ]
 
 
