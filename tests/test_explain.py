@@ -112,7 +112,11 @@ def test_cli_lecture_003_prints_the_slides_numbers():
     assert result.exit_code == 0, result.output
     text = result.output
     loss = _lines_after(text, "Step 1: loss")
-    assert loss[0].startswith("binary_crossentropy: E = 0.652")
+    assert (
+        loss[0]
+        == "E_i = -mean_k [Y_k ln(A_k) + (1 - Y_k) ln(1 - A_k)]; E = mean over the samples i"
+    )
+    assert loss[1] == "binary_crossentropy: E = 0.652"
     assert _numbers([ln for ln in loss if "prediction A" in ln][0]) == [0.521]
     back = _lines_after(text, "Step 1: backward pass")
     i = next(k for k, ln in enumerate(back) if "dW = X^T dZ" in ln)  # the output layer's

@@ -16,6 +16,18 @@ import numpy as np
 
 from nnlab.diagnostics.explain_trace import LayerStep, StepTrace, Trace, WeightUpdate
 
+#: Per-sample loss formulas (nnlab.losses), E being their mean over the batch.
+LOSS_FORMULAS = {
+    "mean_squared_error": "E_i = mean_k (A_k - Y_k)^2",
+    "mean_absolute_error": "E_i = mean_k |A_k - Y_k|",
+    "huber_loss": "E_i = mean_k (d^2 / 2 if |d| <= delta else delta (|d| - delta / 2)), d = A - Y",
+    "binary_crossentropy": "E_i = -mean_k [Y_k ln(A_k) + (1 - Y_k) ln(1 - A_k)]",
+    "categorical_crossentropy": "E_i = -sum_k Y_k ln(A_k)",
+    "sparse_categorical_crossentropy": "E_i = -ln(A_label)",
+    "hinge": "E_i = mean_k max(1 - Y_k A_k, 0), Y in {-1, 1}",
+    "kl_divergence": "E_i = sum_k Y_k ln(Y_k / A_k)",
+}
+
 
 def fmt(v: float, digits: int) -> str:
     """v rounded to `digits` decimals, without a negative zero."""
@@ -81,9 +93,11 @@ def _step(step: StepTrace, digits: int) -> list[tuple]:
             out.append(("m", label, _rows(A, digits)))
     loss = step.loss
     out.append(("h", f"Step {step.step}: loss"))
-    text = f"{loss.name}: E = {fmt(loss.value, digits)} (mean over the batch)"
+    text = f"{loss.name}: E = {fmt(loss.value, digits)}"
     if loss.penalty:
         text += f", of which weight penalties {fmt(loss.penalty, digits)}"
+    if loss.name in LOSS_FORMULAS:
+        out.append(("p", f"{LOSS_FORMULAS[loss.name]}; E = mean over the samples i"))
     out += [("p", text), ("m", "target Y", _rows(loss.Y, digits))]
     out.append(("m", "prediction A", _rows(loss.P, digits)))
     out.append(("h", f"Step {step.step}: backward pass (output layer first)"))
