@@ -408,3 +408,42 @@ def test_cli_on_a_saved_model(tmp_path):
     assert clobber.exit_code == 2 and "overwrite" in clobber.output
     neither = runner.invoke(main, ["explain"])
     assert neither.exit_code == 2 and "exactly one" in neither.output
+
+
+def test_cli_on_a_csv_row_through_the_saved_preprocessing(tmp_path):
+    """A model saved with its fitted preprocessing, as `nnlab train` saves it."""
+    import pandas as pd
+
+    from nnlab.data import TabularPreprocessor
+    from nnlab.models import load_model
+
+    rng = np.random.default_rng(0)
+    hours, sleep = rng.uniform(0, 10, 40).round(1), rng.uniform(4, 9, 40).round(1)
+    frame = pd.DataFrame({"hours": hours, "sleep": sleep})
+    frame["passed"] = np.where(0.6 * hours + 0.4 * sleep > 5, "yes", "no")
+    csv = tmp_path / "exam.csv"
+    frame.to_csv(csv, index=False)
+    prep = TabularPreprocessor("passed").fit(frame)
+    model = Sequential(
+        [Input(shape=(2,)), Dense(3, activation="tanh"), Dense(1, activation="sigmoid")]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(
+        prep.transform(frame), prep.transform_target(frame).reshape(-1, 1), epochs=2, verbose=0
+    )
+    path = tmp_path / "model.nnlab"
+    model.save(path, preprocessing=prep)
+    runner = CliRunner()
+    result = runner.invoke(main, ["explain", str(path), "--csv", str(csv), "--row", "2"])
+    assert result.exit_code == 0, result.output
+    # the row went through the saved preprocessing, the target too
+    model = load_model(path)
+    row = frame.iloc[[2]]
+    y = np.asarray(model.preprocessing.transform_target(row), dtype=float).reshape(-1, 1)
+    assert result.output == explain(model, model.preprocessing.transform(row), y).to_text()
+    assert y[0, 0] == float(frame.passed[2] == "yes")
+    np.testing.assert_allclose(
+        explain(model, prep.transform(row), y).steps[0].layers[0].X, prep.transform(row), rtol=1e-6
+    )
+    past = runner.invoke(main, ["explain", str(path), "--csv", str(csv), "--row", "40"])
+    assert past.exit_code == 2 and "past the end" in past.output
