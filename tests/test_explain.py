@@ -298,6 +298,27 @@ def test_text_rounds_to_the_chosen_digits(lecture):
     assert len(widths) == 1  # aligned columns
 
 
+def test_text_update_lines_for_momentum_and_adam(float64):
+    model, x, y = _net(SGD(0.1, momentum=0.9))
+    trace = explain(model, x, y, steps=2)
+    u = trace.steps[1].updates[0]  # the second step: v from the first
+    v0, g, v1, w, new = (
+        float(a.flat[0])
+        for a in (u.slots_before["momentum"], u.grad, u.slots_after["momentum"], u.before, u.after)
+    )
+    assert v1 == pytest.approx(0.9 * v0 - 0.1 * g, rel=1e-12)
+    assert new == pytest.approx(w + v1, rel=1e-12)
+    par = lambda v: f"({v:.4f})" if v < 0 else f"{v:.4f}"  # noqa: E731
+    line = (
+        f"[0,0] v = 0.9 * {v0:.4f} - 0.1 * ({g:.4f}) = {par(v1)}; "
+        f"w = {w:.4f} + {par(v1)} = {new:.4f}"
+    )
+    assert line in trace.to_text(digits=4, all_steps=True)
+    adam = explain(_net(Adam(0.01))[0], x, y).to_text(digits=4)
+    assert "m = m + (1 - beta_1) * (g - m)" in adam  # the rule, from Adam's docstring
+    assert re.search(r"\[0,0\] m = \S+, v = \S+; w = \S+ - 0\.003162 \* \(", adam)
+
+
 def test_html_section_content(lecture):
     section = lecture.to_html()
     assert section.startswith('<section class="nnlab-explain">')

@@ -272,7 +272,7 @@ def _update(work, step: StepTrace) -> None:
         part.reshape(layer.params[k].shape) for part, (layer, k) in zip(np.split(dW, cuts), entries)
     ]
     before = [layer.params[k].copy() for layer, k in entries]
-    slots0 = opt.get_slots()
+    slots0 = [{k: a.copy() for k, a in s.items()} for s in opt.get_slots()]  # apply is in place
     opt.apply([W], [dW], views)
     slots1 = opt.get_slots()
     for i, (part, (layer, k)) in enumerate(zip(np.split(W, cuts), entries)):
