@@ -244,9 +244,10 @@ def to_text(trace: Trace, digits: int = 3, all_steps: bool = False) -> str:
             lines += ["    " + line for line in b[1].split("\n")]
         else:
             _, label, rows = b
-            widths = [
-                max(len(r[c]) for r in rows if c < len(r)) for c in range(max(map(len, rows)))
-            ]
+            # one width for every number of the same size, so columns line up across
+            # matrices: sign, one integer digit, the point and the decimals
+            columns = range(max(map(len, rows)))
+            widths = [max([digits + 3] + [len(r[c]) for r in rows if c < len(r)]) for c in columns]
             for k, row in enumerate(rows):
                 cells = "  ".join(v.rjust(widths[c]) for c, v in enumerate(row))
                 lines.append(f"  {(label if k == 0 else ''):<20}{cells}")
