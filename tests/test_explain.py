@@ -310,7 +310,7 @@ def test_text_update_lines_for_momentum_and_adam(float64):
     assert new == pytest.approx(w + v1, rel=1e-12)
     par = lambda v: f"({v:.4f})" if v < 0 else f"{v:.4f}"  # noqa: E731
     line = (
-        f"[0,0] v = 0.9 * {v0:.4f} - 0.1 * ({g:.4f}) = {par(v1)}; "
+        f"[0,0] v = 0.9 * {v0:.4f} - 0.1 * ({g:.4f}) = {v1:.4f}; "
         f"w = {w:.4f} + {par(v1)} = {new:.4f}"
     )
     assert line in trace.to_text(digits=4, all_steps=True)

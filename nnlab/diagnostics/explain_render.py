@@ -192,11 +192,12 @@ def _arithmetic(u: WeightUpdate, o, i: tuple, digits: int) -> str:
         return f"{label} {f(w)} - {lr:g} * ({f(g)}) = {f(new)}"
     if o.name == "SGD" and set(s1) == {"momentum"} and not o.notes:
         mom = o.settings.get("momentum")
-        v1 = f(s1["momentum"]) if s1["momentum"] >= 0 else f"({f(s1['momentum'])})"
+        v1 = f(s1["momentum"])
+        vp = v1 if s1["momentum"] >= 0 else f"({v1})"
         v = f"v = {mom:g} * {f(s0.get('momentum', 0.0))} - {lr:g} * ({f(g)}) = {v1}"
         if o.settings.get("nesterov"):
-            return f"{label} {v}; w = {f(w)} + {mom:g} * {v1} - {lr:g} * ({f(g)}) = {f(new)}"
-        return f"{label} {v}; w = {f(w)} + {v1} = {f(new)}"
+            return f"{label} {v}; w = {f(w)} + {mom:g} * {vp} - {lr:g} * ({f(g)}) = {f(new)}"
+        return f"{label} {v}; w = {f(w)} + {vp} = {f(new)}"
     if o.name == "Adam" and set(s1) == {"momentum", "velocity"} and not o.notes:
         b1, b2, t = o.settings["beta_1"], o.settings["beta_2"], o.iteration
         alpha = lr * (1.0 - b2**t) ** 0.5 / (1.0 - b1**t)
