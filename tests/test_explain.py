@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -468,3 +471,33 @@ def test_cli_on_a_csv_row_through_the_saved_preprocessing(tmp_path):
     )
     past = runner.invoke(main, ["explain", str(path), "--csv", str(csv), "--row", "40"])
     assert past.exit_code == 2 and "past the end" in past.output
+
+
+# -- docs/explain.md shows real output ---------------------------------------------------
+DOC = Path(__file__).resolve().parent.parent / "docs" / "explain.md"
+
+
+def _doc_block(after: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    return text.split(after, 1)[1].split("```", 1)[0]
+
+
+def test_docs_show_what_the_commands_print(tmp_path, monkeypatch):
+    lecture = CliRunner().invoke(main, ["explain", "--preset", "lecture-003"])
+    assert _doc_block("$ nnlab explain --preset lecture-003\n") == lecture.output
+    chain = CliRunner().invoke(
+        main, ["explain", "--preset", "lecture-003", "--weight", "hidden/kernel[2,3]"]
+    )
+    section = chain.output.split("== Step 1: chain rule")[1].split("\n\n")[0]
+    assert _doc_block("sed -n '/chain rule/,/^$/p'\n") == "== Step 1: chain rule" + section + "\n\n"
+    script = _doc_block("run as\n`python mine.py` in an empty folder:\n\n```python\n")
+    monkeypatch.chdir(tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(script, "docs/explain.md", "exec"), {})
+    assert _doc_block("prints\n\n```text\n") == printed.getvalue()
+    cli = CliRunner().invoke(
+        main, ["explain", "mine.nnlab", "--x", "0.5,-1.0", "--y", "1", "--digits", "4"]
+    )
+    tail = "".join(cli.output.splitlines(keepends=True)[-12:])
+    assert _doc_block("--digits 4 | tail -n 12\n") == tail
