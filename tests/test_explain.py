@@ -269,6 +269,19 @@ def test_finite_differences_with_dropout_batchnorm_and_penalty(float64):
     assert {"gamma", "beta"} <= set(trace.steps[0].layers[1].numeric)
 
 
+def test_fused_output_note_states_the_divisor(float64):
+    model, x, y = _net(SGD(0.1))  # softmax + categorical cross-entropy, 5 samples, 3 classes
+    out = explain(model, x, y).steps[0].layers[-1]
+    assert "dZ = (A - Y) / 5" in out.backward_notes[0]
+    np.testing.assert_allclose(out.dZ, (out.A - y) / 5, rtol=1e-12)
+    np.testing.assert_allclose(out.dZ, out.A * (out.dA - (out.dA * out.A).sum(1, keepdims=True)))
+    model, x, y = _net(SGD(0.1), loss="binary_crossentropy", out="sigmoid")
+    out = explain(model, x, y).steps[0].layers[-1]
+    assert "dZ = (A - Y) / 15" in out.backward_notes[0]
+    np.testing.assert_allclose(out.dZ, (out.A - y) / 15, rtol=1e-12)
+    np.testing.assert_allclose(out.dZ, out.dA * out.g_prime, rtol=1e-9)
+
+
 def test_float32_model_gets_float64_differences():
     model, x, y = _net(SGD(0.1))
     s = explain(model, x, y).steps[0].layers[0]

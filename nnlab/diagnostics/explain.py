@@ -124,8 +124,6 @@ def _check_model(model) -> list:
                 f"layers; layer '{layer.name}' is a {type(layer).__name__}. Explain a "
                 "model made of those layers only."
             )
-        if isinstance(layer, BatchNormalization) and layer.axis % 2 != 1:
-            raise ValueError(f"explain needs BatchNormalization '{layer.name}' on axis -1.")
     return model.layers
 
 
@@ -162,8 +160,10 @@ def _one_step(work, X, y, number: int) -> StepTrace:
         last = i == len(steps) - 1
         s.dA = g
         if last and fused:
+            # sigmoid + BCE averages over every entry, softmax + CCE over the samples
+            terms = P.size if loss.fused_activation == "sigmoid" else P.size // P.shape[-1]
             s.backward_notes.append(
-                f"fused output and loss: dZ = (A - Y) / {P.size} is taken from the loss "
+                f"fused output and loss: dZ = (A - Y) / {terms} is taken from the loss "
                 "directly (the exact gradient; it equals dA * g'(Z))"
             )
             _activation_parts(layer, s)
