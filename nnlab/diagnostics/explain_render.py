@@ -258,8 +258,8 @@ def to_text(trace: Trace, digits: int = 3, all_steps: bool = False) -> str:
 _STYLE = (
     ".nnlab-explain{font-family:sans-serif;font-size:14px}"
     ".nnlab-explain table{border-collapse:collapse;margin:2px 0 2px 1em}"
-    ".nnlab-explain th{text-align:left;font-weight:normal;padding-right:1em;color:#555}"
-    ".nnlab-explain td{text-align:right;padding:0 .5em;font-family:monospace}"
+    ".nnlab-explain th{text-align:left;font-weight:normal;min-width:11em;color:#555}"
+    ".nnlab-explain td{text-align:right;min-width:5em;padding:0 .3em;font-family:monospace}"
     ".nnlab-explain pre{margin:2px 0 2px 1em}"
 )
 
