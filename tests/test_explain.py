@@ -443,6 +443,8 @@ def test_cli_on_a_saved_model(tmp_path):
     assert csv.exit_code == 2 and "preprocessing" in csv.output
     clobber = runner.invoke(main, [*args, "--html", str(path)])
     assert clobber.exit_code == 2 and "overwrite" in clobber.output
+    both = runner.invoke(main, [*args, "--csv", str(tmp_path / "rows.csv")])
+    assert both.exit_code == 2 and "do not combine" in both.output
     neither = runner.invoke(main, ["explain"])
     assert neither.exit_code == 2 and "exactly one" in neither.output
 

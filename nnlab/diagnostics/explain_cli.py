@@ -117,6 +117,8 @@ def explain_command(
     """Every number of a training step: forward, loss, chain rule, update."""
     if (model_path is None) == (preset is None):
         raise ValueError("Give exactly one of: a saved model (MODEL_PATH) or --preset NAME.")
+    if csv_path is not None and (preset is not None or x_text is not None or y_text is not None):
+        raise ValueError("--csv gives the sample of a saved model; do not combine it with --x/--y.")
     if preset is not None:
         build, preset_steps = PRESETS[preset]
         model, x, y = build()
