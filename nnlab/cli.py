@@ -16,6 +16,8 @@ import click
 import numpy as np
 import tomllib
 
+from nnlab.diagnostics.explain_cli import explain_command
+
 BAD_INPUT = (ValueError, TypeError, FileNotFoundError, KeyError)
 
 
@@ -375,6 +377,8 @@ def export(model_path, onnx_path):
     export_onnx(load_model(model_path), onnx_path)
     click.echo(f"wrote {onnx_path}")
 
+
+main.add_command(explain_command)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,8 @@
-"""Diagnostics: gradient checking, gradient health, learning curves, FLOPs and memory."""
+"""Diagnostics: gradient checking, gradient health, learning curves, FLOPs and memory,
+and explain (every number of a training step)."""
 
 from nnlab.diagnostics.curves import Diagnosis, diagnose
+from nnlab.diagnostics.explain import Trace, explain
 from nnlab.diagnostics.gradcheck import GradientCheckResult, gradient_check
 from nnlab.diagnostics.health import Finding, GradientNormRecorder, diagnose_gradients
 from nnlab.diagnostics.memory import (
@@ -16,8 +18,10 @@ __all__ = [
     "GradientCheckResult",
     "GradientNormRecorder",
     "MemoryEstimate",
+    "Trace",
     "diagnose",
     "diagnose_gradients",
+    "explain",
     "flops_per_sample",
     "gradient_check",
     "memory_budget",

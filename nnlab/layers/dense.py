@@ -84,7 +84,9 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def forward(self, X, training: bool = False):
+    def pre_activation(self, X):
+        """Z = X W + b, a fresh array: the linear part of forward (diagnostics read Z
+        here, since forward may overwrite Z with the activation)."""
         W = self.params["kernel"]
         # (n, d_in) @ (d_in, units); with d_in = 1 an outer product, which is the same
         # products and several times faster than a GEMM with k = 1.
@@ -94,6 +96,10 @@ class Dense(Layer):
             Z = gemm(X, W) if X.ndim == 2 else X @ W
         if self.use_bias:
             Z += self.params["bias"]
+        return Z
+
+    def forward(self, X, training: bool = False):
+        Z = self.pre_activation(X)
         # Z is ours, so the activation may overwrite it (ReLU, tanh: their backward needs
         # only A); then _Z is A.
         A = self.activation.forward_inplace(Z)

@@ -76,6 +76,12 @@ class Dropout(_Random):
             self._scaled_mask = mask.astype(X.dtype) * X.dtype.type(scale)
         return X * self._scaled_mask
 
+    @property
+    def mask(self):
+        """The last training forward's mask, scaled: 1/p where a unit was kept, 0 where it
+        was dropped (None after an inference forward or with rate 0)."""
+        return self._scaled_mask
+
     def backward(self, dY, need_dX: bool = True):
         if self._scaled_mask is None:  # inference mode or rate 0: identity
             return dY

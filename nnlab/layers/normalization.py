@@ -122,12 +122,28 @@ class BatchNormalization(Layer):
         inv_std = 1.0 / np.sqrt(var + self.epsilon)
         X_hat = (X - self._shape(mu, nd)) * self._shape(inv_std, nd)
         self._X_hat, self._inv_std = X_hat, inv_std
+        self._mu, self._var = mu, var
         Y = X_hat
         if self.scale:
             Y = Y * self._shape(self.params["gamma"], nd)
         if self.center:
             Y = Y + self._shape(self.params["beta"], nd)
         return Y.astype(X.dtype, copy=False)
+
+    @property
+    def statistics(self) -> dict | None:
+        """What the last forward normalized with: `mean`, `variance` (of the batch, or
+        the moving ones at inference), `inv_std` = 1 / sqrt(variance + epsilon), `X_hat`,
+        and `from_batch` (True when the batch's own statistics were used)."""
+        if self._X_hat is None:
+            return None
+        return {
+            "mean": self._mu,
+            "variance": self._var,
+            "inv_std": self._inv_std,
+            "X_hat": self._X_hat,
+            "from_batch": self._batch_stats,
+        }
 
     def backward(self, dY, need_dX: bool = True):
         self._require_forward("_X_hat")

@@ -222,6 +222,16 @@ class Model:
             )
         self._metrics = None  # resolved from data shapes on first use
 
+    def output_losses(self) -> list[tuple]:
+        """Per output, as compile resolved it: (Loss, loss weight, fused). `fused` means
+        the training step takes the output layer's dL/dZ straight from the loss
+        (`Loss.fused_value_and_grad`) instead of going through dL/dA and the activation.
+        Public for diagnostics (nnlab.diagnostics.explain); needs a compiled, built model."""
+        self._require_compiled("output_losses")
+        if not self.built:
+            raise ValueError(f"Model '{self.name}' is not built yet; call it on data first.")
+        return list(zip(self._losses, self._loss_weights, self._fused))
+
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
             raise RuntimeError(
