@@ -109,6 +109,18 @@ class History(Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
 
+    def _repr_png_(self):
+        """In Jupyter, a History shows its learning curves (None before any epoch)."""
+        if not self.history.get("loss"):
+            return None
+        from nnlab.plotting.figures import to_png
+        from nnlab.plotting.learning_curves import LearningCurvesDisplay
+
+        return to_png(LearningCurvesDisplay.from_histories({"model": self.history}).figure_)
+
+    def __repr__(self) -> str:
+        return f"<History: {len(self.epoch)} epochs of {', '.join(self.history) or 'nothing'}>"
+
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1e3:.0f}ms"
