@@ -107,9 +107,9 @@ class LiveCurves(Callback):
     def figure(self, epoch: int):
         """The picture of the curves so far, as a standalone Figure."""
         panels = [p for p in self._panels() if p in self.history]
-        fig, axes = subplots(
-            1, max(len(panels), 1), figsize=self.figsize, squeeze=False, layout="constrained"
-        )
+        fig, axes = subplots(1, max(len(panels), 1), figsize=self.figsize, squeeze=False)
+        # Fixed margins: a layout engine would draw the figure twice per epoch.
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.88, wspace=0.25)
         total = self.params.get("epochs", epoch + 1)
         for ax, key in zip(axes[0], panels):
             train = self.history[key]
