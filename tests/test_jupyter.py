@@ -40,7 +40,10 @@ shown = [
     P.CrossValidationCurveDisplay.from_predictions(y, X[:, 0], [np.arange(30), np.arange(30, 60)]),
     P.LiveCurves(notebook=False),
 ]
+fpr, tpr, _ = nnlab.metrics.roc_curve(y, X[:, 0])
+rec_, prec_ = np.array([1.0, 0.5, 0.0]), np.array([0.5, 0.8, 1.0])
 figs = [R.learning_curves(h), R.confusion_matrix([[3, 1], [0, 4]], ["a", "b"]),
+        R.roc_curve([("x", fpr, tpr, 0.5)]), R.precision_recall([("x", rec_, prec_, 0.7)]),
         R.gradient_norms(h.gradient_norms), R.regression(X[:, 0], X[:, 1]),
         R.decision_boundary(lambda G: model.predict(G, verbose=0), X, y)]
 pngs = [h._repr_png_(), nnlab.metrics.confusion_matrix(y, y)._repr_html_()]
@@ -69,6 +72,7 @@ def test_user_plots_survive_nnlab_and_displays_show_once(tmp_path, monkeypatch):
         "history = model.history\nhistory",
         "model",
         "nnlab.diagnostics.diagnose(history)",
+        USER_PLOT + "\nassert matplotlib.get_backend() == backend_before",
     )
     client = run(nb, tmp_path, monkeypatch)
     cells = client.nb.cells
@@ -86,6 +90,8 @@ def test_user_plots_survive_nnlab_and_displays_show_once(tmp_path, monkeypatch):
     assert len(mime_outputs(cells[7], "image/png")) == 1  # a History shows its curves
     assert "Total params" in mime_outputs(cells[8], "text/html")[0]["data"]["text/html"]
     assert "<b>" in mime_outputs(cells[9], "text/html")[0]["data"]["text/html"]
+    # and after all of it, the student's plt.show() still draws inline
+    assert len(mime_outputs(cells[10], "image/png")) == 1
 
 
 TERMINAL = """
@@ -112,6 +118,16 @@ def test_live_curves_fall_back_to_text_in_a_terminal():
     assert [line.split(" - ")[0] for line in lines[:3]] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
     assert "loss:" in lines[0] and "\r" not in out.stdout
     assert lines[3:] == ["notebook: False updates: 0", "pyplot imported: False"]
+
+
+def test_importing_nnlab_loads_no_matplotlib():
+    code = (
+        "import sys, nnlab, nnlab.plotting, nnlab.report, nnlab.workflow, nnlab.cli\n"
+        "print('matplotlib' in sys.modules)"
+    )
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 def test_live_curves_stay_quiet_when_fit_prints_progress(capsys):
