@@ -73,6 +73,7 @@ def test_user_plots_survive_nnlab_and_displays_show_once(tmp_path, monkeypatch):
         "model",
         "nnlab.diagnostics.diagnose(history)",
         USER_PLOT + "\nassert matplotlib.get_backend() == backend_before",
+        "_ = model.fit(X, y[:, None], epochs=3, batch_size=10, verbose=1)",
     )
     client = run(nb, tmp_path, monkeypatch)
     cells = client.nb.cells
@@ -92,6 +93,12 @@ def test_user_plots_survive_nnlab_and_displays_show_once(tmp_path, monkeypatch):
     assert "<b>" in mime_outputs(cells[9], "text/html")[0]["data"]["text/html"]
     # and after all of it, the student's plt.show() still draws inline
     assert len(mime_outputs(cells[10], "image/png")) == 1
+    # fit's progress bar: one HTML <progress> per epoch, updated in place, no raw "\r"
+    bars = [o["data"]["text/html"] for o in mime_outputs(cells[11], "text/html")]
+    assert len(bars) == 3 and all("<progress" in b for b in bars)
+    assert "Epoch 3/3 <progress value='6' max='6'" in bars[-1] and "loss: " in bars[-1]
+    assert client.updates.get(11, 0) >= 3
+    assert not any("\r" in o.get("text", "") for o in cells[11].outputs)
 
 
 TERMINAL = """

@@ -14,17 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnlab.callbacks import Callback, ProgressBar
+from nnlab.jupyter import UpdatingOutput, in_notebook
 from nnlab.plotting.figures import require_matplotlib, subplots, to_png
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ZMQ shell), False in a terminal or script."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class LiveCurves(Callback):
@@ -64,11 +55,11 @@ class LiveCurves(Callback):
         self.notebook = notebook
         self.figsize = figsize
         self.stream = stream
+        self._output = UpdatingOutput()
 
     def on_train_begin(self, logs=None):
         self.history: dict[str, list[float]] = {}
-        self.updates = 0
-        self._handle = None
+        self._output = UpdatingOutput()
         self._live = in_notebook() if self.notebook is None else bool(self.notebook)
         self._text = None
         if self._live:
@@ -131,12 +122,12 @@ class LiveCurves(Callback):
             ax.legend(frameon=False, fontsize=8)
         return fig
 
-    def _show(self, epoch: int) -> None:
-        from IPython.display import Image, display
+    @property
+    def updates(self) -> int:
+        """How many times the picture was drawn (notebook mode)."""
+        return self._output.updates
 
-        image = Image(data=to_png(self.figure(epoch), dpi=80), format="png")
-        if self._handle is None:
-            self._handle = display(image, display_id=True)
-        else:
-            self._handle.update(image)
-        self.updates += 1
+    def _show(self, epoch: int) -> None:
+        from IPython.display import Image
+
+        self._output.show(Image(data=to_png(self.figure(epoch), dpi=80), format="png"))
