@@ -8,12 +8,15 @@ with `self.model.stop_training = True`.
 from __future__ import annotations
 
 import csv
+import html
 import os
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from nnlab.jupyter import UpdatingOutput, in_notebook
 
 
 class Callback:
@@ -109,6 +112,18 @@ class History(Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
 
+    def _repr_png_(self):
+        """In Jupyter, a History shows its learning curves (None before any epoch)."""
+        if not self.history.get("loss"):
+            return None
+        from nnlab.plotting.figures import to_png
+        from nnlab.plotting.learning_curves import LearningCurvesDisplay
+
+        return to_png(LearningCurvesDisplay.from_histories({"model": self.history}).figure_)
+
+    def __repr__(self) -> str:
+        return f"<History: {len(self.epoch)} epochs of {', '.join(self.history) or 'nothing'}>"
+
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1e3:.0f}ms"
@@ -124,10 +139,23 @@ def _format_logs(logs: dict) -> str:
     return " - ".join(parts)
 
 
+def _progress_html(epoch: int, epochs: int, done: int, steps: int, took: str, metrics: str):
+    """The notebook's bar: Epoch i/N, an HTML <progress>, the time and the metrics."""
+    from IPython.display import HTML
+
+    tail = html.escape(took + (f" - {metrics}" if metrics else ""))
+    return HTML(
+        f"<div style='font-family:monospace'>Epoch {epoch + 1}/{epochs} "
+        f"<progress value='{done}' max='{steps}' style='width:16em'></progress> "
+        f"{done}/{steps} - {tail}</div>"
+    )
+
+
 class ProgressBar(Callback):
     """Training progress: verbose=1 a bar per epoch, verbose=2 one line per epoch.
 
-    The bar redraws in place at most ten times a second on a terminal; where output
+    The bar redraws in place at most ten times a second on a terminal, and in a Jupyter
+    notebook as an HTML <progress> bar (one per epoch, updated in place); where output
     is not a terminal (a log file, CI) it prints only the finished line, so logs
     never flood.
     """
@@ -145,11 +173,16 @@ class ProgressBar(Callback):
         self._epochs = self.params.get("epochs", 0)
         self._steps = self.params.get("steps", 0)
         out = self._out()
+        self._html = self.verbose == 1 and self.stream is None and in_notebook()
         self._live = self.verbose == 1 and hasattr(out, "isatty") and out.isatty()
+        self._live = self._live or self._html
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = self._last_draw = time.perf_counter()
-        if self.verbose == 1:
+        self._epoch = epoch
+        if self._html:
+            self._bar = UpdatingOutput()
+        elif self.verbose == 1:
             self._out().write(f"Epoch {epoch + 1}/{self._epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
@@ -167,6 +200,10 @@ class ProgressBar(Callback):
         bar = bar.ljust(self.width, ".")
         line = f"\r{done}/{steps} [{bar}] - {_duration(elapsed)}"
         metrics = _format_logs(logs)
+        if self._html:
+            took = _duration(elapsed)
+            self._bar.show(_progress_html(self._epoch, self._epochs, done, steps, took, metrics))
+            return
         self._out().write(line + (f" - {metrics}" if metrics else "") + end)
         self._out().flush()
 

@@ -25,10 +25,23 @@ class CVResult:
         runs: one dict of metrics per fold (or seed), e.g. {"loss": 0.3, "accuracy": 0.9}.
         mean, std: per metric, over the runs (std with ddof=0).
         splits: (train_idx, val_idx) per fold, for inspection.
+        probabilities: with `return_predictions=True`, the model's outputs for every
+            row, each predicted by the fold that held it out (out-of-fold), (n, outputs);
+            else None.
+        predictions: out-of-fold predictions per row: class indices (argmax of the
+            outputs, or output > 0.5 for one sigmoid column) for class targets, the
+            outputs themselves (flattened when one column) for regression; else None.
+        y_true: the targets per row as the model saw them: class indices for class
+            targets, values for regression; None without `return_predictions`.
+        fold: the fold (0-based) that validated each row; None without predictions.
     """
 
     runs: list[dict]
     splits: list = field(default_factory=list)
+    probabilities: np.ndarray | None = None
+    predictions: np.ndarray | None = None
+    y_true: np.ndarray | None = None
+    fold: np.ndarray | None = None
 
     @property
     def metrics(self) -> list[str]:
@@ -92,13 +105,47 @@ def _build(build_model, n_features: int):
     return build_model(n_features) if n_params else build_model()
 
 
-def _train_and_score(build_model, X_tr, y_tr, X_val, y_val, fit_kwargs, seed) -> dict:
+def _train(build_model, X_tr, y_tr, fit_kwargs, seed):
     set_random_seed(seed)
     model = _build(build_model, np.shape(X_tr)[1])
     if not getattr(model, "compiled", False):
         raise ValueError("build_model must return a compiled model (call model.compile inside).")
     model.fit(X_tr, y_tr, **{"verbose": 0, "seed": seed, **fit_kwargs})
+    return model
+
+
+def _train_and_score(build_model, X_tr, y_tr, X_val, y_val, fit_kwargs, seed) -> dict:
+    model = _train(build_model, X_tr, y_tr, fit_kwargs, seed)
     return model.evaluate(X_val, y_val, verbose=0, return_dict=True)
+
+
+def _as_targets(y, is_class: bool) -> np.ndarray:
+    """Class indices (from labels, a (n, 1) column or one-hot rows) or regression values."""
+    y = np.asarray(y)
+    if not is_class:
+        return y.reshape(len(y)) if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    return y.reshape(len(y)).astype(np.int64)
+
+
+def _out_of_fold(P_parts, y_parts, folds, n: int, is_class: bool):
+    """Assemble each fold's outputs into row order; derive the predictions."""
+    width = P_parts[0].shape[1] if P_parts[0].ndim == 2 else 1
+    P = np.empty((n, width), dtype=np.result_type(*P_parts))
+    fold = np.empty(n, dtype=np.int64)
+    y_rows = [None] * n
+    for i, ((_, va), Pi, yi) in enumerate(zip(folds, P_parts, y_parts)):
+        P[va] = Pi.reshape(len(va), width)
+        fold[va] = i
+        for j, r in zip(va, _as_targets(yi, is_class)):
+            y_rows[j] = r
+    y_true = np.asarray(y_rows)
+    if is_class:
+        pred = P.argmax(axis=1) if width > 1 else (P[:, 0] > 0.5).astype(np.int64)
+    else:
+        pred = P[:, 0] if width == 1 else P
+    return P, pred, y_true, fold
 
 
 def cross_validate(
@@ -112,6 +159,7 @@ def cross_validate(
     fit_kwargs: dict | None = None,
     seed: int = 0,
     target_transform=None,
+    return_predictions: bool = False,
 ) -> CVResult:
     """k-fold cross-validation with a fresh model per fold.
 
@@ -129,6 +177,10 @@ def cross_validate(
         seed: drives the folds and, with the fold number, each fold's model.
         target_transform: optional function (fitted preprocessor, y_rows) -> targets,
             for preprocessing that also encodes targets (as TabularPreprocessor does).
+        return_predictions: also keep every row's out-of-fold prediction: the outputs
+            of the fold's model that did not train on it (`CVResult.probabilities`,
+            `.predictions`, `.y_true`, `.fold`), e.g. for a cross-validated ROC curve
+            (`nnlab.plotting.CrossValidationCurveDisplay`).
 
     Returns:
         A CVResult with each fold's validation metrics and their mean ± std.
@@ -141,14 +193,28 @@ def cross_validate(
         stratified=stratified if labels is not None else False,
         seed=seed,
     )
-    runs = []
+    runs, P_parts, y_parts = [], [], []
     for i, (tr, va) in enumerate(folds):
         prep, X_tr, X_va = _fit_transform(preprocessing, _take(X, tr), _take(X, va))
         y_tr, y_va = _take(y, tr), _take(y, va)
         if target_transform is not None:
             y_tr, y_va = target_transform(prep, y_tr), target_transform(prep, y_va)
-        runs.append(_train_and_score(build_model, X_tr, y_tr, X_va, y_va, fit_kwargs, seed + i))
-    return CVResult(runs=runs, splits=folds)
+        model = _train(build_model, X_tr, y_tr, fit_kwargs, seed + i)
+        runs.append(model.evaluate(X_va, y_va, verbose=0, return_dict=True))
+        if return_predictions:
+            P_parts.append(np.asarray(model.predict(X_va, verbose=0)))
+            y_parts.append(np.asarray(y_va))
+    result = CVResult(runs=runs, splits=folds)
+    if return_predictions:
+        is_class = class_labels(y_parts[0]) is not None or labels is not None
+        P, pred, y_true, fold = _out_of_fold(P_parts, y_parts, folds, len(X), is_class)
+        result.probabilities, result.predictions, result.y_true, result.fold = (
+            P,
+            pred,
+            y_true,
+            fold,
+        )
+    return result
 
 
 def repeat_seeds(

@@ -71,6 +71,17 @@ class Diagnosis:
     def __str__(self) -> str:
         return f"{self.label}: {self.message}"
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the label in a coloured box (green good, amber improving, red
+        otherwise) and the advice."""
+        import html
+
+        color = {"good fit": "#1a7f37", "still improving": "#bf8700"}.get(self.label, "#cf222e")
+        return (
+            f'<div style="border-left:4px solid {color};padding:.3em .8em">'
+            f"<b>{html.escape(self.label)}</b>: {html.escape(self.message)}</div>"
+        )
+
 
 def _improvement(series: list[float], m: int) -> tuple[float, float]:
     """Gain of the best of the last m values over the best before: relative to that

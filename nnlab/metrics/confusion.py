@@ -164,6 +164,30 @@ class ConfusionMatrix:
     def __str__(self) -> str:
         return self.to_text()
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the lectures' table (predicted rows, actual columns, totals)."""
+        import html
+
+        k, M = len(self.labels), self.counts.T
+        cells = np.zeros((k + 1, k + 1), dtype=np.int64)
+        cells[:k, :k], cells[:k, k], cells[k, :k], cells[k, k] = (
+            M,
+            self.pred_totals,
+            self.true_totals,
+            self.total,
+        )
+        pct = _percent(cells, self.total)
+        names = [html.escape(str(v)) for v in self.labels]
+        head = "".join(f"<th>{n}</th>" for n in names + ["Total predicted"])
+        rows = [f"<tr><th>Predicted \\ actual</th>{head}</tr>"]
+        for i, side in enumerate(names + ["Total actual"]):
+            tds = "".join(
+                f"<td>{cells[i, j]} ({'-' if np.isnan(pct[i, j]) else f'{pct[i, j]:.1f}%'})</td>"
+                for j in range(k + 1)
+            )
+            rows.append(f"<tr><th>{side}</th>{tds}</tr>")
+        return "<table>" + "".join(rows) + "</table>"
+
 
 def confusion_matrix(y_true, y_pred, labels=None, *, threshold=0.5) -> ConfusionMatrix:
     """Count the examples of each true class classified as each class.

@@ -485,6 +485,14 @@ class Model:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
 
+    def _repr_html_(self) -> str:
+        """In Jupyter, a model shows its summary table."""
+        import html
+
+        from nnlab.models.summary import summary_text
+
+        return f"<pre>{html.escape(summary_text(self))}</pre>"
+
 
 def _per_output(spec, names: list[str], what: str, single_ok: bool = False) -> list:
     n = len(names)

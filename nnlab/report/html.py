@@ -36,12 +36,13 @@ th { background: #f6f8fa; } pre { background: #f6f8fa; padding: .8rem; overflow-
 
 
 def figure_to_data_uri(fig) -> str:
-    """A matplotlib figure as an inline PNG data URI (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """A matplotlib figure as an inline PNG data URI (closed if pyplot holds it)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:  # pyplot's: release it
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -1,7 +1,8 @@
 """The report's figures as matplotlib Figures (also usable on their own in a notebook).
 
-matplotlib is imported lazily with the non-interactive Agg backend, so importing
-nnlab never needs a display.
+The figures are standalone `Figure` objects made without pyplot
+(`nnlab.plotting.figures.subplots`): nothing here chooses or switches the matplotlib
+backend, so importing nnlab never needs a display and never breaks a notebook's plots.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ import numpy as np
 
 
 def _plt():
-    import matplotlib
+    # A stand-in for pyplot whose `subplots` makes standalone Figures (no backend switch).
+    from nnlab.plotting import figures
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return figures
 
 
 def _note_if_empty(ax, curves) -> None:
