@@ -89,8 +89,16 @@ def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) 
     return entry
 
 
-def rebuild(path, spec, arrays: dict):
-    """The model described by `spec`, with its weights set from `arrays`."""
+def make_layers(path, spec: dict) -> list:
+    """The layers of `spec`, constructed but not built: nothing is allocated yet."""
+    return [_make_layer(path, e) for e in spec["layers"]]
+
+
+def rebuild(path, spec, arrays: dict, layers: list | None = None):
+    """The model described by `spec`, with its weights set from `arrays`.
+
+    `layers` are those `make_layers` gave for `spec` (made here if None).
+    """
     from nnlab.models.sequential import Sequential
 
     if not isinstance(spec, dict) or spec.get("class_name") not in ("Sequential", "Functional"):
@@ -98,7 +106,7 @@ def rebuild(path, spec, arrays: dict):
     entries = spec.get("layers")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _bad(path, "the model", "'model.layers' must be a list of layer entries")
-    layers = [_make_layer(path, e) for e in entries]
+    layers = layers if layers is not None else [_make_layer(path, e) for e in entries]
     try:
         if spec["class_name"] == "Sequential":
             model = Sequential(layers, name=spec.get("name"))

@@ -20,7 +20,7 @@ import numpy as np
 
 from nnlab import backend
 from nnlab.models import model_config as config
-from nnlab.models import model_file
+from nnlab.models import model_file, model_schema, preprocessing_schema
 from nnlab.models.model_file import ModelFileError
 
 MODEL_SUFFIX = ".nnlab"
@@ -88,10 +88,38 @@ def save_model(model, path, preprocessing=None, metadata=None) -> None:
             "user": metadata or {},
         },
     }
+    _check_preprocessing_fits(path, model, document)
     model_file.write_model_file(path, document, arrays)
 
 
-def load_model(path, compile: bool = True):
+def _check_preprocessing_fits(path: str, model, document: dict) -> None:
+    """Refuse to save preprocessing that does not fit the model (the file would not load)."""
+    if document["preprocessing"] is None or not model.built:
+        return
+    spec = document["model"]
+    tensors = list(model.inputs) + list(model.outputs)
+    shapes = dict(zip(spec["inputs"] + spec["outputs"], (t.shape for t in tensors)))
+    try:
+        preprocessing_schema.check_preprocessing(
+            path,
+            document["preprocessing"],
+            shapes,
+            spec["inputs"],
+            spec["outputs"],
+            fix="pass the preprocessor fitted on this model's training data",
+        )
+    except ModelFileError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def load_model(
+    path,
+    compile: bool = True,
+    *,
+    max_params: int = model_file.DEFAULT_MAX_PARAMS,
+    max_member_bytes: int = model_file.DEFAULT_MAX_MEMBER_BYTES,
+    max_json_bytes: int = model_file.DEFAULT_MAX_JSON_BYTES,
+):
     """Load a model saved by `save_model` / `Model.save`.
 
     The model comes back with its weights and, if it was compiled and `compile` is
@@ -100,19 +128,38 @@ def load_model(path, compile: bool = True):
     stored preprocessing is `model.preprocessing` (None if none was saved) and the
     metadata is `model.metadata`.
 
+    Everything is checked before it is allocated: the container, then model.json
+    against its schema and the weight shapes against the layer graph and the caps,
+    and only then are the arrays read (each at most the bytes it declares).
+
     Args:
         path: a `.nnlab` file.
         compile: restore the compile settings and optimizer state.
+        max_params: most weight values the model may have (default 100 million; an
+            nnlab extension, as are the two caps below).
+        max_member_bytes: most bytes one array member may decompress to (1 GiB).
+        max_json_bytes: most bytes model.json may decompress to (64 MiB).
 
     Raises:
-        ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe, or
-            written by a newer nnlab.
+        ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe,
+            above a cap, or written by a newer nnlab.
     """
     path = os.fspath(path)
-    document, arrays = model_file.read_model_file(path)
+    limits = model_file.LoadLimits(max_params, max_member_bytes, max_json_bytes)
     seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
     try:
-        model = config.rebuild(path, document.get("model"), arrays)
+        with model_file.ModelFileReader(path, limits) as reader:
+            document = reader.document
+            model_schema.check_document(path, document)
+            spec, files = document["model"], document["files"]
+            layers = config.make_layers(path, spec)
+            io_shapes, sizes = model_schema.plan_weights(path, spec, layers, files, limits)
+            model_schema.check_optimizer_state(path, document.get("optimizer_state"), sizes, files)
+            preprocessing_schema.check_preprocessing(
+                path, document.get("preprocessing"), io_shapes, spec["inputs"], spec["outputs"]
+            )
+            arrays = reader.read_arrays()
+        model = config.rebuild(path, spec, arrays, layers)
     finally:
         backend._seed_stream.bit_generator.state = seed_state
     if compile and document.get("compile") is not None:
