@@ -31,7 +31,12 @@ def same_file(a, b) -> bool:
     """Whether paths `a` and `b` are the same file (through symlinks and hard links too).
 
     Example:
-        >>> same_file("setup.cfg", "./setup.cfg")
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> data = os.path.join(folder, "rows.csv")
+        >>> _ = open(data, "w").write("x\\n1\\n")
+        >>> os.symlink(data, os.path.join(folder, "link.csv"))
+        >>> same_file(os.path.join(folder, "link.csv"), data)
         True
     """
     try:
@@ -119,8 +124,7 @@ def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
     folder = os.fspath(folder)
     if os.path.lexists(folder) and not os.path.isdir(folder):
         raise OutputError(
-            f"Cannot use {folder} as the run folder: it is a file. Choose a folder path "
-            "with --out."
+            f"Cannot use {folder} as the run folder: it is a file. Choose a folder path with --out."
         )
     created = not os.path.lexists(folder)
     try:

@@ -427,8 +427,9 @@ def test_save_and_load_weights(tmp_path):
     small = Sequential([Input(shape=(4,)), Dense(3)])
     with pytest.raises(ValueError, match="built like the one that saved them"):
         small.load_weights(tmp_path / "w.weights.npz")
-    np.savez(tmp_path / "evil.weights.npz", **{"0000/x/kernel": np.array([object()])})
-    with pytest.raises(ModelFileError, match="not a valid nnlab weights file"):
+    evil = {"0000/x/kernel": np.array([object()] * 12).reshape(4, 3), "0001/x/bias": np.ones(3)}
+    np.savez(tmp_path / "evil.weights.npz", **evil)
+    with pytest.raises(ModelFileError, match="not a valid nnlab weights file.*not a plain numeric"):
         small.load_weights(tmp_path / "evil.weights.npz")
 
 

@@ -216,22 +216,8 @@ class ModelFileReader:
         return document
 
     def _read(self, name: str, cap: int) -> bytes:
-        """The bytes of member `name`, refusing it once it decompresses past `cap` bytes.
-
-        The zip header's declared size is not trusted: the member is read in chunks.
-        """
-        chunks, size = [], 0
-        with self._zip.open(name) as member:
-            while chunk := member.read(min(_CHUNK, cap + 1 - size)):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > cap:
-                    raise _too_big(
-                        self.path,
-                        f"member {name!r} decompresses to more than {cap:,} bytes",
-                        "max_json_bytes" if name == MANIFEST_MEMBER else "max_member_bytes",
-                    )
-        return b"".join(chunks)
+        hint = "max_json_bytes" if name == MANIFEST_MEMBER else "max_member_bytes"
+        return read_member(self.path, self._zip, name, cap, _raise_cap(hint))
 
     def read_arrays(self) -> dict[str, np.ndarray]:
         """Every array member, each checked against its manifest entry and SHA-256."""
@@ -246,6 +232,25 @@ class ModelFileReader:
                     )
                 arrays[name] = _decode_npy(self.path, name, data, entry["dtype"], entry["shape"])
         return arrays
+
+
+def read_member(path, zf: zipfile.ZipFile, name: str, cap: int, fix: str) -> bytes:
+    """The bytes of member `name`, refusing it once it decompresses past `cap` bytes.
+
+    The zip header's declared size is not trusted: the member is read in chunks and
+    reading stops at the cap. `fix` ends the message (what the user can do).
+    """
+    chunks, size = [], 0
+    with zf.open(name) as member:
+        while chunk := member.read(min(_CHUNK, cap + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise ModelFileError(
+                    f"Refused to load {path}: member {name!r} decompresses to more than "
+                    f"{cap:,} bytes. {fix}"
+                )
+    return b"".join(chunks)
 
 
 def read_model_file(path, limits: LoadLimits | None = None) -> tuple[dict, dict[str, np.ndarray]]:
@@ -269,11 +274,15 @@ def _zip_errors(path: str):
         raise _invalid(path, f"the zip container cannot be read ({detail})") from None
 
 
-def _too_big(path, detail: str, cap: str) -> ModelFileError:
-    return ModelFileError(
-        f"Refused to load {path}: {detail}. This is a safety cap against files that would "
-        f"exhaust memory; if you trust the file, raise it: load_model(path, {cap}=...)."
+def _raise_cap(cap: str) -> str:
+    return (
+        "This is a safety cap against files that would exhaust memory; if you trust the "
+        f"file, raise it: load_model(path, {cap}=...)."
     )
+
+
+def _too_big(path, detail: str, cap: str) -> ModelFileError:
+    return ModelFileError(f"Refused to load {path}: {detail}. {_raise_cap(cap)}")
 
 
 def _parse_json(path: str, data: bytes) -> dict:
@@ -363,18 +372,36 @@ def _nbytes(entry: dict) -> int:
     return math.prod(entry["shape"]) * np.dtype(entry["dtype"]).itemsize
 
 
-def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> np.ndarray:
-    """Check the .npy header against the manifest before any array is allocated, then read."""
+def npy_header(data: bytes) -> tuple[tuple, np.dtype, int]:
+    """Shape, dtype and data offset declared by the header of `.npy` bytes (no data read).
+
+    Raises:
+        ValueError: the bytes do not start with a readable version 1.0 or 2.0 header.
+    """
     fp = io.BytesIO(data)
     try:
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
-            header_shape, _, header_dtype = np.lib.format.read_array_header_1_0(fp)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
         elif version == (2, 0):
-            header_shape, _, header_dtype = np.lib.format.read_array_header_2_0(fp)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+    return tuple(shape), dtype, fp.tell()
+
+
+def decode_npy(data: bytes) -> np.ndarray:
+    """The array in `.npy` bytes whose header was checked with `npy_header` (no pickle)."""
+    return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+
+
+def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> np.ndarray:
+    """Check the .npy header against the manifest before any array is allocated, then read."""
+    try:
+        header_shape, header_dtype, offset = npy_header(data)
+    except ValueError as exc:
         raise _invalid(path, f"member {name!r} has no readable .npy header ({exc})") from None
     if header_dtype.hasobject:
         raise _refused(path, f"member {name!r} is an object array, which needs pickle")
@@ -384,10 +411,9 @@ def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> n
             f"member {name!r} holds {header_dtype.name} {tuple(header_shape)} but the "
             f"manifest lists {dtype} {tuple(shape)}",
         )
-    if fp.tell() + math.prod(shape) * header_dtype.itemsize != len(data):
+    if offset + math.prod(shape) * header_dtype.itemsize != len(data):
         raise _invalid(path, f"member {name!r} does not hold exactly the data its header declares")
-    fp.seek(0)
     try:
-        return np.lib.format.read_array(fp, allow_pickle=False)
+        return decode_npy(data)
     except (ValueError, OSError, EOFError) as exc:
         raise _invalid(path, f"member {name!r} is not a readable .npy array ({exc})") from None

@@ -15,6 +15,7 @@ import datetime
 import os
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -266,35 +267,60 @@ def save_weights(model, path) -> None:
 def load_weights(model, path) -> None:
     """Load weights saved by `save_weights` into a model built the same way.
 
-    Arrays are matched by position and weight name; layer names may differ.
+    Arrays are matched by position and weight name; layer names may differ. Each
+    member's header is checked against the weight it fills before its data is read,
+    and no member is read past the size that weight needs.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path}.")
+    expected = _weight_keys(model)
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with npz:
-            stored = sorted(((_parse_key(key), npz[key]) for key in npz.files), key=lambda t: t[0])
-        for (_, layer, name), W in stored:
-            if not isinstance(W, np.ndarray) or W.dtype.name not in model_file.ALLOWED_DTYPES:
-                raise ValueError(f"weight {layer}/{name} is not a plain numeric array")
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        with open(path, "rb") as f, zipfile.ZipFile(f) as zf:
+            names = sorted(zf.namelist(), key=lambda n: _parse_key(n.removesuffix(".npy")))
+            stored = [_parse_key(n.removesuffix(".npy")) for n in names]
+            if [k[2] for k in stored] != [_parse_key(key)[2] for key, _ in expected]:
+                raise _WeightsMismatch(stored)
+            arrays = [_read_weight(path, zf, n, W) for n, (_, W) in zip(names, expected)]
+    except _WeightsMismatch as exc:
+        raise ValueError(
+            f"{path} holds weights {[f'{k[1]}/{k[2]}' for k in exc.args[0]]}, but model "
+            f"'{model.name}' has {[key.split('/', 1)[1] for key, _ in expected]}. Load the "
+            "weights into a model built like the one that saved them."
+        ) from None
+    except (ValueError, OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
         raise ModelFileError(
             f"{path} is not a valid nnlab weights file: {exc}. Expected a .weights.npz "
             "file of plain numeric arrays written by model.save_weights."
         ) from None
-    expected = [key for key, _ in _weight_keys(model)]
-    if [k[2] for k, _ in stored] != [_parse_key(key)[2] for key in expected]:
+    model.set_weights(arrays)
+
+
+class _WeightsMismatch(Exception):
+    """The file's weight names differ from the model's (args: the stored keys)."""
+
+
+def _read_weight(path: str, zf: zipfile.ZipFile, name: str, W: np.ndarray) -> np.ndarray:
+    """Member `name` as an array shaped like `W`, read no further than that needs."""
+    cap = W.size * 8 + 2**16
+    fix = "The file was not written by save_weights for this model."
+    data = model_file.read_member(path, zf, name, cap, fix)
+    shape, dtype, offset = model_file.npy_header(data)
+    if dtype.name not in model_file.ALLOWED_DTYPES:
+        raise ValueError(f"weight {name!r} is not a plain numeric array (dtype {dtype})")
+    if shape != W.shape or offset + W.size * dtype.itemsize != len(data):
         raise ValueError(
-            f"{path} holds weights {[f'{k[1]}/{k[2]}' for k, _ in stored]}, but model "
-            f"'{model.name}' has {[key.split('/', 1)[1] for key in expected]}. Load the "
-            "weights into a model built like the one that saved them."
+            f"weight {name!r} holds {dtype.name} {shape} in {len(data) - offset} bytes, but "
+            f"the model's weight has shape {W.shape}"
         )
-    model.set_weights([W for _, W in stored])
+    return model_file.decode_npy(data)
 
 
 def _parse_key(key: str) -> tuple[int, str, str]:
-    index, layer, name = key.split("/")
-    return int(index), layer, name
+    try:
+        index, layer, name = key.split("/")
+        return int(index), layer, name
+    except ValueError:
+        raise ValueError(f"member {key!r} is not named <index>/<layer>/<weight>") from None
