@@ -404,7 +404,8 @@ def test_unknown_layer_class_is_refused(saved):
         doc["model"]["layers"][1]["class_name"] = "os.system"
 
     _edit_json(saved, edit)
-    with pytest.raises(ModelFileError, match=re.escape("class_name is 'os.system'; expected one of nnlab's layer classes")):
+    expected = "class_name is 'os.system'; expected one of nnlab's layer classes"
+    with pytest.raises(ModelFileError, match=re.escape(expected)):
         load_model(saved)
 
 

@@ -30,7 +30,8 @@ _REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 def _bad(path, what: str, exc: Exception | str, hint: str = "") -> ModelFileError:
     return ModelFileError(
         f"{path}: {what} cannot be rebuilt: {exc}. The file was modified or written by "
-        f"another nnlab version.{hint}"
+        "another nnlab version: save the model again or restore the file from a "
+        f"backup.{hint}"
     )
 
 

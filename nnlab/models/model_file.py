@@ -64,7 +64,8 @@ def _refused(path, detail: str) -> ModelFileError:
     return ModelFileError(
         f"Refused to load {path}: {detail}. A .nnlab file holds only model.json and the "
         ".npy arrays its manifest lists (with their SHA-256); this file was modified after "
-        "it was saved or was not written by nnlab. Nothing from it was run."
+        "it was saved or was not written by nnlab. Nothing from it was run; restore it "
+        "from a backup or save the model again."
     )
 
 
@@ -296,8 +297,8 @@ def _parse_json(path: str, data: bytes) -> dict:
     if depth > MAX_JSON_DEPTH:
         raise _refused(
             path,
-            f"{MANIFEST_MEMBER} is nested {depth} levels deep; nnlab writes at most "
-            f"{MAX_JSON_DEPTH}",
+            f"{MANIFEST_MEMBER} is nested more than {MAX_JSON_DEPTH} levels deep (nnlab "
+            "writes about 6)",
         )
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise _invalid(path, f"{MANIFEST_MEMBER} does not declare format '{FORMAT_NAME}'")

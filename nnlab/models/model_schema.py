@@ -348,9 +348,14 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
                     f"cannot take inputs of shape {in_shape} ({exc})",
                     "a layer graph nnlab built",
                 ) from None
-            _compare_weights(path, where, entry, layer, expected, in_shape, files)
             for key, (shape, _) in expected.items():
                 sizes[(layer.name, key)] = math.prod(shape)
+            total = sum(sizes.values())
+            if limits is not None and total > limits.max_params:  # before anything is built
+                raise _too_big(
+                    path, f"the model declares {total:,} weight values (up to {where})", limits
+                )
+            _compare_weights(path, where, entry, layer, expected, in_shape, files)
         size = math.prod(d for d in out[1:] if d is not None)
         if limits is not None and size > limits.max_params:
             raise _too_big(
@@ -359,9 +364,6 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
                 limits,
             )
         shapes[layer.name] = out
-    total = sum(sizes.values())
-    if limits is not None and total > limits.max_params:
-        raise _too_big(path, f"the model declares {total:,} weight values", limits)
     io = {name: shapes[name] for name in spec["inputs"] + spec["outputs"] if name in shapes}
     return io, sizes
 
