@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +97,46 @@ def layer(doc: dict, class_name: str, k: int = 0) -> dict:
 
 def prep_config(doc: dict) -> dict:
     return doc["preprocessing"]["config"]
+
+
+def deflated_spaces(size: int = 2**30) -> tuple[bytes, int]:
+    """A raw deflate stream of `size` spaces (about 1 MB for 1 GiB) and its CRC-32.
+
+    Each 1 MiB block is compressed after a full flush, so all blocks are the same bytes
+    and the stream is built without compressing `size` bytes.
+    """
+    chunk = b" " * 2**20
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = co.compress(chunk) + co.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(size // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+    return block * (size // len(chunk)) + co.flush(zlib.Z_FINISH), crc
+
+
+def raw_zip(members: dict[str, tuple[bytes, int, int, int]]) -> bytes:
+    """A zip of members given as (stored bytes, method, uncompressed size, CRC-32).
+
+    Lets a test declare any sizes: zipfile itself would compress the data.
+    """
+    out, central = bytearray(), bytearray()
+    for name, (data, method, size, crc) in members.items():
+        encoded = name.encode()
+        offset = len(out)
+        out += struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(data), size,
+            len(encoded), 0,
+        )  # fmt: skip
+        out += encoded + data
+        central += struct.pack(
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc, len(data), size,
+            len(encoded), 0, 0, 0, 0, 0, offset,
+        )  # fmt: skip
+        central += encoded
+    n = len(members)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(central), len(out), 0)
+    return bytes(out + central + end)
+
+
+def stored(data: bytes) -> tuple[bytes, int, int, int]:
+    return data, 0, len(data), zlib.crc32(data)
