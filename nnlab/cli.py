@@ -272,7 +272,22 @@ def _read_rows(csv_path: str):
 
     if not os.path.exists(csv_path):
         raise ValueError(f"No such CSV file: {csv_path}")
-    return pd.read_csv(csv_path)
+    try:
+        return pd.read_csv(csv_path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{csv_path} is empty. Expected a CSV file with a header row and one row per example."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{csv_path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at byte offset "
+            f"{exc.start}). Save it with UTF-8 encoding and try again."
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(
+            f"{csv_path} is not a readable CSV file ({_one_line(exc)}). Check that every row "
+            "has as many fields as the header."
+        ) from None
 
 
 @main.command()

@@ -24,7 +24,7 @@ from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
 _OPTIMIZERS = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}
 _LOSSES = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}
 _METRICS = {cls.__name__: cls for cls in metrics_mod.METRICS.values()}
-_REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError)
 
 
 def _bad(path, what: str, exc: Exception | str, hint: str = "") -> ModelFileError:

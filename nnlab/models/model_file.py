@@ -341,7 +341,7 @@ def _check_entry(path: str, name: str, entry, limits: LoadLimits) -> int:
     if not (name.endswith(".npy") and isinstance(entry, dict)):
         raise _refused(path, f"member {name!r} is not a manifest-listed .npy array")
     dtype, shape, digest = entry.get("dtype"), entry.get("shape"), entry.get("sha256")
-    if dtype not in ALLOWED_DTYPES:
+    if not (isinstance(dtype, str) and dtype in ALLOWED_DTYPES):
         raise _refused(path, f"member {name!r} declares dtype {dtype!r}, not a numeric dtype")
     if not (
         isinstance(shape, list)

@@ -46,6 +46,11 @@ def _require(path, where: str, value, ok: bool, expected: str):
     return value
 
 
+def _known(name, names) -> bool:
+    """Whether `name` is a string among `names` (a list or dict from a file is not)."""
+    return isinstance(name, str) and name in names
+
+
 def _is_int(v) -> bool:
     return type(v) is int
 
@@ -222,7 +227,9 @@ def _check_layer(path, where: str, entry: dict, names: list, files: dict, member
 
 def _check_config_value(path, where: str, key: str, value) -> None:
     if key == "dtype":
-        _require(path, where, value, value in _FLOAT_DTYPES, f"one of {sorted(_FLOAT_DTYPES)}")
+        _require(
+            path, where, value, _known(value, _FLOAT_DTYPES), f"one of {sorted(_FLOAT_DTYPES)}"
+        )
     elif key == "activation":
         name = value.get("name") if isinstance(value, dict) else value
         ok = name is None or (isinstance(name, str) and name in activations.ACTIVATIONS)
@@ -238,7 +245,7 @@ def _check_config_value(path, where: str, key: str, value) -> None:
     elif key.endswith("_regularizer"):
         ok = value is None or (
             isinstance(value, dict)
-            and value.get("class_name") in _REGULARIZERS
+            and _known(value.get("class_name"), _REGULARIZERS)
             and isinstance(value.get("config"), dict)
         )
         _require(path, where, value, ok, f"null or a regularizer among {sorted(_REGULARIZERS)}")
@@ -251,7 +258,7 @@ def _check_compile(path, spec: dict, n_outputs: int) -> None:
         "compile.optimizer",
         opt,
         isinstance(opt, dict)
-        and opt.get("class_name") in _OPTIMIZERS
+        and _known(opt.get("class_name"), _OPTIMIZERS)
         and isinstance(opt.get("config"), dict),
         f"{{class_name, config}} with a class among {sorted(_OPTIMIZERS)}",
     )
@@ -266,7 +273,7 @@ def _check_compile(path, spec: dict, n_outputs: int) -> None:
             and len(losses) == n_outputs
             and all(
                 isinstance(x, dict)
-                and x.get("class_name") in _LOSSES
+                and _known(x.get("class_name"), _LOSSES)
                 and isinstance(x.get("config"), dict)
                 for x in losses
             )
@@ -298,7 +305,7 @@ def _check_compile(path, spec: dict, n_outputs: int) -> None:
                 isinstance(m, str)
                 or (
                     isinstance(m, dict)
-                    and m.get("class_name") in _METRICS
+                    and _known(m.get("class_name"), _METRICS)
                     and isinstance(m.get("name"), str)
                 )
                 for m in ms
@@ -341,7 +348,7 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
             try:
                 out = tuple(layer.compute_output_shape(in_shape))
                 expected = _expected_weights(layer, in_shape)
-            except (ValueError, TypeError, IndexError, KeyError) as exc:
+            except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
                 raise _error(
                     path,
                     where,
