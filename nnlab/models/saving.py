@@ -21,7 +21,7 @@ import numpy as np
 
 from nnlab import backend
 from nnlab.models import model_config as config
-from nnlab.models import model_file, model_schema, preprocessing_schema
+from nnlab.models import model_file, model_schema, preprocessing_schema, weight_plan
 from nnlab.models.model_file import ModelFileError
 
 MODEL_SUFFIX = ".nnlab"
@@ -154,8 +154,8 @@ def load_model(
             model_schema.check_document(path, document)
             spec, files = document["model"], document["files"]
             layers = config.make_layers(path, spec)
-            io_shapes, sizes = model_schema.plan_weights(path, spec, layers, files, limits)
-            model_schema.check_optimizer_state(path, document.get("optimizer_state"), sizes, files)
+            io_shapes, sizes = weight_plan.plan_weights(path, spec, layers, files, limits)
+            weight_plan.check_optimizer_state(path, document.get("optimizer_state"), sizes, files)
             preprocessing_schema.check_preprocessing(
                 path, document.get("preprocessing"), io_shapes, spec["inputs"], spec["outputs"]
             )
