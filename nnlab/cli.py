@@ -307,6 +307,9 @@ def predict(model_path, csv_path, out_path, force):
     from nnlab.fileio import atomic_write
     from nnlab.outputs import check_output, default_predictions_path
 
+    for what, path in (("model file", model_path), ("CSV file", csv_path)):
+        if not os.path.exists(path):  # before the output checks: the first thing to fix
+            raise ValueError(f"No such {what}: {path}")
     out_path = out_path or default_predictions_path(csv_path)
     check_output(out_path, {"the model": model_path, "the input CSV": csv_path}, force)
     model, prep = _load(model_path)
