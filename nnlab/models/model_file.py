@@ -1,13 +1,16 @@
 """The `.nnlab` container: a zip of `model.json` plus `.npy` arrays, safe to read.
 
 This module knows nothing about models. It writes a JSON document and named arrays
-atomically, and reads them back only after checking, in this order: the file is a
-zip; every member name is a plain relative path; `model.json` declares a format this
-nnlab reads; every other member is listed in its manifest (`files`) with the dtype,
-shape and SHA-256 it must have; each array's bytes match that hash; each `.npy`
-header declares a plain numeric dtype (never `object`, which needs pickle). Arrays
-are decoded with `allow_pickle=False`, so nothing in a file can run code.
-See docs/model-files.md for the format.
+atomically (`nnlab.fileio.atomic_write`), and `ModelFileReader` reads them back only
+after checking, in this order: the file is a zip; every member name is a plain relative
+path; `model.json` (read in chunks, at most `max_json_bytes`, nested at most 64 deep)
+declares a format this nnlab reads; every other member is listed in its manifest
+(`files`) with a numeric dtype, a shape within `max_params` values and a SHA-256. The
+caller then checks the document (see `model_schema`, `weight_plan`) before
+`read_arrays` reads each member, never past the bytes it declares, checks its SHA-256
+and decodes it with `allow_pickle=False`, so nothing in a file can run code. The
+SHA-256s detect corruption, not a deliberate edit. See docs/model-files.md and
+docs/reliability.md.
 """
 
 from __future__ import annotations
