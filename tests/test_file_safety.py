@@ -308,3 +308,20 @@ def test_a_compressed_gigabyte_is_refused_quickly_without_allocating_it(
         tracemalloc.stop()
     assert time.perf_counter() - start < 10
     assert peak < 100 * 2**20, f"{peak / 2**20:.0f} MiB allocated"
+
+
+def test_default_output_names_never_name_an_input(tmp_path):
+    from nnlab.outputs import default_predictions_path, unique_folder
+
+    for name, expected in [
+        ("rows.csv", "rows.predictions.csv"),
+        ("predictions.csv", "predictions.predictions.csv"),
+        ("DATA.CSV", "DATA.predictions.csv"),
+        ("table", "table.predictions.csv"),
+    ]:
+        out = default_predictions_path(tmp_path / name)
+        assert out == str(tmp_path / expected) and out != str(tmp_path / name)
+    (tmp_path / "runs" / "iris-1").mkdir(parents=True)
+    (tmp_path / "runs" / "iris-1-2").mkdir()
+    assert unique_folder(tmp_path / "runs" / "iris-1") == str(tmp_path / "runs" / "iris-1-3")
+    assert unique_folder(tmp_path / "runs" / "new") == str(tmp_path / "runs" / "new")
