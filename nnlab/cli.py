@@ -86,6 +86,14 @@ def main(debug: bool) -> None:
 
 
 # -- train ----------------------------------------------------------------------------
+RUN_FILES = ["model.nnlab", "history.csv", "config.toml", "report.html"]
+_force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace existing output files (never the command's own inputs).",
+)
+
+
 def _train_options(fn):
     options = [
         click.option("--target", help="Target column (for a CSV)."),
@@ -155,18 +163,24 @@ def _settings(source, config_path, **flags) -> dict:
     help="Run folder (default runs/<dataset>-<time>).",
 )
 @click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True)
+@_force_option
 @handle_errors
-def train(source, config_path, out_dir, verbose, **flags):
+def train(source, config_path, out_dir, verbose, force, **flags):
     """Train on a bundled dataset name or a CSV (with --target); no SOURCE runs the
-    lectures' penguins example. Writes a run folder: model, history, config, report."""
+    lectures' penguins example. Writes a run folder: model, history, config, report.
+    The folder is checked before training; files in it are replaced only with --force."""
+    from nnlab.outputs import run_folder, unique_folder
     from nnlab.report import write_report
     from nnlab.workflow import train_run
 
     cfg = _settings(source, config_path, **flags)
-    run = train_run(cfg, verbose=verbose)
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = out_dir or os.path.join("runs", f"{os.path.basename(run.dataset)}-{stamp}")
-    os.makedirs(out_dir, exist_ok=True)
+    if not out_dir:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = os.path.basename(str(cfg.get("csv") or cfg.get("dataset")))
+        out_dir = unique_folder(os.path.join("runs", f"{name}-{stamp}"))
+    inputs = {"the training CSV": cfg.get("csv"), "the config file": config_path}
+    with run_folder(out_dir, RUN_FILES, inputs, force):
+        run = train_run(cfg, verbose=verbose)
     run.model.save(os.path.join(out_dir, "model.nnlab"), preprocessing=run.preprocessor)
     _write_history(os.path.join(out_dir, "history.csv"), run.history.history)
     _write_toml(os.path.join(out_dir, "config.toml"), run.config)
@@ -260,7 +274,22 @@ def _read_rows(csv_path: str):
 
     if not os.path.exists(csv_path):
         raise ValueError(f"No such CSV file: {csv_path}")
-    return pd.read_csv(csv_path)
+    try:
+        return pd.read_csv(csv_path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{csv_path} is empty. Expected a CSV file with a header row and one row per example."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{csv_path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at byte offset "
+            f"{exc.start}). Save it with UTF-8 encoding and try again."
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(
+            f"{csv_path} is not a readable CSV file ({_one_line(exc)}). Check that every row "
+            "has as many fields as the header."
+        ) from None
 
 
 @main.command()
@@ -270,18 +299,24 @@ def _read_rows(csv_path: str):
     "--out",
     "out_path",
     type=click.Path(dir_okay=False),
-    help="Output CSV (default: predictions.csv beside the input).",
+    help="Output CSV (default: <input>.predictions.csv beside the input).",
 )
+@_force_option
 @handle_errors
-def predict(model_path, csv_path, out_path):
-    """Predict for the rows of a CSV with a saved model and its fitted preprocessing."""
+def predict(model_path, csv_path, out_path, force):
+    """Predict for the rows of a CSV with a saved model and its fitted preprocessing.
+    Never writes over the model or the CSV; an existing output needs --force."""
+    from nnlab.fileio import atomic_write
+    from nnlab.outputs import check_output, default_predictions_path
+
+    for what, path in (("model file", model_path), ("CSV file", csv_path)):
+        if not os.path.exists(path):  # before the output checks: the first thing to fix
+            raise ValueError(f"No such {what}: {path}")
+    out_path = out_path or default_predictions_path(csv_path)
+    check_output(out_path, {"the model": model_path, "the input CSV": csv_path}, force)
     model, prep = _load(model_path)
     rows = _read_rows(csv_path)
     P = model.predict(prep.transform(rows), verbose=0)
-    out_path = out_path or os.path.join(
-        os.path.dirname(os.path.abspath(csv_path)), "predictions.csv"
-    )
-    from nnlab.fileio import atomic_write
 
     with atomic_write(out_path, "w", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -366,14 +401,17 @@ def gradcheck(source, hidden, activation, samples):
 @main.command()
 @click.argument("model_path", type=click.Path(dir_okay=False))
 @click.argument("onnx_path", type=click.Path(dir_okay=False))
+@_force_option
 @handle_errors
-def export(model_path, onnx_path):
-    """Export a saved model to ONNX."""
+def export(model_path, onnx_path, force):
+    """Export a saved model to ONNX (an existing ONNX_PATH is replaced only with --force)."""
     from nnlab.models import load_model
     from nnlab.onnx_export import export_onnx
+    from nnlab.outputs import check_output
 
     if not os.path.exists(model_path):
         raise ValueError(f"No such model file: {model_path}")
+    check_output(onnx_path, {"the model": model_path}, force)
     export_onnx(load_model(model_path), onnx_path)
     click.echo(f"wrote {onnx_path}")
 

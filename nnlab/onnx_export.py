@@ -35,10 +35,10 @@ The `onnx` package is needed only here: it is imported when `export_onnx` runs.
 from __future__ import annotations
 
 import os
-import secrets
 
 import numpy as np
 
+from nnlab import fileio
 from nnlab.layers.activation import Activation as ActivationLayer
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
@@ -382,21 +382,6 @@ def _nnlab_version() -> str:
 
 
 def _write_atomically(data: bytes, path: str) -> None:
-    """Write `data` to a unique temporary file beside `path`, then rename it over `path`."""
-    folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never reuse another writer's file; mode 0o666 is masked by the umask, so
-    # the result has the permissions an ordinary open() would give.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
+    with fileio.atomic_write(path, "wb") as f:
+        f.write(data)

@@ -24,13 +24,14 @@ from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
 _OPTIMIZERS = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}
 _LOSSES = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}
 _METRICS = {cls.__name__: cls for cls in metrics_mod.METRICS.values()}
-_REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError)
 
 
 def _bad(path, what: str, exc: Exception | str, hint: str = "") -> ModelFileError:
     return ModelFileError(
         f"{path}: {what} cannot be rebuilt: {exc}. The file was modified or written by "
-        f"another nnlab version.{hint}"
+        "another nnlab version: save the model again or restore the file from a "
+        f"backup.{hint}"
     )
 
 
@@ -89,8 +90,16 @@ def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) 
     return entry
 
 
-def rebuild(path, spec, arrays: dict):
-    """The model described by `spec`, with its weights set from `arrays`."""
+def make_layers(path, spec: dict) -> list:
+    """The layers of `spec`, constructed but not built: nothing is allocated yet."""
+    return [_make_layer(path, e) for e in spec["layers"]]
+
+
+def rebuild(path, spec, arrays: dict, layers: list | None = None):
+    """The model described by `spec`, with its weights set from `arrays`.
+
+    `layers` are those `make_layers` gave for `spec` (made here if None).
+    """
     from nnlab.models.sequential import Sequential
 
     if not isinstance(spec, dict) or spec.get("class_name") not in ("Sequential", "Functional"):
@@ -98,7 +107,7 @@ def rebuild(path, spec, arrays: dict):
     entries = spec.get("layers")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _bad(path, "the model", "'model.layers' must be a list of layer entries")
-    layers = [_make_layer(path, e) for e in entries]
+    layers = layers if layers is not None else [_make_layer(path, e) for e in entries]
     try:
         if spec["class_name"] == "Sequential":
             model = Sequential(layers, name=spec.get("name"))

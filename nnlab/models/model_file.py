@@ -1,13 +1,16 @@
 """The `.nnlab` container: a zip of `model.json` plus `.npy` arrays, safe to read.
 
 This module knows nothing about models. It writes a JSON document and named arrays
-atomically, and reads them back only after checking, in this order: the file is a
-zip; every member name is a plain relative path; `model.json` declares a format this
-nnlab reads; every other member is listed in its manifest (`files`) with the dtype,
-shape and SHA-256 it must have; each array's bytes match that hash; each `.npy`
-header declares a plain numeric dtype (never `object`, which needs pickle). Arrays
-are decoded with `allow_pickle=False`, so nothing in a file can run code.
-See docs/model-files.md for the format.
+atomically (`nnlab.fileio.atomic_write`), and `ModelFileReader` reads them back only
+after checking, in this order: the file is a zip; every member name is a plain relative
+path; `model.json` (read in chunks, at most `max_json_bytes`, nested at most 64 deep)
+declares a format this nnlab reads; every other member is listed in its manifest
+(`files`) with a numeric dtype, a shape within `max_params` values and a SHA-256. The
+caller then checks the document (see `model_schema`, `weight_plan`) before
+`read_arrays` reads each member, never past the bytes it declares, checks its SHA-256
+and decodes it with `allow_pickle=False`, so nothing in a file can run code. The
+SHA-256s detect corruption, not a deliberate edit. See docs/model-files.md and
+docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import json
 import math
 import os
 import re
-import tempfile
 import zipfile
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
+
+from nnlab import fileio
 
 FORMAT_NAME = "nnlab-model"
 FORMAT_VERSION = "1.0"  # "major.minor": a newer minor only adds fields, a newer major refuses
@@ -33,8 +38,15 @@ ALLOWED_DTYPES = frozenset(
     ["bool", "float16", "float32", "float64"]
     + [f"{p}int{b}" for p in ("", "u") for b in (8, 16, 32, 64)]
 )
-_MAX_JSON_BYTES = 64 * 2**20
+#: default caps of `LoadLimits`: far above any model nnlab can train in memory.
+DEFAULT_MAX_PARAMS = 100_000_000
+DEFAULT_MAX_MEMBER_BYTES = 2**30
+DEFAULT_MAX_JSON_BYTES = 64 * 2**20
+#: model.json nests about 6 levels; anything past this is refused before it is walked.
+MAX_JSON_DEPTH = 64
 _MAX_NPY_HEADER = 2**16
+_MAX_NDIM = 32
+_CHUNK = 2**20
 #: what a damaged zip makes zipfile raise (RuntimeError: a member claims encryption).
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
@@ -55,7 +67,8 @@ def _refused(path, detail: str) -> ModelFileError:
     return ModelFileError(
         f"Refused to load {path}: {detail}. A .nnlab file holds only model.json and the "
         ".npy arrays its manifest lists (with their SHA-256); this file was modified after "
-        "it was saved or was not written by nnlab. Nothing from it was run."
+        "it was saved or was not written by nnlab. Nothing from it was run; restore it "
+        "from a backup or save the model again."
     )
 
 
@@ -76,36 +89,11 @@ def encode_array(array: np.ndarray) -> bytes:
 def atomic_write(path, write) -> None:
     """Call `write(file)` on a temporary file beside `path`, fsync it, then replace `path`.
 
-    On any exception the temporary file is removed and an existing `path` is untouched.
+    On any exception the temporary file is removed and an existing `path` is untouched;
+    see `nnlab.fileio.atomic_write` for the naming and clean-up of temporary files.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _mode_for(path: str) -> int:
-    if os.path.exists(path):
-        return os.stat(path).st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    with fileio.atomic_write(path, "wb") as f:
+        write(f)
 
 
 def write_model_file(path, document: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -143,62 +131,196 @@ def _json_default(value):
 
 
 # -- reading --------------------------------------------------------------------------
-def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
+@dataclass(frozen=True)
+class LoadLimits:
+    """Caps that loading checks before it allocates anything (see docs/reliability.md).
+
+    Args:
+        max_params: most weight values the rebuilt model may have (all layers together).
+            Each array member may hold at most this many values, and all array members
+            together (weights plus optimizer slots) at most four times as many.
+        max_member_bytes: most bytes one array member may decompress to.
+        max_json_bytes: most bytes `model.json` may decompress to.
+    """
+
+    max_params: int = DEFAULT_MAX_PARAMS
+    max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+
+    def __post_init__(self):
+        for name in ("max_params", "max_member_bytes", "max_json_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(
+                    f"load_model({name}=...) expects a positive int. Received: {name}={value!r}"
+                )
+
+
+class ModelFileReader:
+    """An open `.nnlab` file whose container and manifest have been checked.
+
+    `document` is the parsed model.json; `read_arrays()` then reads each array, at most
+    the bytes its manifest entry declares. Use as a context manager.
+    """
+
+    def __init__(self, path, limits: LoadLimits | None = None):
+        self.path = os.fspath(path)
+        self.limits = limits or LoadLimits()
+        if not os.path.isfile(self.path):
+            raise FileNotFoundError(f"No model file at {self.path}.")
+        self._file = open(self.path, "rb")
+        try:
+            with _zip_errors(self.path):
+                self._zip = zipfile.ZipFile(self._file)
+                self.document = self._read_document()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __enter__(self) -> ModelFileReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._zip.close()
+        self._file.close()
+
+    def _read_document(self) -> dict:
+        path, infos = self.path, self._zip.infolist()
+        names = [info.filename for info in infos]
+        for name in names:
+            if not _SAFE_NAME.fullmatch(name) or any(p in (".", "..") for p in name.split("/")):
+                raise _refused(path, f"member name {name!r} is not a plain relative path")
+        if len(set(names)) != len(names):
+            raise _refused(path, "a member name appears twice")
+        if MANIFEST_MEMBER not in names:
+            raise _invalid(path, f"it has no {MANIFEST_MEMBER}")
+        document = _parse_json(path, self._read(MANIFEST_MEMBER, self.limits.max_json_bytes))
+        files = document.get("files")
+        if not isinstance(files, dict):
+            raise _invalid(path, "model.json has no 'files' manifest")
+        extra = sorted(set(names) - set(files) - {MANIFEST_MEMBER})
+        if extra:
+            raise _refused(path, f"member(s) {extra} are not listed in the manifest")
+        missing = sorted(set(files) - set(names))
+        if missing:
+            raise _invalid(path, f"member(s) {missing} listed in the manifest are missing")
+        total = 0
+        for name, entry in files.items():
+            total += _check_entry(path, name, entry, self.limits)
+        if total > 4 * self.limits.max_params:
+            raise _too_big(
+                path,
+                f"the array members declare {total:,} values in all, more than 4 x "
+                f"max_params = {4 * self.limits.max_params:,}",
+                "max_params",
+            )
+        return document
+
+    def _read(self, name: str, cap: int) -> bytes:
+        hint = "max_json_bytes" if name == MANIFEST_MEMBER else "max_member_bytes"
+        return read_member(self.path, self._zip, name, cap, _raise_cap(hint))
+
+    def read_arrays(self) -> dict[str, np.ndarray]:
+        """Every array member, each checked against its manifest entry and SHA-256."""
+        arrays = {}
+        with _zip_errors(self.path):
+            for name, entry in self.document["files"].items():
+                cap = _nbytes(entry) + _MAX_NPY_HEADER
+                data = self._read(name, min(cap, self.limits.max_member_bytes))
+                if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                    raise _refused(
+                        self.path, f"the SHA-256 of member {name!r} does not match the manifest"
+                    )
+                arrays[name] = _decode_npy(self.path, name, data, entry["dtype"], entry["shape"])
+        return arrays
+
+
+def read_member(path, zf: zipfile.ZipFile, name: str, cap: int, fix: str) -> bytes:
+    """The bytes of member `name`, refusing it once it decompresses past `cap` bytes.
+
+    The zip header's declared size is not trusted: the member is read in chunks and
+    reading stops at the cap. `fix` ends the message (what the user can do).
+    """
+    chunks, size = [], 0
+    with zf.open(name) as member:
+        while chunk := member.read(min(_CHUNK, cap + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise ModelFileError(
+                    f"Refused to load {path}: member {name!r} decompresses to more than "
+                    f"{cap:,} bytes. {fix}"
+                )
+    return b"".join(chunks)
+
+
+def read_model_file(path, limits: LoadLimits | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """The checked model.json document and its arrays by member name.
 
     Raises:
         FileNotFoundError: no file at `path`.
-        ModelFileError: the file is not a readable zip, is from a newer format, or fails
-            any safety or integrity check.
+        ModelFileError: the file is not a readable zip, is from a newer format, exceeds
+            a cap of `limits`, or fails any safety or integrity check.
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file at {path}.")
-    with open(path, "rb") as f:
-        try:
-            with zipfile.ZipFile(f) as zf:
-                return _read(path, zf)
-        except _ZIP_ERRORS as exc:
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            raise _invalid(path, f"the zip container cannot be read ({detail})") from None
+    with ModelFileReader(path, limits) as reader:
+        return reader.document, reader.read_arrays()
 
 
-def _read(path: str, zf: zipfile.ZipFile) -> tuple[dict, dict[str, np.ndarray]]:
-    infos = zf.infolist()
-    names = [info.filename for info in infos]
-    for name in names:
-        if not _SAFE_NAME.fullmatch(name) or any(p in (".", "..") for p in name.split("/")):
-            raise _refused(path, f"member name {name!r} is not a plain relative path")
-    if len(set(names)) != len(names):
-        raise _refused(path, "a member name appears twice")
-    if MANIFEST_MEMBER not in names:
-        raise _invalid(path, f"it has no {MANIFEST_MEMBER}")
-    document = _read_json(path, zf)
-    files = document.get("files")
-    if not isinstance(files, dict):
-        raise _invalid(path, "model.json has no 'files' manifest")
-    extra = sorted(set(names) - set(files) - {MANIFEST_MEMBER})
-    if extra:
-        raise _refused(path, f"member(s) {extra} are not listed in the manifest")
-    missing = sorted(set(files) - set(names))
-    if missing:
-        raise _invalid(path, f"member(s) {missing} listed in the manifest are missing")
-    by_name = {info.filename: info for info in infos}
-    arrays = {name: _read_array(path, zf, by_name[name], entry) for name, entry in files.items()}
-    return document, arrays
-
-
-def _read_json(path: str, zf: zipfile.ZipFile) -> dict:
-    if zf.getinfo(MANIFEST_MEMBER).file_size > _MAX_JSON_BYTES:
-        raise _refused(path, f"{MANIFEST_MEMBER} is larger than {_MAX_JSON_BYTES} bytes")
+@contextlib.contextmanager
+def _zip_errors(path: str):
     try:
-        document = json.loads(zf.read(MANIFEST_MEMBER).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        yield
+    except _ZIP_ERRORS as exc:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise _invalid(path, f"the zip container cannot be read ({detail})") from None
+
+
+def _raise_cap(cap: str) -> str:
+    return (
+        "This is a safety cap against files that would exhaust memory; if you trust the "
+        f"file, raise it: load_model(path, {cap}=...)."
+    )
+
+
+def _too_big(path, detail: str, cap: str) -> ModelFileError:
+    return ModelFileError(f"Refused to load {path}: {detail}. {_raise_cap(cap)}")
+
+
+def _parse_json(path: str, data: bytes) -> dict:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise _refused(path, f"{MANIFEST_MEMBER} is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, int digit limit
         raise _invalid(path, f"{MANIFEST_MEMBER} is not valid JSON ({exc})") from None
+    depth = _nesting(document)
+    if depth > MAX_JSON_DEPTH:
+        raise _refused(
+            path,
+            f"{MANIFEST_MEMBER} is nested more than {MAX_JSON_DEPTH} levels deep (nnlab "
+            "writes about 6)",
+        )
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise _invalid(path, f"{MANIFEST_MEMBER} does not declare format '{FORMAT_NAME}'")
     check_version(path, document.get("format_version"))
     return document
+
+
+def _nesting(value) -> int:
+    """How deeply lists and dicts nest in `value` (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def check_version(path, version) -> None:
@@ -217,36 +339,73 @@ def check_version(path, version) -> None:
         raise _invalid(path, f"format_version {version!r} is unknown")
 
 
-def _read_array(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry) -> np.ndarray:
-    name = info.filename
+def _check_entry(path: str, name: str, entry, limits: LoadLimits) -> int:
+    """Check one manifest entry before its member is read; the values it declares."""
     if not (name.endswith(".npy") and isinstance(entry, dict)):
         raise _refused(path, f"member {name!r} is not a manifest-listed .npy array")
     dtype, shape, digest = entry.get("dtype"), entry.get("shape"), entry.get("sha256")
-    if dtype not in ALLOWED_DTYPES:
+    if not (isinstance(dtype, str) and dtype in ALLOWED_DTYPES):
         raise _refused(path, f"member {name!r} declares dtype {dtype!r}, not a numeric dtype")
-    if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= _MAX_NDIM
+        and all(type(d) is int and d >= 0 for d in shape)
+    ):
         raise _invalid(path, f"member {name!r} has an invalid shape {shape!r} in the manifest")
-    limit = math.prod(shape) * np.dtype(dtype).itemsize + _MAX_NPY_HEADER
-    if info.file_size > limit:
-        raise _refused(path, f"member {name!r} is larger than its declared shape and dtype")
-    data = zf.read(info)
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise _refused(path, f"the SHA-256 of member {name!r} does not match the manifest")
-    return _decode_npy(path, name, data, dtype, shape)
+    if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
+        raise _invalid(path, f"member {name!r} has no SHA-256 (64 hex digits) in the manifest")
+    size = math.prod(shape)
+    if size > limits.max_params:
+        raise _too_big(
+            path,
+            f"member {name!r} declares shape {tuple(shape)} ({size:,} values), more than "
+            f"max_params = {limits.max_params:,}",
+            "max_params",
+        )
+    if _nbytes(entry) + _MAX_NPY_HEADER > limits.max_member_bytes:
+        raise _too_big(
+            path,
+            f"member {name!r} declares {_nbytes(entry):,} bytes, more than max_member_bytes "
+            f"= {limits.max_member_bytes:,}",
+            "max_member_bytes",
+        )
+    return size
 
 
-def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> np.ndarray:
-    """Check the .npy header against the manifest before any array is allocated, then read."""
+def _nbytes(entry: dict) -> int:
+    return math.prod(entry["shape"]) * np.dtype(entry["dtype"]).itemsize
+
+
+def npy_header(data: bytes) -> tuple[tuple, np.dtype, int]:
+    """Shape, dtype and data offset declared by the header of `.npy` bytes (no data read).
+
+    Raises:
+        ValueError: the bytes do not start with a readable version 1.0 or 2.0 header.
+    """
     fp = io.BytesIO(data)
     try:
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
-            header_shape, _, header_dtype = np.lib.format.read_array_header_1_0(fp)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
         elif version == (2, 0):
-            header_shape, _, header_dtype = np.lib.format.read_array_header_2_0(fp)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+    return tuple(shape), dtype, fp.tell()
+
+
+def decode_npy(data: bytes) -> np.ndarray:
+    """The array in `.npy` bytes whose header was checked with `npy_header` (no pickle)."""
+    return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+
+
+def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> np.ndarray:
+    """Check the .npy header against the manifest before any array is allocated, then read."""
+    try:
+        header_shape, header_dtype, offset = npy_header(data)
+    except ValueError as exc:
         raise _invalid(path, f"member {name!r} has no readable .npy header ({exc})") from None
     if header_dtype.hasobject:
         raise _refused(path, f"member {name!r} is an object array, which needs pickle")
@@ -256,10 +415,9 @@ def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> n
             f"member {name!r} holds {header_dtype.name} {tuple(header_shape)} but the "
             f"manifest lists {dtype} {tuple(shape)}",
         )
-    if fp.tell() + math.prod(shape) * header_dtype.itemsize != len(data):
+    if offset + math.prod(shape) * header_dtype.itemsize != len(data):
         raise _invalid(path, f"member {name!r} does not hold exactly the data its header declares")
-    fp.seek(0)
     try:
-        return np.lib.format.read_array(fp, allow_pickle=False)
+        return decode_npy(data)
     except (ValueError, OSError, EOFError) as exc:
         raise _invalid(path, f"member {name!r} is not a readable .npy array ({exc})") from None

@@ -15,12 +15,13 @@ import datetime
 import os
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
 from nnlab import backend
 from nnlab.models import model_config as config
-from nnlab.models import model_file
+from nnlab.models import model_file, model_schema, preprocessing_schema, weight_plan
 from nnlab.models.model_file import ModelFileError
 
 MODEL_SUFFIX = ".nnlab"
@@ -88,10 +89,38 @@ def save_model(model, path, preprocessing=None, metadata=None) -> None:
             "user": metadata or {},
         },
     }
+    _check_preprocessing_fits(path, model, document)
     model_file.write_model_file(path, document, arrays)
 
 
-def load_model(path, compile: bool = True):
+def _check_preprocessing_fits(path: str, model, document: dict) -> None:
+    """Refuse to save preprocessing that does not fit the model (the file would not load)."""
+    if document["preprocessing"] is None or not model.built:
+        return
+    spec = document["model"]
+    tensors = list(model.inputs) + list(model.outputs)
+    shapes = dict(zip(spec["inputs"] + spec["outputs"], (t.shape for t in tensors)))
+    try:
+        preprocessing_schema.check_preprocessing(
+            path,
+            document["preprocessing"],
+            shapes,
+            spec["inputs"],
+            spec["outputs"],
+            fix="pass the preprocessor fitted on this model's training data",
+        )
+    except ModelFileError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def load_model(
+    path,
+    compile: bool = True,
+    *,
+    max_params: int = model_file.DEFAULT_MAX_PARAMS,
+    max_member_bytes: int = model_file.DEFAULT_MAX_MEMBER_BYTES,
+    max_json_bytes: int = model_file.DEFAULT_MAX_JSON_BYTES,
+):
     """Load a model saved by `save_model` / `Model.save`.
 
     The model comes back with its weights and, if it was compiled and `compile` is
@@ -100,19 +129,38 @@ def load_model(path, compile: bool = True):
     stored preprocessing is `model.preprocessing` (None if none was saved) and the
     metadata is `model.metadata`.
 
+    Everything is checked before it is allocated: the container, then model.json
+    against its schema and the weight shapes against the layer graph and the caps,
+    and only then are the arrays read (each at most the bytes it declares).
+
     Args:
         path: a `.nnlab` file.
         compile: restore the compile settings and optimizer state.
+        max_params: most weight values the model may have (default 100 million; an
+            nnlab extension, as are the two caps below).
+        max_member_bytes: most bytes one array member may decompress to (1 GiB).
+        max_json_bytes: most bytes model.json may decompress to (64 MiB).
 
     Raises:
-        ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe, or
-            written by a newer nnlab.
+        ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe,
+            above a cap, or written by a newer nnlab.
     """
     path = os.fspath(path)
-    document, arrays = model_file.read_model_file(path)
+    limits = model_file.LoadLimits(max_params, max_member_bytes, max_json_bytes)
     seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
     try:
-        model = config.rebuild(path, document.get("model"), arrays)
+        with model_file.ModelFileReader(path, limits) as reader:
+            document = reader.document
+            model_schema.check_document(path, document)
+            spec, files = document["model"], document["files"]
+            layers = config.make_layers(path, spec)
+            io_shapes, sizes = weight_plan.plan_weights(path, spec, layers, files, limits)
+            weight_plan.check_optimizer_state(path, document.get("optimizer_state"), sizes, files)
+            preprocessing_schema.check_preprocessing(
+                path, document.get("preprocessing"), io_shapes, spec["inputs"], spec["outputs"]
+            )
+            arrays = reader.read_arrays()
+        model = config.rebuild(path, spec, arrays, layers)
     finally:
         backend._seed_stream.bit_generator.state = seed_state
     if compile and document.get("compile") is not None:
@@ -219,35 +267,60 @@ def save_weights(model, path) -> None:
 def load_weights(model, path) -> None:
     """Load weights saved by `save_weights` into a model built the same way.
 
-    Arrays are matched by position and weight name; layer names may differ.
+    Arrays are matched by position and weight name; layer names may differ. Each
+    member's header is checked against the weight it fills before its data is read,
+    and no member is read past the size that weight needs.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path}.")
+    expected = _weight_keys(model)
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with npz:
-            stored = sorted(((_parse_key(key), npz[key]) for key in npz.files), key=lambda t: t[0])
-        for (_, layer, name), W in stored:
-            if not isinstance(W, np.ndarray) or W.dtype.name not in model_file.ALLOWED_DTYPES:
-                raise ValueError(f"weight {layer}/{name} is not a plain numeric array")
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        with open(path, "rb") as f, zipfile.ZipFile(f) as zf:
+            names = sorted(zf.namelist(), key=lambda n: _parse_key(n.removesuffix(".npy")))
+            stored = [_parse_key(n.removesuffix(".npy")) for n in names]
+            if [k[2] for k in stored] != [_parse_key(key)[2] for key, _ in expected]:
+                raise _WeightsMismatch(stored)
+            arrays = [_read_weight(path, zf, n, W) for n, (_, W) in zip(names, expected)]
+    except _WeightsMismatch as exc:
+        raise ValueError(
+            f"{path} holds weights {[f'{k[1]}/{k[2]}' for k in exc.args[0]]}, but model "
+            f"'{model.name}' has {[key.split('/', 1)[1] for key, _ in expected]}. Load the "
+            "weights into a model built like the one that saved them."
+        ) from None
+    except (ValueError, OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
         raise ModelFileError(
             f"{path} is not a valid nnlab weights file: {exc}. Expected a .weights.npz "
             "file of plain numeric arrays written by model.save_weights."
         ) from None
-    expected = [key for key, _ in _weight_keys(model)]
-    if [k[2] for k, _ in stored] != [_parse_key(key)[2] for key in expected]:
+    model.set_weights(arrays)
+
+
+class _WeightsMismatch(Exception):
+    """The file's weight names differ from the model's (args: the stored keys)."""
+
+
+def _read_weight(path: str, zf: zipfile.ZipFile, name: str, W: np.ndarray) -> np.ndarray:
+    """Member `name` as an array shaped like `W`, read no further than that needs."""
+    cap = W.size * 8 + 2**16
+    fix = "The file was not written by save_weights for this model."
+    data = model_file.read_member(path, zf, name, cap, fix)
+    shape, dtype, offset = model_file.npy_header(data)
+    if dtype.name not in model_file.ALLOWED_DTYPES:
+        raise ValueError(f"weight {name!r} is not a plain numeric array (dtype {dtype})")
+    if shape != W.shape or offset + W.size * dtype.itemsize != len(data):
         raise ValueError(
-            f"{path} holds weights {[f'{k[1]}/{k[2]}' for k, _ in stored]}, but model "
-            f"'{model.name}' has {[key.split('/', 1)[1] for key in expected]}. Load the "
-            "weights into a model built like the one that saved them."
+            f"weight {name!r} holds {dtype.name} {shape} in {len(data) - offset} bytes, but "
+            f"the model's weight has shape {W.shape}"
         )
-    model.set_weights([W for _, W in stored])
+    return model_file.decode_npy(data)
 
 
 def _parse_key(key: str) -> tuple[int, str, str]:
-    index, layer, name = key.split("/")
-    return int(index), layer, name
+    try:
+        index, layer, name = key.split("/")
+        return int(index), layer, name
+    except ValueError:
+        raise ValueError(f"member {key!r} is not named <index>/<layer>/<weight>") from None

@@ -1,0 +1,184 @@
+"""Weights planned from the layer graph, before any layer is built or array is read.
+
+`plan_weights` walks the layers of model.json with `compute_output_shape` (which
+allocates nothing), works out the shape of every weight each layer's `build` will
+create, and compares it with the shape its manifest entry declares and with the
+`max_params` cap, so a file declaring `Input(100000) -> Dense(100000)` is refused
+before 40 GB are asked for. `check_optimizer_state` then checks the optimizer's slot
+arrays against the planned trainable weights. Failures are `ModelFileError`s.
+"""
+
+from __future__ import annotations
+
+import math
+
+from nnlab.layers import BatchNormalization, Dense, InputLayer
+from nnlab.models.model_file import LoadLimits, ModelFileError
+from nnlab.models.model_schema import check, error, is_str_list
+
+
+def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits | None):
+    """Check every weight member against the shape its layer will create, before building.
+
+    Returns the input and output shapes ({layer name: shape}; empty for a Sequential
+    saved unbuilt) and the size of each weight ({(layer name, weight name): values}).
+    """
+    entries, shapes, sizes = spec["layers"], {}, {}
+    chain = spec["class_name"] == "Sequential"
+    for i, (entry, layer) in enumerate(zip(entries, layers)):
+        where = f"model.layers[{i}] ({layer.name})"
+        if isinstance(layer, InputLayer):
+            out = layer.output_shape
+        else:
+            if chain:
+                inbound = [layers[i - 1].name] if i and layers[i - 1].name in shapes else []
+            else:
+                inbound = entry["inbound"]
+            if not inbound or any(n not in shapes for n in inbound):
+                # an unbuilt Sequential: nothing will be built or allocated
+                if entry["weights"]:
+                    raise error(
+                        path,
+                        f"{where}.weights",
+                        "lists weights of an unbuilt layer",
+                        "no weights before the model has an input shape",
+                    )
+                continue
+            ins = [shapes[n] for n in inbound]
+            in_shape = ins if entry["call_on_list"] else ins[0]
+            try:
+                out = tuple(layer.compute_output_shape(in_shape))
+                expected = _expected_weights(layer, in_shape)
+            except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
+                raise error(
+                    path,
+                    where,
+                    f"cannot take inputs of shape {in_shape} ({exc})",
+                    "a layer graph nnlab built",
+                ) from None
+            for key, (shape, _) in expected.items():
+                sizes[(layer.name, key)] = math.prod(shape)
+            total = sum(sizes.values())
+            if limits is not None and total > limits.max_params:  # before anything is built
+                raise _too_big(
+                    path, f"the model declares {total:,} weight values (up to {where})", limits
+                )
+            _compare_weights(path, where, entry, layer, expected, in_shape, files)
+        size = math.prod(d for d in out[1:] if d is not None)
+        if limits is not None and size > limits.max_params:
+            raise _too_big(
+                path,
+                f"layer {layer.name!r} outputs shape {out} ({size:,} values per sample)",
+                limits,
+            )
+        shapes[layer.name] = out
+    io = {name: shapes[name] for name in spec["inputs"] + spec["outputs"] if name in shapes}
+    return io, sizes
+
+
+def _too_big(path, detail: str, limits: LoadLimits) -> ModelFileError:
+    return ModelFileError(
+        f"Refused to load {path}: {detail}, more than max_params = {limits.max_params:,} "
+        f"(about {limits.max_params * 4 / 2**30:.1f} GiB in float32). This is a safety cap "
+        "against files that would exhaust memory; if you trust the file, raise it: "
+        "load_model(path, max_params=...)."
+    )
+
+
+def _expected_weights(layer, in_shape) -> dict[str, tuple[tuple, bool]]:
+    """{weight name: (shape, trainable)} that `layer.build(in_shape)` will create."""
+    if isinstance(layer, Dense):
+        if isinstance(in_shape, list) or in_shape[-1] is None:
+            raise ValueError("Dense needs one input with a known feature size")
+        weights = {"kernel": ((in_shape[-1], layer.units), True)}
+        if layer.use_bias:
+            weights["bias"] = ((layer.units,), True)
+        return weights
+    if isinstance(layer, BatchNormalization):
+        C = (None,) if isinstance(in_shape, list) else in_shape[layer.axis]
+        if not isinstance(C, int):
+            raise ValueError(f"axis {layer.axis} has no known size")
+        weights = {}
+        if layer.scale:
+            weights["gamma"] = ((C,), True)
+        if layer.center:
+            weights["beta"] = ((C,), True)
+        weights["moving_mean"] = ((C,), False)
+        weights["moving_variance"] = ((C,), False)
+        return weights
+    return {}
+
+
+def _compare_weights(path, where, entry, layer, expected, in_shape, files) -> None:
+    listed = [w["name"] for w in entry["weights"]]
+    if listed != list(expected):
+        raise error(
+            path,
+            f"{where}.weights",
+            f"lists {listed}",
+            f"{list(expected)} for a {type(layer).__name__} on inputs {in_shape}",
+        )
+    for w in entry["weights"]:
+        shape, trainable = expected[w["name"]]
+        member = files[w["file"]]
+        if tuple(member["shape"]) != shape or member["dtype"] != layer.dtype.name:
+            raise ModelFileError(
+                f"{path}: member {w['file']!r} is declared as {member['dtype']} "
+                f"{tuple(member['shape'])}, but layer {layer.name!r} "
+                f"({type(layer).__name__}) on inputs {in_shape} needs {layer.dtype.name} "
+                f"{shape}. The file was edited or damaged after it was saved: save the model "
+                "again or restore it from a backup."
+            )
+        if w["trainable"] != trainable:
+            raise error(
+                path,
+                f"{where}.weights ({w['name']}).trainable",
+                f"is {w['trainable']}",
+                f"{trainable}",
+            )
+
+
+def check_optimizer_state(path, state, sizes: dict, files: dict) -> None:
+    """Slots: one {slot: member} group whose arrays span the layout of the parameters."""
+    if state is None:
+        return
+    iterations = state.get("iterations", 0)
+    check(
+        path,
+        "optimizer_state.iterations",
+        iterations,
+        type(iterations) is int and iterations >= 0,
+        "an int >= 0",
+    )
+    slots, layout = state.get("slots") or [], state.get("layout") or []
+    check(
+        path,
+        "optimizer_state.slots",
+        slots,
+        isinstance(slots, list)
+        and len(slots) <= 1
+        and all(isinstance(g, dict) and len(g) <= 4 for g in slots),
+        "at most one {slot name: member} object",
+    )
+    ok = isinstance(layout, list) and all(
+        isinstance(t, list) and len(t) == 3 and sizes.get((t[0], t[1])) == t[2]
+        for t in layout
+        if isinstance(t, list) and len(t) == 3 and is_str_list(t[:2])
+    )
+    check(
+        path,
+        "optimizer_state.layout",
+        layout,
+        ok and all(isinstance(t, list) and len(t) == 3 and is_str_list(t[:2]) for t in layout),
+        "[layer, weight, size] triples of the model's trainable weights",
+    )
+    n = sum(t[2] for t in layout)
+    for group in slots:
+        for key, member in group.items():
+            check(
+                path,
+                f"optimizer_state.slots[0].{key}",
+                member,
+                isinstance(member, str) and member in files and files[member]["shape"] == [n],
+                f"a member of shape ({n},) listed in the manifest",
+            )
