@@ -376,5 +376,9 @@ def export(model_path, onnx_path):
     click.echo(f"wrote {onnx_path}")
 
 
+from nnlab.playground.cli import playground  # noqa: E402
+
+main.add_command(playground)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,439 @@
+// nnlab playground: the page. It sends the user's choices to the server and draws what
+// comes back; every setting is validated and applied by the server (nnlab.playground).
+"use strict";
+
+const OPTIONS = {
+  learningRate: ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"],
+  activations: [["relu", "ReLU"], ["tanh", "Tanh"], ["sigmoid", "Sigmoid"], ["linear", "Linear"]],
+  regularizations: [["none", "None"], ["L1", "L1"], ["L2", "L2"]],
+  regularRate: ["0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"],
+  problem: [["classification", "Classification"], ["regression", "Regression"]],
+  loss: [["square", "Square error (Playground)"], ["crossentropy", "Cross-entropy"]],
+  optimizer: [["playground", "Playground's SGD"], ["sgd", "SGD"], ["momentum", "Momentum"],
+    ["nesterov", "Nesterov"], ["adam", "Adam"], ["rmsprop", "RMSprop"], ["adagrad", "Adagrad"],
+    ["adadelta", "Adadelta"]],
+  dropout: ["0", "0.1", "0.2", "0.3", "0.5"],
+};
+const SELECT_KEYS = {learningRate: "learningRate", activations: "activation",
+  regularizations: "regularization", regularRate: "regularizationRate", problem: "problem",
+  loss: "loss", optimizer: "optimizer", dropout: "dropout"};
+const DATASETS = [["circle", "Circle"], ["xor", "Exclusive or"], ["gauss", "Gaussian"],
+  ["spiral", "Spiral"], ["spiral3", "3-arm spiral (3 classes)"], ["blobs", "4 blobs (4 classes)"]];
+const REG_DATASETS = [["reg-plane", "Plane"], ["reg-gauss", "Multi gaussian"]];
+const HIDABLE = ["showTestData", "discretize", "playButton", "stepButton", "resetButton",
+  "learningRate", "activation", "regularization", "regularizationRate", "problem", "dataset",
+  "percTrainData", "noise", "batchSize", "numHiddenLayers", "x", "y", "xSquared", "ySquared",
+  "xTimesY", "sinX", "sinY"];
+const NODE = 30, ROW = 44, COL = 120, TOP = 58;
+
+const $ = id => document.getElementById(id);
+const app = {ws: null, state: null, info: null, data: null, frame: null, history: [],
+  playing: false, pending: false, shape: "", hover: null, stats: {epochs: 0, frames: 0,
+  draws: 0, t0: 0}, ready: false};
+window.nnlabPlayground = app;
+
+function send(msg) {
+  if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify(msg));
+}
+function set(key, value) { send({type: "set", key, value}); }
+
+function fillSelect(id, items) {
+  $(id).innerHTML = items.map(it => Array.isArray(it) ? `<option value="${it[0]}">${it[1]}</option>`
+    : `<option value="${it}">${it}</option>`).join("");
+  $(id).addEventListener("change", () => set(SELECT_KEYS[id], $(id).value));
+}
+
+function buildStatic() {
+  for (const id in OPTIONS) fillSelect(id, OPTIONS[id]);
+  const ds = $("datasets");
+  for (const [key, label] of [...DATASETS, ...REG_DATASETS]) {
+    const el = document.createElement("canvas");
+    el.width = el.height = 100; el.className = "dataset"; el.id = "dataset-" + key;
+    el.title = label; el.dataset.key = key;
+    el.addEventListener("click", () => set(key.startsWith("reg-") ? "regDataset" : "dataset", key));
+    ds.appendChild(el);
+  }
+  for (const key of ["percTrainData", "noise", "batchSize"]) {
+    $(key).addEventListener("input", () => { $(key + "-value").textContent = $(key).value; });
+    $(key).addEventListener("change", () => set(key, $(key).value));
+  }
+  $("show-test-data").addEventListener("change", e => set("showTestData", e.target.checked));
+  $("discretize").addEventListener("change", e => set("discretize", e.target.checked));
+  $("largeLimits").addEventListener("change", e => set("largeLimits", e.target.checked));
+  $("hideText").addEventListener("change", e => set("hideText", e.target.checked));
+  $("stopEpoch").addEventListener("change", e => set("stopEpoch", e.target.value || "0"));
+  $("play-pause-button").addEventListener("click", () => setPlaying(!app.playing));
+  $("next-step-button").addEventListener("click", () => { setPlaying(false); send({type: "step", epochs: 1}); });
+  $("reset-button").addEventListener("click", () => send({type: "reset"}));
+  $("data-regen-button").addEventListener("click", () => send({type: "regenerate"}));
+  $("add-layers").addEventListener("click", () => changeShape(-1, +1));
+  $("remove-layers").addEventListener("click", () => changeShape(-1, -1));
+  $("download-data").addEventListener("click", () => send({type: "export", what: "csv"}));
+  $("export-model").addEventListener("click", () => send({type: "export", what: "model"}));
+  $("export-script").addEventListener("click", () => send({type: "export", what: "script"}));
+  $("upload").addEventListener("change", async e => {
+    const file = e.target.files[0];
+    if (!file) return;
+    if (file.size > 2000000) { showError("The CSV is larger than 2 MB."); return; }
+    send({type: "upload", csv: await file.text()});
+    e.target.value = "";
+  });
+  $("classroom").innerHTML = HIDABLE.map(k =>
+    `<label><input type="checkbox" data-control="${k}"> hide ${k}</label>`).join(" ");
+  $("classroom").addEventListener("change", e =>
+    send({type: "hide", control: e.target.dataset.control, hidden: e.target.checked}));
+  Draw.legend($("legend-bar"));
+  const input = $("hovercard-input");
+  input.addEventListener("keydown", e => {
+    if (e.key !== "Enter" || !app.editing) return;
+    const value = Number(input.value);
+    if (!Number.isFinite(value)) { showError("Type a number."); return; }
+    send({...app.editing, value});
+    hideCard();
+  });
+}
+
+function limits() {
+  return app.state.largeLimits ? {layers: 10, neurons: 32} : {layers: 6, neurons: 8};
+}
+// layer -1: add/remove a hidden layer (new ones start with 2 neurons); else a neuron.
+function changeShape(layer, delta) {
+  const shape = [...app.state.networkShape], lim = limits();
+  if (layer < 0) {
+    if (delta > 0 && shape.length < lim.layers) shape.push(2);
+    if (delta < 0 && shape.length > 0) shape.pop();
+  } else {
+    shape[layer] = Math.max(1, Math.min(lim.neurons, shape[layer] + delta));
+  }
+  set("networkShape", shape.join(","));
+}
+
+function setPlaying(on) {
+  app.playing = on;
+  $("play-pause-button").classList.toggle("playing", on);
+  $("play-pause-button").innerHTML = on ? "&#10073;&#10073;" : "&#9654;";
+  if (on) { app.stats = {epochs: 0, frames: 0, draws: 0, t0: performance.now()}; loop(); }
+}
+
+function loop() {
+  if (!app.playing) return;
+  if (!app.pending) { app.pending = true; send({type: "step", epochs: 1}); }
+  requestAnimationFrame(loop);
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  clearTimeout(app.errorTimer);
+  app.errorTimer = setTimeout(() => { $("error").textContent = ""; }, 8000);
+}
+
+function pad(n) { return String(n).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2"); }
+function fmt(v) { return v === null || v === undefined ? "-" : v.toFixed(3); }
+
+// ---- replies from the server ----------------------------------------------------
+function onState(msg) {
+  const s = msg.state, first = !app.state;
+  app.state = s; app.info = msg;
+  history.replaceState(null, "", "#" + msg.fragment);
+  for (const id in SELECT_KEYS) $(id).value = String(s[SELECT_KEYS[id]]);
+  for (const key of ["percTrainData", "noise", "batchSize"]) {
+    $(key).value = s[key]; $(key + "-value").textContent = s[key];
+  }
+  $("show-test-data").checked = s.showTestData;
+  $("discretize").checked = s.discretize;
+  $("largeLimits").checked = s.largeLimits;
+  $("hideText").checked = s.hideText;
+  $("stopEpoch").value = s.stopEpoch;
+  $("rule").textContent = msg.rule;
+  $("rule").className = msg.playgroundRule ? "rule-playground" : "rule-fit";
+  $("warnings").textContent = msg.warnings.join(" ");
+  document.body.classList.toggle("hide-text", s.hideText);
+  for (const el of document.querySelectorAll("[data-hide]")) {
+    el.classList.toggle("hidden", s.hidden.includes(el.dataset.hide));
+  }
+  for (const box of document.querySelectorAll("#classroom input")) {
+    box.checked = s.hidden.includes(box.dataset.control);
+  }
+  for (const el of document.querySelectorAll(".dataset")) {
+    const chosen = s.problem === "regression" ? s.regDataset : s.dataset;
+    el.classList.toggle("selected", el.dataset.key === chosen && !msg.uploaded);
+    el.classList.toggle("hidden", (s.problem === "regression") !== el.dataset.key.startsWith("reg-"));
+  }
+  $("loss").disabled = s.problem === "regression";
+  const shape = JSON.stringify([s.networkShape, s.activations, s.activation, msg.features && Object.keys(msg.features).filter(k => s[k])]);
+  if (shape !== app.shape) { app.shape = shape; buildNetwork(); }
+  if (first) drawDatasetThumbs();
+  drawPoints();
+}
+
+function onData(msg) {
+  app.data = msg;
+  drawPoints();
+}
+
+function onFrame(msg) {
+  if (msg.epoch < (app.frame ? app.frame.epoch : 0) || msg.epoch === 0) app.history = [];
+  if (msg.lossTrain !== undefined && (!app.frame || msg.epoch !== app.frame.epoch || !app.history.length)) {
+    app.history.push([msg.lossTrain, msg.lossTest]);
+  }
+  if (app.frame && msg.epoch > app.frame.epoch) app.stats.epochs += msg.epoch - app.frame.epoch;
+  app.frame = msg;
+  app.stats.frames++;
+  app.pending = false;
+  if (msg.stopped && app.playing) setPlaying(false);
+  requestAnimationFrame(drawFrame);
+}
+
+function onFile(msg) {
+  const blob = msg.base64 ? new Blob([Draw.bytes(msg.base64)], {type: msg.mime})
+                          : new Blob([msg.text], {type: msg.mime});
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob); a.download = msg.name;
+  document.body.appendChild(a); a.click(); a.remove();
+}
+
+// ---- network view -----------------------------------------------------------------
+function activeFeatures() { return Object.keys(app.info.features).filter(k => app.state[k]); }
+
+function nodePos(layer, index) {  // layer 0 = inputs (index over all 7 features)
+  return {x: layer * COL, y: TOP + index * ROW};
+}
+
+function buildNetwork() {
+  const net = $("network"), s = app.state, feats = Object.keys(app.info.features);
+  for (const el of net.querySelectorAll(".node, .layer-ctl, .bias")) el.remove();
+  const active = activeFeatures(), L = s.networkShape.length;
+  $("num-layers").textContent = L;
+  $("layers-label").textContent = L === 1 ? "HIDDEN LAYER" : "HIDDEN LAYERS";
+  app.nodes = [active.map(k => nodePos(0, feats.indexOf(k)))];
+  feats.forEach((key, i) => {
+    const el = makeNode(nodePos(0, i), "input-" + key, "feature" + (s[key] ? "" : " inactive"));
+    el.dataset.hide = key;
+    el.classList.toggle("hidden", s.hidden.includes(key));
+    const [label, what] = app.info.features[key];
+    el.title = `${label}: ${what}. Click to switch this input ${s[key] ? "off" : "on"}.`;
+    el.insertAdjacentHTML("beforeend", `<span class="feature-label">${label}</span>`);
+    Draw.paint(el.querySelector("canvas"), app.info.featureThumbs[key], 10, 255);
+    el.addEventListener("click", () => set(key, !s[key]));
+  });
+  const sizes = [...s.networkShape, 1];
+  sizes.forEach((n, l) => {
+    const layer = l + 1, out = l === L, col = [];
+    for (let i = 0; i < n; i++) {
+      const p = nodePos(layer, i);
+      col.push(p);
+      const el = makeNode(p, `node-${layer}-${i}`, out ? "output-node" : "neuron");
+      el.addEventListener("mouseenter", () => hoverNode(layer, i, el));
+      el.addEventListener("mouseleave", () => hoverNode(null));
+      const bias = document.createElement("div");
+      bias.className = "bias"; bias.id = `bias-${layer}-${i}`;
+      bias.style.left = (p.x - 7) + "px"; bias.style.top = (p.y + NODE - 3) + "px";
+      bias.addEventListener("mouseenter", () => showCard(bias, "bias", {type: "bias", layer: l, node: i}));
+      bias.addEventListener("click", e => editCard(e));
+      net.appendChild(bias);
+    }
+    app.nodes.push(col);
+    if (!out) {
+      const ctl = document.createElement("div");
+      ctl.className = "layer-ctl"; ctl.style.left = (layer * COL - 20) + "px";
+      ctl.innerHTML = `<button class="layer-add" title="Add a neuron">+</button>` +
+        `<button class="layer-remove" title="Remove a neuron">&minus;</button>` +
+        `<div>${n} neuron${n === 1 ? "" : "s"}</div>` +
+        `<select class="layer-activation" title="This layer's activation (beyond Playground)">` +
+        OPTIONS.activations.map(([v, t]) => `<option value="${v}">${t}</option>`).join("") + `</select>`;
+      ctl.querySelector(".layer-add").addEventListener("click", () => changeShape(l, +1));
+      ctl.querySelector(".layer-remove").addEventListener("click", () => changeShape(l, -1));
+      const sel = ctl.querySelector("select");
+      sel.value = (s.activations[l] || s.activation);
+      sel.addEventListener("change", () => {
+        const acts = s.networkShape.map((_, k) => s.activations[k] || s.activation);
+        acts[l] = sel.value;
+        set("activations", acts.join(","));
+      });
+      net.appendChild(ctl);
+    }
+  });
+  const height = TOP + Math.max(7, ...sizes) * ROW;
+  net.style.height = height + "px";
+  net.style.width = ((L + 1) * COL + NODE + 10) + "px";
+  buildLinks(height);
+}
+
+function makeNode(p, id, cls) {
+  const el = document.createElement("div");
+  el.className = "node " + cls; el.id = id;
+  el.style.left = p.x + "px"; el.style.top = p.y + "px";
+  const c = document.createElement("canvas");
+  c.width = c.height = 10;
+  el.appendChild(c);
+  $("network").appendChild(el);
+  return el;
+}
+
+function buildLinks(height) {
+  const svg = $("svg");
+  svg.setAttribute("width", $("network").style.width); svg.setAttribute("height", height);
+  svg.innerHTML = "";
+  app.links = [];
+  for (let l = 0; l + 1 < app.nodes.length; l++) {
+    const row = [];
+    app.nodes[l].forEach((a, i) => {
+      const cells = [];
+      app.nodes[l + 1].forEach((b, j) => {
+        const x1 = a.x + NODE, y1 = a.y + NODE / 2, x2 = b.x, y2 = b.y + NODE / 2, mx = (x1 + x2) / 2;
+        const d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+        const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+        path.setAttribute("d", d); path.setAttribute("class", "link"); path.id = `link-${l}-${i}-${j}`;
+        const hit = document.createElementNS("http://www.w3.org/2000/svg", "path");
+        hit.setAttribute("d", d); hit.setAttribute("class", "link-hover");
+        const edit = {type: "weight", layer: l, source: i, dest: j};
+        hit.addEventListener("mouseenter", () => showCard(hit, "weight", edit));
+        hit.addEventListener("click", e => editCard(e));
+        svg.appendChild(path); svg.appendChild(hit);
+        cells.push(path);
+      });
+      row.push(cells);
+    });
+    app.links.push(row);
+  }
+}
+
+function paramValue(edit) {
+  const f = app.frame;
+  if (!f || !f.weights) return null;
+  return edit.type === "weight" ? f.weights[edit.layer][edit.source][edit.dest]
+                                : f.biases[edit.layer][edit.node];
+}
+
+function showCard(el, what, edit) {
+  const v = paramValue(edit);
+  if (v === null) return;
+  const card = $("hovercard"), r = el.getBoundingClientRect();
+  app.card = edit;
+  $("hovercard-text").textContent = `${what === "weight" ? "Weight" : "Bias"} is ${Number(v.toPrecision(2))}`;
+  $("hovercard-input").classList.add("hidden");
+  card.style.left = (r.left + r.width / 2 + window.scrollX) + "px";
+  card.style.top = (r.top + r.height / 2 + window.scrollY) + "px";
+  card.classList.remove("hidden");
+}
+
+function editCard(e) {  // Playground: click the value to type a new one, Enter commits
+  e.stopPropagation();
+  if (!app.card) return;
+  app.editing = app.card;
+  const input = $("hovercard-input");
+  input.value = paramValue(app.editing);
+  input.classList.remove("hidden");
+  input.focus(); input.select();
+}
+
+function hideCard() { $("hovercard").classList.add("hidden"); app.editing = null; }
+document.addEventListener("click", e => { if (!$("hovercard").contains(e.target)) hideCard(); });
+
+function formula(layer, index) {
+  const f = app.frame, s = app.state;
+  if (!f || !f.weights) return "";
+  const names = layer === 1 ? activeFeatures().map(k => app.info.features[k][0])
+    : Array.from({length: s.networkShape[layer - 2]}, (_, k) => `h${layer - 1},${k + 1}`);
+  const act = layer > s.networkShape.length ? (s.problem === "regression" ? "linear" : "output")
+    : (s.activations[layer - 1] || s.activation);
+  const terms = f.weights[layer - 1].map((row, k) => `${row[index].toFixed(2)}·${names[k]}`);
+  return `${act}(${terms.join(" + ")} + ${f.biases[layer - 1][index].toFixed(2)})`;
+}
+
+function hoverNode(layer, index, el) {
+  app.hover = layer === null ? null : [layer, index];
+  if (el) el.title = "This is the output from one neuron. Hover to see it larger.\n" + formula(layer, index);
+  send({type: "hover", node: app.hover && app.hover[0] <= app.state.networkShape.length ? app.hover : null});
+}
+
+// ---- drawing ----------------------------------------------------------------------
+function drawDatasetThumbs() {
+  // Playground's thumbnails: 200 points of each set at noise 0, 4x4 px squares.
+  for (const el of document.querySelectorAll(".dataset")) {
+    const ctx = el.getContext("2d"), key = el.dataset.key, multi = key === "spiral3" || key === "blobs";
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, 100, 100);
+    for (const [x, y, v] of app.info.datasetThumbs[key]) {
+      ctx.fillStyle = Draw.css(multi ? Draw.CLASS_COLORS[v] : Draw.color(v));
+      ctx.fillRect((x + 6) / 12 * 100 - 2, (6 - y) / 12 * 100 - 2, 4, 4);
+    }
+  }
+}
+
+function drawPoints() {
+  if (!app.data || !app.state) return;
+  const classes = app.info.classes.length;
+  Draw.points($("points"), app.data, app.state.showTestData, app.state.problem === "regression", classes);
+}
+
+function drawFrame() {
+  const f = app.frame;
+  if (!f) return;
+  app.stats.draws++;
+  $("iter-number").textContent = pad(f.epoch);
+  $("loss-train").textContent = fmt(f.lossTrain);
+  $("loss-test").textContent = fmt(f.lossTest);
+  if (!f.output) return;
+  const hovering = f.hoverMap && app.hover;
+  Draw.paint($("heatmap"), hovering ? f.hoverMap : f.output, 100, 160, hovering ? null : f.classMap);
+  f.thumbs.forEach((layer, l) => layer.forEach((b64, i) => {
+    const el = $(`node-${l + 1}-${i}`);
+    if (el) Draw.paint(el.querySelector("canvas"), b64, 10, 255);
+  }));
+  const outNode = $(`node-${f.thumbs.length + 1}-0`);
+  if (outNode && outNode.firstChild.width !== 100) outNode.firstChild.width = outNode.firstChild.height = 100;
+  if (outNode) Draw.paint(outNode.querySelector("canvas"), f.output, 100, 255, f.classMap);
+  f.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((w, j) => {
+    const p = app.links[l] && app.links[l][i] && app.links[l][i][j];
+    if (!p) return;
+    p.style.stroke = Draw.css(Draw.color(w));
+    p.style.strokeWidth = Draw.linkWidth(w) + "px";
+    p.style.strokeDashoffset = -f.epoch / 3;
+    p.classList.toggle("dead", !!f.dead[l][i][j]);
+  })));
+  f.biases.forEach((b, l) => b.forEach((v, i) => {
+    const el = $(`bias-${l + 1}-${i}`);
+    if (el) el.style.background = Draw.css(Draw.color(v));
+  }));
+  Draw.chart($("linechart"), app.history);
+  drawMetrics(f);
+  $("warnings").textContent = app.info.warnings.join(" ") +
+    (f.oscillating ? " The training loss is not falling: the learning rate is too high." : "");
+}
+
+function drawMetrics(f) {
+  const m = f.metrics || {};
+  if (m.r2 !== undefined) { $("metrics").innerHTML = `R² (test) <span id="r2">${fmt(m.r2)}</span>`; return; }
+  if (m.accuracy === undefined) { $("metrics").innerHTML = ""; return; }
+  const names = app.info.classes.length ? app.info.classes : ["-1", "+1"];
+  const head = names.map(n => `<th>${n}</th>`).join("");
+  const rows = m.confusion.map((r, i) => `<tr><th>${names[i] ?? i}</th>${r.map(c => `<td>${c}</td>`).join("")}</tr>`).join("");
+  $("metrics").innerHTML = `Accuracy (test) <span id="accuracy">${(100 * m.accuracy).toFixed(1)}%</span>` +
+    `<table id="confusion"><caption>Confusion matrix: rows true, columns predicted</caption>` +
+    `<tr><th></th>${head}</tr>${rows}</table>`;
+}
+
+// ---- start ------------------------------------------------------------------------
+function connect() {
+  const ws = new WebSocket(`ws://${location.host}/ws`);
+  app.ws = ws;
+  ws.onopen = () => send({type: "init", fragment: location.hash});
+  ws.onmessage = ev => {
+    for (const msg of JSON.parse(ev.data)) {
+      if (msg.type === "state") onState(msg);
+      else if (msg.type === "data") onData(msg);
+      else if (msg.type === "frame") onFrame(msg);
+      else if (msg.type === "file") onFile(msg);
+      else if (msg.type === "error") { app.pending = false; showError(msg.message); }
+    }
+    if (!app.ready && app.frame) {
+      app.ready = true;
+      if (/(^#|&)play=true(&|$)/.test(app.startHash)) setPlaying(true);
+    }
+  };
+  ws.onclose = () => { setPlaying(false); showError("The connection to nnlab closed; restart `nnlab playground` and reload."); };
+}
+
+app.startHash = location.hash;
+buildStatic();
+connect();
