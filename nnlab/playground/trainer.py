@@ -17,11 +17,13 @@ Apache-2.0), written with the lectures' matrices instead of Playground's node ob
   at the weight *before* the gradient step: `W -= lr * rate * R'(W_before)`, L2 R' = w,
   L1 R' = sign(w). L1 special case: a weight that this step pushes across zero is set to 0
   and is "dead": never updated again (until the network is rebuilt).
+- As in Playground, a training set smaller than `batch_size` is never updated (no epoch
+  reaches the `batch_size`-th point).
 
 Example:
     >>> import numpy as np
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]); y = np.array([1.0, -1.0, 1.0])
-    >>> net = PlaygroundTrainer(2, hidden=[3], seed=0)
+    >>> net = PlaygroundTrainer(2, hidden=[3], batch_size=1, seed=0)
     >>> before = net.loss(X, y)
     >>> for _ in range(50):
     ...     net.train_epoch(X, y)
