@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nnlab.playground.session import Session
 
 MAX_MESSAGE_BYTES = 3_000_000  # an uploaded CSV (2 MB) plus JSON quoting
+WS_MAX_FRAME = 4_000_000  # larger frames are refused by uvicorn itself (close code 1009)
 STATIC = resources.files("nnlab.playground") / "static"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -91,12 +92,22 @@ def create_app(host: str = "127.0.0.1", port: int = 8765, registry: Registry | N
             registry.sessions[id(session)] = session
         try:
             while True:
-                text = await websocket.receive_text()
-                await websocket.send_text(json.dumps(await _reply(session, text)))
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    replies = [{"type": "error", "message": "Send JSON text, not binary frames."}]
+                else:
+                    replies = await _reply(session, text)
+                try:
+                    out = json.dumps(replies, allow_nan=False)
+                except ValueError:
+                    out = json.dumps([{"type": "error", "message": "The reply held a non-finite "
+                                       "number; reset the network."}])
+                await websocket.send_text(out)
         except WebSocketDisconnect:
             pass
-        except KeyError:  # a binary frame: receive_text finds no "text"
-            await websocket.close(code=1003)
         finally:
             with registry.lock:
                 registry.sessions.pop(id(session), None)
@@ -118,8 +129,8 @@ async def _reply(session: Session, text: str) -> list[dict]:
                  f"limit is {MAX_MESSAGE_BYTES} (uploads: 2 MB)."}]
     try:
         msg = json.loads(text)
-    except ValueError as exc:
-        return [{"type": "error", "message": f"Not JSON: {exc}"}]
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        return [{"type": "error", "message": f"Not JSON: {str(exc)[:200]}"}]
     try:
         return await run_in_threadpool(session.handle, msg)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -151,7 +162,7 @@ class ServerThread:
         self.host, self.port = host, port or free_port(host)
         self.registry = Registry()
         config = uvicorn.Config(create_app(self.host, self.port, self.registry), host=self.host,
-                                port=self.port, log_level="warning", ws_max_size=MAX_MESSAGE_BYTES,
+                                port=self.port, log_level="warning", ws_max_size=WS_MAX_FRAME,
                                 lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -191,4 +202,4 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     print(f"nnlab playground on {url} (Ctrl+C stops it)", flush=True)
     uvicorn.run(create_app(host, port), host=host, port=port, log_level="warning",
-                ws_max_size=MAX_MESSAGE_BYTES)
+                ws_max_size=WS_MAX_FRAME)

@@ -48,7 +48,7 @@ def shades(values: np.ndarray, discretize: bool = False) -> np.ndarray:
         >>> shades(np.array([-5.0, -1.0, 0.0, 0.999, 1.0])).tolist()
         [0, 0, 15, 30, 30]
     """
-    v = np.where(values >= 0, 1.0, -1.0) if discretize else np.nan_to_num(values)
+    v = np.where(values >= 0, 1.0, -1.0) if discretize else np.clip(np.nan_to_num(values), -1, 1)
     return np.clip(np.floor((v + 1.0) * NUM_SHADES / 2.0), 0, NUM_SHADES - 1).astype(np.uint8)
 
 
@@ -146,7 +146,9 @@ class Session:
         if handler is None:
             raise ValueError(f"Unknown message type {msg['type'][:40]!r}. Expected one of "
                              f"{sorted(n[4:] for n in dir(self) if n.startswith('_on_'))}.")
-        return handler(msg)
+        # A learning rate of 10 may overflow: the frame then says "diverged" (no exception).
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return handler(msg)
 
     def _full(self):
         return [self.describe(), self.points(), self.frame()]
@@ -339,7 +341,9 @@ class Session:
             layer, index = self.hover
             out["hoverMap"] = _b64(shades(A[layer][:, index], disc))
         W, b, dead = self.engine.weights()
-        out.update(weights=[w.round(6).tolist() for w in W], biases=[v.round(6).tolist() for v in b],
+        diverged = not all(np.isfinite(p).all() for p in (*W, *b))
+        out.update(weights=[_json_safe(w) for w in W], biases=[_json_safe(v) for v in b],
+                   diverged=diverged,
                    dead=[d.astype(int).tolist() for d in dead],
                    lossTrain=_finite(loss_train), lossTest=_finite(loss_test),
                    metrics=self.metrics(), stopped=bool(self.state.stopEpoch and
@@ -368,6 +372,11 @@ class Session:
         labels = list(range(max(2, final.shape[1])))
         cm = confusion_matrix(truth, pred, labels=labels)  # rows: true class, columns: predicted
         return {"accuracy": float(np.mean(pred == truth)), "confusion": cm.counts.tolist()}
+
+
+def _json_safe(a: np.ndarray) -> list:
+    """Rounded values for the page; a diverged (inf/nan) entry is sent as +-1e6 / 0."""
+    return np.nan_to_num(a, nan=0.0, posinf=1e6, neginf=-1e6).round(6).tolist()
 
 
 def _finite(x):
