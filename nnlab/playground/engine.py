@@ -69,8 +69,8 @@ class RuleEngine:
     def train_epoch(self, X, y, epoch: int) -> None:
         self.net.train_epoch(X, y)
 
-    def layer_outputs(self, X) -> list[np.ndarray]:
-        return self.net.forward(X)
+    def layer_outputs(self, X, dtype=np.float64) -> list[np.ndarray]:
+        return self.net.forward(X, dtype)
 
     def loss(self, X, y) -> float:
         return self.net.loss(X, y)
@@ -152,7 +152,7 @@ class FitEngine:
         self.model.fit(X, fit_targets(y, self.kind), epochs=1, batch_size=self.batch_size,
                        verbose=0, shuffle=True, seed=self.fit_seed + epoch)
 
-    def layer_outputs(self, X) -> list[np.ndarray]:
+    def layer_outputs(self, X, dtype=np.float64) -> list[np.ndarray]:
         A = [np.asarray(X, dtype=np.float64)]
         for layer in self._dense:
             A.append(np.asarray(layer(A[-1])))

@@ -322,7 +322,7 @@ class Session:
         if self.engine is None:
             return out
         loss_train, loss_test = self.history[-1]
-        A = self.engine.layer_outputs(self.grid)
+        A = self.engine.layer_outputs(self.grid, np.float32)  # a picture: float32 is enough
         disc = self.state.discretize
         kind = self.engine.kind
         final = A[-1]

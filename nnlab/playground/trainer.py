@@ -122,11 +122,15 @@ class PlaygroundTrainer:
             s.fill(0.0)
         self._count = 0
 
-    def forward(self, X) -> list[np.ndarray]:
-        """Every layer's output A (the input X first, the network output last)."""
-        A = [np.asarray(X, dtype=np.float64)]
+    def forward(self, X, dtype=np.float64) -> list[np.ndarray]:
+        """Every layer's output A (the input X first, the network output last).
+
+        `dtype=np.float32` computes a picture (the page's heatmaps) about 4x faster.
+        """
+        A = [np.asarray(X, dtype=dtype)]
         for W, b, act in zip(self.W, self.b, self.activations):
-            A.append(ACTIVATIONS[act][0](A[-1] @ W + b))  # (n, n_in) @ (n_in, n_out)
+            Z = A[-1] @ W.astype(dtype, copy=False) + b.astype(dtype, copy=False)
+            A.append(ACTIVATIONS[act][0](Z))  # (n, n_in) @ (n_in, n_out)
         return A
 
     def predict(self, X) -> np.ndarray:

@@ -44,7 +44,8 @@ const Draw = (() => {
   }
 
   function pointColor(label, regression, nClasses) {
-    if (nClasses > 2) return css(CLASS_COLORS[label % CLASS_COLORS.length]);
+    const n = CLASS_COLORS.length;
+    if (nClasses > 2) return css(CLASS_COLORS[((label % n) + n) % n]);
     return css(regression ? color(label) : (label > 0 ? BLUE : ORANGE));
   }
 

@@ -28,7 +28,7 @@ const NODE = 30, ROW = 44, COL = 120, TOP = 58;
 
 const $ = id => document.getElementById(id);
 const app = {ws: null, state: null, info: null, data: null, frame: null, history: [],
-  playing: false, pending: false, shape: "", hover: null, stats: {epochs: 0, frames: 0,
+  playing: false, pending: false, perFrame: 1, shape: "", hover: null, stats: {epochs: 0, frames: 0,
   draws: 0, t0: 0}, ready: false};
 window.nnlabPlayground = app;
 
@@ -115,9 +115,15 @@ function setPlaying(on) {
   if (on) { app.stats = {epochs: 0, frames: 0, draws: 0, t0: performance.now()}; loop(); }
 }
 
+// One epoch per displayed frame, as Playground. When a round trip takes longer than a
+// frame (1/60 s), each request asks for as many epochs as frames went by (at most 10), so
+// training keeps Playground's pace of 60 epochs per second on a slow machine.
 function loop() {
   if (!app.playing) return;
-  if (!app.pending) { app.pending = true; send({type: "step", epochs: 1}); }
+  if (!app.pending) {
+    app.pending = true; app.sentAt = performance.now();
+    send({type: "step", epochs: app.perFrame});
+  }
   requestAnimationFrame(loop);
 }
 
@@ -179,6 +185,10 @@ function onFrame(msg) {
   if (app.frame && msg.epoch > app.frame.epoch) app.stats.epochs += msg.epoch - app.frame.epoch;
   app.frame = msg;
   app.stats.frames++;
+  if (app.pending && app.sentAt) {
+    const frames = (performance.now() - app.sentAt) / (1000 / 60);
+    app.perFrame = Math.max(1, Math.min(10, Math.round(0.5 * app.perFrame + 0.5 * frames)));
+  }
   app.pending = false;
   if (msg.stopped && app.playing) setPlaying(false);
   requestAnimationFrame(drawFrame);
