@@ -81,6 +81,10 @@ def test_page_shows_epoch_and_losses_and_play_true_starts(open_page):
         assert text in page.text_content("body")
     wait_epoch(page, 15)
     assert page.inner_text("#iter-number").startswith("000,0")
+    assert len(app(page, "history")) >= 10  # the loss chart: one point per frame
+    inked = page.eval_on_selector("#linechart", "c => c.getContext('2d').getImageData("
+                                  "0, 0, c.width, c.height).data.some((v, i) => i % 4 == 3 && v)")
+    assert inked
     assert float(page.inner_text("#loss-train")) < 0.5
     assert float(page.inner_text("#loss-test")) >= 0
     page.click("#play-pause-button")  # pause
@@ -144,6 +148,7 @@ def test_step_reset_and_parity_controls(open_page):
 
 def test_weight_hover_and_edit_and_neuron_formula(open_page):
     page = open_page("seed=0.5&networkShape=3")
+    assert "x1 squared" in page.get_attribute("#input-xSquared", "title")  # what it is
     page.hover("#node-1-0")
     assert "tanh(" in page.get_attribute("#node-1-0", "title")
     page.wait_for_function("window.nnlabPlayground.frame.hoverMap")
@@ -194,8 +199,11 @@ def test_playground_link_opens_with_the_same_settings(open_page):
     assert "learningRate_hide=true" in page.evaluate("location.hash")
 
 
-def test_classroom_hide_and_hide_text(open_page):
-    page = open_page("seed=1")
+def test_classroom_hide_and_hide_text_and_init_zero(open_page):
+    page = open_page("seed=1&initZero=true&noise=70")
+    weights = app(page, "frame.weights")
+    assert all(w == 0 for W in weights for row in W for w in row)
+    assert page.input_value("#noise") == "70"  # a URL noise up to 80 widens the slider
     page.check("#classroom input[data-control='noise']")
     wait_hash(page, "noise_hide=true")
     assert not page.is_visible("#noise")

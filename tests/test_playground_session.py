@@ -149,11 +149,17 @@ def test_upload_validates_with_clear_messages():
                         ("a,b,c\n1,2,\n2,2,0\n3,3,1\n4,4,0\n", "empty cells")]:
         with pytest.raises(ValueError, match=match):
             read_upload(text, "classification")
-    with pytest.raises(ValueError, match="finite numbers"):
+    with pytest.raises(ValueError, match="cannot be regressed"):
         read_upload(good, "regression")
     s = _session()
     s.handle({"type": "upload", "csv": good})
-    assert s.upload is not None and len(s.data["X_train"]) == 20
+    assert s.upload is not None and len(s.data["X_train"]) == 20 and s.engine.playground_rule
+    three = "x,y,species\n" + "\n".join(f"{i % 7},{i % 3},{'abc'[i % 3]}" for i in range(30))
+    reply = s.handle({"type": "upload", "csv": three})
+    assert reply[0]["classes"] == ["a", "b", "c"] and s.engine.kind == "softmax"
+    s.handle({"type": "step", "epochs": 2})
+    s.handle({"type": "set", "key": "dataset", "value": "circle"})  # back to generated data
+    assert s.upload is None and s.engine.playground_rule and len(s.data["X_train"]) == 250
 
 
 @pytest.mark.parametrize("fragment", [

@@ -125,8 +125,10 @@ def split_upload(X, y, state) -> dict:
 def read_upload(text: str, problem: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read an uploaded CSV: two numeric feature columns, then a label or a target.
 
-    Classification labels may be any two or more values (the first sorted one becomes -1
-    for two classes, otherwise class indices 0..k-1); regression targets must be numbers.
+    The label or target column is read by nnlab's `TabularPreprocessor` (the CLI's CSV
+    checks). Classification labels may be 2 to 8 distinct values (two classes become
+    -1 / +1 in sorted order, more become class indices 0..k-1); regression targets must be
+    numbers.
 
     Returns:
         X (n, 2), y (n,), and the class names (empty for regression).
@@ -158,20 +160,24 @@ def read_upload(text: str, problem: str) -> tuple[np.ndarray, np.ndarray, list[s
     X = numeric.to_numpy(np.float64)
     if not np.isfinite(X).all():
         raise ValueError("The feature columns must be finite numbers (no inf).")
-    target = df.iloc[:, 2]
+    # The label or target: nnlab's own table checks (TabularPreprocessor) read it.
+    from nnlab.data.tabular import TabularPreprocessor
+
+    name = str(df.columns[2])
+    df.columns = [str(c) for c in df.columns]
+    task = "regression" if problem == "regression" else None
+    prep = TabularPreprocessor(name, scaling=None, task=task).fit(df)
+    y = np.asarray(prep.transform_target(df)).reshape(len(df), -1)[:, 0]
     if problem == "regression":
-        y = pd.to_numeric(target, errors="coerce")
-        if y.isna().any() or not np.isfinite(y).all():
-            raise ValueError(f"For regression the target column {target.name!r} must hold "
-                             "finite numbers. Switch the problem type to classification "
-                             "for class labels.")
-        return X, y.to_numpy(np.float64), []
-    classes = sorted(target.astype(str).unique())
+        if not np.isfinite(y).all():
+            raise ValueError(f"The target column {name!r} must hold finite numbers.")
+        return X, y.astype(np.float64), []
+    classes = [str(c) for c in prep.classes]
     if not 2 <= len(classes) <= 8:
-        raise ValueError(f"For classification the label column {target.name!r} needs 2 to 8 "
-                         f"distinct values. Received: {len(classes)}")
-    index = target.astype(str).map({c: i for i, c in enumerate(classes)}).to_numpy()
-    y = 2.0 * index - 1.0 if len(classes) == 2 else index.astype(np.int64)
+        raise ValueError(f"For classification the label column {name!r} needs 2 to 8 distinct "
+                         f"values. Received: {len(classes)}. For a numeric target choose "
+                         "Problem type: Regression.")
+    y = 2.0 * y - 1.0 if len(classes) == 2 else y.astype(np.int64)
     return X, y, classes
 
 

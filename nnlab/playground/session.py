@@ -158,6 +158,7 @@ class Session:
         if not isinstance(fragment, str) or len(fragment) > 4000:
             raise ValueError("init: fragment must be a string of at most 4000 characters.")
         self.state, self.upload, self.resets = PlaygroundState.from_fragment(fragment), None, 0
+        self.state.uploadClasses = 0
         self._new_data()
         return self._full()
 
@@ -177,9 +178,11 @@ class Session:
         except (TypeError, ValueError) as exc:
             self.state = PlaygroundState(**saved)
             raise ValueError(f"{key}: {exc}") from None
+        if self.upload is not None and key in ("dataset", "regDataset"):
+            effect = "data"  # clicking a data set leaves the uploaded data
         if effect == "data":
-            if key == "problem":
-                self.upload = None
+            if key in ("problem", "dataset", "regDataset"):
+                self.upload, self.state.uploadClasses = None, 0
             self.state.seed = new_seed()
             self._new_data()
             return self._full()
@@ -264,10 +267,8 @@ class Session:
         if not isinstance(text, str):
             raise TypeError("upload: csv must be the file's text.")
         X, y, classes = data_mod.read_upload(text, self.state.problem)
-        if len(classes) > 2:
-            raise ValueError(f"upload: {len(classes)} classes; the page trains uploads of 2 "
-                             "classes (or a regression target). Merge classes or keep two.")
         self.upload = (X, y, classes)
+        self.state.uploadClasses = len(classes)
         self._new_data()
         return self._full()
 

@@ -93,6 +93,8 @@ class PlaygroundState:
     stopEpoch: int = 0
     largeLimits: bool = False
     hidden: list = dataclasses.field(default_factory=list)
+    #: classes of an uploaded CSV (0: no upload); not a URL key
+    uploadClasses: int = 0
 
     # ---- reading -------------------------------------------------------------------
     @classmethod
@@ -107,6 +109,8 @@ class PlaygroundState:
             value = unquote(value).strip()
             if key.endswith("_hide") and value == "true" and key[:-5] in HIDABLE:
                 state.hidden.append(key[:-5])
+            elif key == "noise" and value.isdigit() and int(value) > 80:
+                state.noise = 50  # Playground: above 80 the slider falls back to 50
             elif key in _FIELDS and (value or key in ("networkShape", "activations")):
                 try:
                     state.set(key, value)
@@ -120,7 +124,7 @@ class PlaygroundState:
         Raises:
             ValueError: an unknown key or a value outside its choices or range.
         """
-        if key not in _FIELDS or key == "hidden":
+        if key not in _FIELDS or key in ("hidden", "uploadClasses"):
             raise ValueError(f"Unknown setting {key!r}. Expected one of {sorted(_FIELDS)}.")
         parsed = _PARSERS[key](value)
         if key == "networkShape":
@@ -150,6 +154,8 @@ class PlaygroundState:
         """1 for regression and the binary sets, the number of classes otherwise."""
         if self.problem == "regression":
             return 1
+        if self.uploadClasses:
+            return self.uploadClasses if self.uploadClasses > 2 else 1
         return {"spiral3": 3, "blobs": 4}.get(self.dataset, 1)
 
     def uses_playground_rule(self) -> bool:
@@ -166,7 +172,7 @@ class PlaygroundState:
         parts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name == "hidden":
+            if f.name in ("hidden", "uploadClasses"):
                 continue
             if f.name in _EXTRA and value == getattr(default, f.name):
                 continue

@@ -142,6 +142,8 @@ function onState(msg) {
   app.state = s; app.info = msg;
   history.replaceState(null, "", "#" + msg.fragment);
   for (const id in SELECT_KEYS) $(id).value = String(s[SELECT_KEYS[id]]);
+  $("noise").max = s.noise > 50 ? 80 : 50;  // Playground widens the slider for URL values
+  $("batchSize").max = Math.max(30, s.batchSize);
   for (const key of ["percTrainData", "noise", "batchSize"]) {
     $(key).value = s[key]; $(key + "-value").textContent = s[key];
   }
