@@ -125,7 +125,7 @@ class Session:
             self.engine = None
         else:
             self.engine = make_engine(self.state, len(feats), self.resets)
-        self.epoch, self.history, self.edited = 0, [], False
+        self.epoch, self.history, self.edited, self._charted = 0, [], False, 0
         self.hover = None
         self._record()
 
@@ -322,6 +322,9 @@ class Session:
         out = {"type": "frame", "epoch": self.epoch}
         if self.engine is None:
             return out
+        # every epoch's losses since the last frame: the chart has one point per epoch
+        out["losses"] = [[_finite(a), _finite(b)] for a, b in self.history[self._charted:]]
+        self._charted = len(self.history)
         loss_train, loss_test = self.history[-1]
         A = self.engine.layer_outputs(self.grid, np.float32)  # a picture: float32 is enough
         disc = self.state.discretize

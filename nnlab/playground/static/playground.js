@@ -181,9 +181,7 @@ function onData(msg) {
 
 function onFrame(msg) {
   if (msg.epoch < (app.frame ? app.frame.epoch : 0) || msg.epoch === 0) app.history = [];
-  if (msg.lossTrain !== undefined && (!app.frame || msg.epoch !== app.frame.epoch || !app.history.length)) {
-    app.history.push([msg.lossTrain, msg.lossTest]);
-  }
+  if (msg.losses) app.history.push(...msg.losses);  // one [train, test] per epoch
   if (app.frame && msg.epoch > app.frame.epoch) app.stats.epochs += msg.epoch - app.frame.epoch;
   app.frame = msg;
   app.stats.frames++;
