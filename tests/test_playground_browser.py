@@ -258,7 +258,7 @@ def test_export_script_and_model(open_page, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          env=env, timeout=120, check=True).stdout
-    assert f"epoch 5 " in out and f"test loss {loss:.6f}" in out
+    assert "epoch 5 " in out and f"test loss {loss:.6f}" in out
     with page.expect_download() as dl:
         page.click("#export-model")
     path = tmp_path / "m.nnlab"

@@ -26,7 +26,7 @@ class RefNet:
     updateWeights and oneStep written out per point."""
 
     def __init__(self, W, b, acts, reg, reg_rate):
-        self.w = [[list(map(float, row)) for row in Wl] for Wl in W]  # w[l][i][j]: i -> j
+        self.w = [[list(map(float, row)) for row in Wl] for Wl in W]  # w[k][i][j]: i -> j
         self.b = [list(map(float, bl)) for bl in b]
         self.acts, self.reg, self.rate = acts, reg, reg_rate
         self.dead = [[[False] * len(row) for row in Wl] for Wl in W]
@@ -37,53 +37,53 @@ class RefNet:
 
     def forward(self, x):
         self.out, self.tot = [list(x)], []
-        for l, Wl in enumerate(self.w):
-            tot = [self.b[l][j] + sum(Wl[i][j] * self.out[-1][i] for i in range(len(Wl)))
-                   for j in range(len(self.b[l]))]
+        for k, Wl in enumerate(self.w):
+            tot = [self.b[k][j] + sum(Wl[i][j] * self.out[-1][i] for i in range(len(Wl)))
+                   for j in range(len(self.b[k]))]
             self.tot.append(tot)
-            self.out.append([_ACT[self.acts[l]][0](t) for t in tot])
+            self.out.append([_ACT[self.acts[k]][0](t) for t in tot])
         return self.out[-1][0]
 
     def backprop(self, target):
         out_der = [self.out[-1][0] - target]
-        for l in range(len(self.w) - 1, -1, -1):
-            in_der = [out_der[j] * _ACT[self.acts[l]][1](self.tot[l][j])
+        for k in range(len(self.w) - 1, -1, -1):
+            in_der = [out_der[j] * _ACT[self.acts[k]][1](self.tot[k][j])
                       for j in range(len(out_der))]
             for j, d in enumerate(in_der):
-                self.acc_b[l][j] += d
-                self.n_b[l][j] += 1
-            for i in range(len(self.w[l])):
+                self.acc_b[k][j] += d
+                self.n_b[k][j] += 1
+            for i in range(len(self.w[k])):
                 for j in range(len(in_der)):
-                    if not self.dead[l][i][j]:
-                        self.acc_w[l][i][j] += in_der[j] * self.out[l][i]
-                        self.n_w[l][i][j] += 1
-            out_der = [sum(self.w[l][i][j] * in_der[j] for j in range(len(in_der)))
-                       for i in range(len(self.w[l]))]
+                    if not self.dead[k][i][j]:
+                        self.acc_w[k][i][j] += in_der[j] * self.out[k][i]
+                        self.n_w[k][i][j] += 1
+            out_der = [sum(self.w[k][i][j] * in_der[j] for j in range(len(in_der)))
+                       for i in range(len(self.w[k]))]
 
     def update(self, lr):
-        for l in range(len(self.w)):
-            for j in range(len(self.b[l])):
-                if self.n_b[l][j] > 0:
-                    self.b[l][j] -= lr * self.acc_b[l][j] / self.n_b[l][j]
-                    self.acc_b[l][j], self.n_b[l][j] = 0.0, 0
-            for i in range(len(self.w[l])):
-                for j in range(len(self.w[l][i])):
-                    if self.dead[l][i][j]:
+        for k in range(len(self.w)):
+            for j in range(len(self.b[k])):
+                if self.n_b[k][j] > 0:
+                    self.b[k][j] -= lr * self.acc_b[k][j] / self.n_b[k][j]
+                    self.acc_b[k][j], self.n_b[k][j] = 0.0, 0
+            for i in range(len(self.w[k])):
+                for j in range(len(self.w[k][i])):
+                    if self.dead[k][i][j]:
                         continue
-                    w = self.w[l][i][j]
+                    w = self.w[k][i][j]
                     der = 0.0
                     if self.reg == "L1":
                         der = -1.0 if w < 0 else (1.0 if w > 0 else 0.0)
                     elif self.reg == "L2":
                         der = w
-                    if self.n_w[l][i][j] > 0:
-                        w = w - (lr / self.n_w[l][i][j]) * self.acc_w[l][i][j]
+                    if self.n_w[k][i][j] > 0:
+                        w = w - (lr / self.n_w[k][i][j]) * self.acc_w[k][i][j]
                         new = w - lr * self.rate * der
                         if self.reg == "L1" and w * new < 0:
-                            self.w[l][i][j], self.dead[l][i][j] = 0.0, True
+                            self.w[k][i][j], self.dead[k][i][j] = 0.0, True
                         else:
-                            self.w[l][i][j] = new
-                        self.acc_w[l][i][j], self.n_w[l][i][j] = 0.0, 0
+                            self.w[k][i][j] = new
+                        self.acc_w[k][i][j], self.n_w[k][i][j] = 0.0, 0
 
     def one_step(self, X, y, lr, batch_size):
         for i, (x, t) in enumerate(zip(X, y)):

@@ -15,7 +15,8 @@ FEATURES: dict[str, tuple[str, str, object]] = {
     "y": ("X₂", "the second coordinate x2", lambda X: X[:, 1]),
     "xSquared": ("X₁²", "x1 squared: a bowl along x1", lambda X: X[:, 0] ** 2),
     "ySquared": ("X₂²", "x2 squared: a bowl along x2", lambda X: X[:, 1] ** 2),
-    "xTimesY": ("X₁X₂", "x1 times x2: positive in quadrants I and III", lambda X: X[:, 0] * X[:, 1]),
+    "xTimesY": ("X₁X₂", "x1 times x2: positive in quadrants I and III",
+                lambda X: X[:, 0] * X[:, 1]),
     "sinX": ("sin(X₁)", "sine of x1: stripes across x1", lambda X: np.sin(X[:, 0])),
     "sinY": ("sin(X₂)", "sine of x2: stripes across x2", lambda X: np.sin(X[:, 1])),
 }
