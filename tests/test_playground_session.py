@@ -190,3 +190,16 @@ def test_exported_model_and_data(tmp_path):
                                rtol=1e-12)
     csv = s.handle({"type": "export", "what": "csv"})[0]["text"]
     assert csv.startswith("x1,x2,label,split\n") and csv.count("\n") == 501
+
+
+def test_docs_example_runs_and_prints_what_the_docs_say(capsys):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "playground.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/playground.md", "exec"), {})
+    printed = capsys.readouterr().out.strip()
+    assert f"which prints `{printed}`" in text
