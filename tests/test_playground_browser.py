@@ -245,7 +245,8 @@ def test_upload_and_download_data(open_page, tmp_path):
 
 
 def test_export_script_and_model(open_page, tmp_path):
-    page = open_page("seed=0.7&networkShape=3&optimizer=adam&learningRate=0.01")
+    page = open_page("seed=0.7&dataset=spiral3&networkShape=6&optimizer=adam"
+                     "&learningRate=0.01&dropout=0.1")
     assert "fit" in page.inner_text("#rule")
     for _ in range(5):
         page.click("#next-step-button")
@@ -263,7 +264,7 @@ def test_export_script_and_model(open_page, tmp_path):
         page.click("#export-model")
     path = tmp_path / "m.nnlab"
     shutil.copy(dl.value.path(), path)
-    assert load_model(str(path)).predict(np.zeros((1, 2)), verbose=0).shape == (1, 1)
+    assert load_model(str(path)).predict(np.zeros((1, 2)), verbose=0).shape == (1, 3)
 
 
 def test_beyond_items(open_page):

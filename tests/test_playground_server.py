@@ -11,11 +11,13 @@ import time
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from nnlab.cli import main
 from nnlab.playground.server import ServerThread, free_port
 
 
@@ -152,10 +154,8 @@ def test_cli_serves_on_127_0_0_1_and_reports_a_busy_port():
             except httpx.TransportError:
                 time.sleep(0.2)
         assert page is not None and page.status_code == 200 and "Training loss" in page.text
-        busy = subprocess.run([sys.executable, "-m", "nnlab", "playground", "--no-browser",
-                               "--port", str(port)], env=env, capture_output=True, text=True,
-                              timeout=60)
-        assert busy.returncode == 2 and "choose another --port" in busy.stderr
+        busy = CliRunner().invoke(main, ["playground", "--no-browser", "--port", str(port)])
+        assert busy.exit_code == 2 and "choose another --port" in busy.output
     finally:
         proc.terminate()
         proc.wait(timeout=20)
