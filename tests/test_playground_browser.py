@@ -199,6 +199,19 @@ def test_playground_link_opens_with_the_same_settings(open_page):
     assert "learningRate_hide=true" in page.evaluate("location.hash")
 
 
+def test_the_default_link_of_playground_md_opens_with_its_settings(open_page):
+    from test_playground_session import PLAYGROUND_DEFAULT_LINK
+
+    page = open_page(PLAYGROUND_DEFAULT_LINK.lstrip("#"))
+    assert [page.input_value(s) for s in ("#learningRate", "#activations", "#regularizations",
+                                          "#regularRate", "#problem", "#batchSize", "#noise",
+                                          "#percTrainData")] == [
+        "0.03", "tanh", "none", "0", "classification", "10", "0", "50"]
+    assert app(page, "state.seed") == "0.59704" and app(page, "state.networkShape") == [4, 2]
+    assert page.evaluate("location.hash") == PLAYGROUND_DEFAULT_LINK.replace(
+        "&regularizationRate=0", "&regularization=none&regularizationRate=0")
+
+
 def test_classroom_hide_and_hide_text_and_init_zero(open_page):
     page = open_page("seed=1&initZero=true&noise=70")
     weights = app(page, "frame.weights")

@@ -143,11 +143,13 @@ class PlaygroundTrainer:
 
     def _accumulate(self, X, y):
         """Add the batch's summed dE/dW, dE/db (square error) to the running sums."""
-        A = self.forward(X)
-        dA = A[-1] - np.asarray(y, np.float64).reshape(-1, 1)  # dE/dA for E = 1/2 (A - y)^2
+        A, Z = [X], []
+        for W, b, act in zip(self.W, self.b, self.activations):
+            Z.append(A[-1] @ W + b)  # (n, n_in) @ (n_in, n_out)
+            A.append(ACTIVATIONS[act][0](Z[-1]))
+        dA = A[-1] - y.reshape(-1, 1)  # dE/dA for E = 1/2 (A - y)^2
         for layer in range(len(self.W) - 1, -1, -1):
-            Z = A[layer] @ self.W[layer] + self.b[layer]
-            dZ = dA * ACTIVATIONS[self.activations[layer]][1](Z, A[layer + 1])
+            dZ = dA * ACTIVATIONS[self.activations[layer]][1](Z[layer], A[layer + 1])
             self._dW[layer] += A[layer].T @ dZ  # (n_in, n) @ (n, n_out)
             self._db[layer] += dZ.sum(axis=0)
             if layer:
