@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from nnlab.cli import main
-from nnlab.playground.server import ServerThread, free_port
+from nnlab.playground.server import ServerThread, allowed_hosts, free_port
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,14 @@ def test_foreign_host_or_origin_is_refused(server):
     with pytest.raises(InvalidStatus):
         connect(f"ws://127.0.0.1:{port}/ws", origin=f"http://127.0.0.1:{port}",
                 additional_headers={"Host": "attacker.test"}, open_timeout=10)
+
+
+def test_allowed_hosts_follow_the_bound_address():
+    assert allowed_hosts("127.0.0.1", 80) == {"127.0.0.1:80", "localhost:80", "[::1]:80"}
+    assert "10.1.2.3:80" in allowed_hosts("10.1.2.3", 80)
+    assert "[fe80::1]:80" in allowed_hosts("fe80::1", 80)
+    wild = allowed_hosts("0.0.0.0", 80)
+    assert "localhost:80" in wild and "evil.example:80" not in wild
 
 
 MALFORMED = [

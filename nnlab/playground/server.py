@@ -42,9 +42,24 @@ def allowed_hosts(host: str, port: int) -> set[str]:
         ['127.0.0.1:8765', '[::1]:8765', 'localhost:8765']
     """
     names = set(LOOPBACK_NAMES)
-    if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):
-        names.add(f"[{host}]" if ":" in host else host)
-    return {f"{name}:{port}" for name in names}
+    if host in ("0.0.0.0", "::"):  # every interface: this machine's own name and addresses
+        names |= _own_addresses()
+    elif host not in ("127.0.0.1", "localhost", "::1"):
+        names.add(host)
+    return {f"[{n}]:{port}" if ":" in n and not n.startswith("[") else f"{n}:{port}"
+            for n in names}
+
+
+def _own_addresses() -> set[str]:
+    """This machine's host name and the addresses it resolves to (no network traffic
+    beyond the local resolver)."""
+    name = socket.gethostname()
+    names = {name}
+    try:
+        names |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        pass
+    return names
 
 
 class HostOriginGuard:
