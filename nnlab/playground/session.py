@@ -337,10 +337,13 @@ class Session:
             value = 2 * final[:, 0] - 1 if kind == "sigmoid" else final[:, 0]
             out["output"] = _b64(shades(value, disc))
         thumbs = []
-        for layer in A[1:-1]:  # all neurons of a layer at once: (100*100, k) -> (k, 10, 10)
+        # all neurons of a layer at once: (100*100, k) -> (10, 10, k); with several classes
+        # the output layer too (probability p drawn as 2p - 1)
+        pictures = A[1:-1] + ([2 * final - 1] if kind == "softmax" else [])
+        for layer in pictures:
             blocks = shades(layer.reshape(10, 10, 10, 10, -1).mean(axis=(1, 3)), disc)
             thumbs.append([_b64(blocks[..., k]) for k in range(layer.shape[1])])
-        out["thumbs"] = thumbs  # hidden layers only; inputs use FEATURE_THUMBS
+        out["thumbs"] = thumbs  # inputs use FEATURE_THUMBS
         if self.hover is not None:
             layer, index = self.hover
             out["hoverMap"] = _b64(shades(A[layer][:, index], disc))

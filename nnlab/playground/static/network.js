@@ -27,7 +27,8 @@ function buildNetwork() {
     Draw.paint(el.querySelector("canvas"), app.info.featureThumbs[key], 10, 255);
     el.addEventListener("click", () => set(key, !s[key]));
   });
-  const sizes = [...s.networkShape, 1];
+  const nOut = app.info.classes.length > 2 && s.problem !== "regression" ? app.info.classes.length : 1;
+  const sizes = [...s.networkShape, nOut];
   sizes.forEach((n, l) => {
     const layer = l + 1, out = l === L, col = [];
     for (let i = 0; i < n; i++) {

@@ -166,8 +166,10 @@ function onState(msg) {
     el.classList.toggle("selected", el.dataset.key === chosen && !msg.uploaded);
     el.classList.toggle("hidden", (s.problem === "regression") !== el.dataset.key.startsWith("reg-"));
   }
-  $("loss").disabled = s.problem === "regression";
-  const shape = JSON.stringify([s.networkShape, s.activations, s.activation, msg.features && Object.keys(msg.features).filter(k => s[k])]);
+  const multi = msg.classes.length > 2 && s.problem !== "regression";
+  $("loss").disabled = s.problem === "regression" || multi;
+  if (multi) $("loss").value = "crossentropy";  // several classes: softmax + cross-entropy
+  const shape = JSON.stringify([s.networkShape, s.activations, s.activation, msg.classes.length, Object.keys(msg.features).filter(k => s[k])]);
   if (shape !== app.shape) { app.shape = shape; buildNetwork(); }
   if (first) drawDatasetThumbs();
   drawPoints();
@@ -234,9 +236,11 @@ function drawFrame() {
     const el = $(`node-${l + 1}-${i}`);
     if (el) Draw.paint(el.querySelector("canvas"), b64, 10, 255);
   }));
-  const outNode = $(`node-${f.thumbs.length + 1}-0`);
-  if (outNode && outNode.firstChild.width !== 100) outNode.firstChild.width = outNode.firstChild.height = 100;
-  if (outNode) Draw.paint(outNode.querySelector("canvas"), f.output, 100, 255, f.classMap);
+  const outNode = $(`node-${app.state.networkShape.length + 1}-0`);
+  if (outNode && !f.classMap) {  // one output: its full 100 x 100 picture
+    if (outNode.firstChild.width !== 100) outNode.firstChild.width = outNode.firstChild.height = 100;
+    Draw.paint(outNode.querySelector("canvas"), f.output, 100, 255);
+  }
   f.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((w, j) => {
     const p = app.links[l] && app.links[l][i] && app.links[l][i][j];
     if (!p) return;
