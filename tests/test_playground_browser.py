@@ -99,7 +99,7 @@ def test_step_reset_and_parity_controls(open_page):
     wait_epoch(page, 1)
     page.click("#next-step-button")
     wait_epoch(page, 2)
-    assert page.inner_text("#iter-number") == "000,002"
+    page.wait_for_function("document.getElementById('iter-number').textContent === '000,002'")
     page.select_option("#learningRate", "0.1")  # no reset
     wait_hash(page, "learningRate=0.1")
     assert app(page, "frame.epoch") == 2
