@@ -24,7 +24,11 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def browser():
     assert CHROMIUM, ("The playground's browser tests need Chromium: install the 'chromium' "
                       "package (apt-get install chromium), as .ci/run does.")
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise AssertionError("The browser tests need Playwright's Python package: "
+                             'pip install -e ".[test]"') from exc
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -132,8 +132,9 @@ def script_for(session) -> str:
     """The replay script for a `Session` at its current epoch (see the module docstring)."""
     state, engine = session.state, session.engine
     fragment = state.to_fragment()
-    edited = ("Note: weights were edited or the learning rate changed during this run; the "
-              "script replays the settings from the start and will differ.\n"
+    edited = ("Note: weights were edited, the learning rate changed or the data regenerated "
+              "during this run; the script replays the settings from the start and will "
+              "differ.\n"
               if session.edited else "")
     text = _HEADER.format(epoch=session.epoch, fragment=fragment, rule=engine.text,
                           edited=edited)

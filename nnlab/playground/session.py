@@ -216,6 +216,7 @@ class Session:
             raise ValueError("regenerate: the data is an uploaded CSV; choose a data set first.")
         self.state.seed = new_seed()
         self.data = data_mod.generate(self.state)
+        self.edited = self.edited or self.epoch > 0  # a replay from the start would differ
         feats = self.state.features()
         self.inputs = {p: feature_matrix(self.data[f"X_{p}"], feats) for p in ("train", "test")}
         return [self.describe(), self.points(), self.frame()]
