@@ -96,6 +96,8 @@ def test_learning_rate_changes_without_reset_other_settings_reset():
     assert s.epoch == 0
     s.handle({"type": "set", "key": "noise", "value": 20})
     assert s.epoch == 0 and s.state.noise == 20
+    s.handle({"type": "set", "key": "seed", "value": "0.3"})  # a seed typed in: its data
+    np.testing.assert_array_equal(s.data["X_train"], _session("seed=0.3&noise=20").data["X_train"])
 
 
 def test_reload_of_a_link_reproduces_data_and_weights():

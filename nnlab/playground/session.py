@@ -183,7 +183,8 @@ class Session:
         if effect == "data":
             if key in ("problem", "dataset", "regDataset"):
                 self.upload, self.state.uploadClasses = None, 0
-            self.state.seed = new_seed()
+            if key != "seed":
+                self.state.seed = new_seed()
             self._new_data()
             return self._full()
         if effect == "reset":

@@ -38,8 +38,9 @@ HIDABLE = ("showTestData", "discretize", "playButton", "stepButton", "resetButto
 RESET_KEYS = {"activation", "regularization", "regularizationRate", "batchSize",
               "networkShape", "initZero", "activations", "loss", "optimizer", "dropout",
               *FEATURES}
-#: Changing one of these keys draws new data with a new seed, then resets.
-DATA_KEYS = {"dataset", "regDataset", "noise", "percTrainData", "problem"}
+#: Changing one of these keys draws new data (with a new seed, unless it is the seed), then
+#: resets.
+DATA_KEYS = {"dataset", "regDataset", "noise", "percTrainData", "problem", "seed"}
 
 
 def new_seed() -> str:
