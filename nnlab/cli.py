@@ -418,5 +418,9 @@ def export(model_path, onnx_path, force):
 
 main.add_command(explain_command)
 
+from nnlab.playground.cli import playground  # noqa: E402
+
+main.add_command(playground)
+
 if __name__ == "__main__":
     main()
