@@ -205,6 +205,10 @@ def compile_config(model) -> dict | None:
         "metrics": [
             [_metric_entry(m) for m in ms] for ms in _metric_lists(model._metrics_spec, names)
         ],
+        "weighted_metrics": [
+            [_metric_entry(m) for m in ms]
+            for ms in _metric_lists(getattr(model, "_weighted_metrics_spec", None), names)
+        ],
         "output_names": names,
     }
 
@@ -224,6 +228,8 @@ def _metric_entry(metric):
         return metric
     if isinstance(metric, type):
         return {"class_name": metric.__name__, "name": metric.name}
+    if not isinstance(metric, metrics_mod.Metric):  # a plain function: not rebuildable
+        return {"class_name": "function", "name": getattr(metric, "__name__", "metric")}
     return {"class_name": type(metric).__name__, "name": metric.name}
 
 
@@ -242,11 +248,14 @@ def recompile(path, model, spec: dict) -> None:
         if losses is not None:
             losses = [_LOSSES[c["class_name"]](**c["config"]) for c in losses]
         metrics = [[_make_metric(m) for m in ms] for ms in spec["metrics"]]
+        weighted = [[_make_metric(m) for m in ms] for ms in spec.get("weighted_metrics", [])]
         if len(metrics) == 1:
             metrics = metrics[0]
+            weighted = weighted[0] if weighted else None
         else:
             metrics = dict(zip(model.output_names, metrics))
-        model.compile(optimizer, losses, spec["loss_weights"], metrics or None)
+            weighted = dict(zip(model.output_names, weighted)) if weighted else None
+        model.compile(optimizer, losses, spec["loss_weights"], metrics or None, weighted or None)
     except _REBUILD_ERRORS as exc:
         raise _bad(path, "the compile settings", exc, hint) from None
 
