@@ -49,9 +49,40 @@ class Loss:
     #: True when targets are integer class indices rather than arrays like y_pred.
     sparse_targets = False
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, reduction="sum_over_batch_size"):
         if name is not None:
             self.name = name
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.reduction = reduction
+
+    def reduce_values(self, L, sample_weight=None):
+        """Keras 3's reductions of per-sample values L (weighted by sample_weight):
+        "sum_over_batch_size" / "mean": sum / L.size; "sum": the sum;
+        "mean_with_sample_weight": sum / sum of the weights; None / "none": L itself."""
+        r = self.reduction
+        if r in ("sum_over_batch_size", "mean"):
+            return reduce(L, sample_weight)
+        W = _weighted(L, sample_weight)
+        if r == "sum":
+            return W.sum()
+        if r == "mean_with_sample_weight":
+            total = L.size if sample_weight is None else float(np.sum(sample_weight))
+            return W.sum() / total if total else W.sum() * 0.0
+        return W
+
+    def reduce_gradient(self, dL, L, sample_weight=None):
+        """The derivative of `reduce_values` given the unreduced derivative dL_i/dP."""
+        r = self.reduction
+        if r == "sum":
+            return reduce_grad(dL, 1, sample_weight)
+        if r == "mean_with_sample_weight" and sample_weight is not None:
+            total = float(np.sum(sample_weight))
+            return reduce_grad(dL, 1, sample_weight) * (1.0 / total if total else 0.0)
+        return reduce_grad(dL, L.size, sample_weight)
 
     @property
     def uses_logits(self) -> bool:
@@ -87,10 +118,11 @@ class Loss:
             P = P.astype(np.float64)
         Y = self.prepare_targets(y_true, P)
         L = self.forward_logits(Y, P) if self.uses_logits else self.forward(Y, P)
-        return float(reduce(L, sample_weight))
+        value = self.reduce_values(L, sample_weight)
+        return float(value) if np.ndim(value) == 0 else value
 
     def get_config(self) -> dict:
-        return {"name": self.name}
+        return {"name": self.name, "reduction": self.reduction}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -105,6 +137,17 @@ def _overrides(loss, cls) -> bool:
         getattr(t, name) is not getattr(cls, name)
         for name in ("forward_logits", "backward_logits", "_smooth")
     )
+
+
+#: Keras 3's values of `reduction=` (None means "none").
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def _weighted(L, sample_weight):
+    if sample_weight is None:
+        return L
+    s = xp.asarray(sample_weight, dtype=L.dtype).reshape(L.shape[:1] + (1,) * (L.ndim - 1))
+    return L * s
 
 
 def reduce(L, sample_weight=None):
@@ -155,10 +198,12 @@ class Huber(Loss):
 
     name = "huber_loss"
 
-    def __init__(self, delta: float = 1.0, name: str | None = None):
+    def __init__(
+        self, delta: float = 1.0, name: str | None = None, reduction="sum_over_batch_size"
+    ):
         if not delta > 0:
             raise ValueError(f"Huber expects delta > 0. Received: delta={delta!r}")
-        super().__init__(name)
+        super().__init__(name, reduction)
         self.delta = float(delta)
 
     def forward(self, Y, P):
@@ -170,7 +215,7 @@ class Huber(Loss):
         return xp.clip(P - Y, -self.delta, self.delta) * (1.0 / P.shape[-1])
 
     def get_config(self) -> dict:
-        return {"delta": self.delta, "name": self.name}
+        return {**super().get_config(), "delta": self.delta}
 
 
 class BinaryCrossentropy(Loss):
@@ -184,8 +229,14 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, name=None):
-        super().__init__(name)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name=None,
+        reduction="sum_over_batch_size",
+    ):
+        super().__init__(name, reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
 
@@ -231,9 +282,9 @@ class BinaryCrossentropy(Loss):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
-            "name": self.name,
         }
 
 
@@ -249,8 +300,14 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
     fused_activation = "softmax"
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, name=None):
-        super().__init__(name)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name=None,
+        reduction="sum_over_batch_size",
+    ):
+        super().__init__(name, reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
 
@@ -306,9 +363,9 @@ class CategoricalCrossentropy(Loss):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
-            "name": self.name,
         }
 
 
@@ -318,8 +375,8 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     name = "sparse_categorical_crossentropy"
     sparse_targets = True
 
-    def __init__(self, from_logits: bool = False, name=None):
-        super().__init__(from_logits=from_logits, name=name)
+    def __init__(self, from_logits: bool = False, name=None, reduction="sum_over_batch_size"):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
 
     def prepare_targets(self, Y, P):
         Y = xp.asarray(Y)
@@ -344,7 +401,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return onehot
 
     def get_config(self) -> dict:
-        return {"from_logits": self.from_logits, "name": self.name}
+        return {"from_logits": self.from_logits, "name": self.name, "reduction": self.reduction}
 
 
 class Hinge(Loss):
@@ -433,10 +490,43 @@ def get(identifier) -> Loss:
                 f"{sorted(set(LOSSES) | set(_CLASSES))}."
             )
         return cls()
+    if callable(identifier):
+        raise TypeError(
+            f"loss {getattr(identifier, '__name__', identifier)!r} is a plain function: "
+            "nnlab computes gradients by hand, so a loss needs its derivative too. "
+            "Subclass nnlab.losses.Loss with forward(Y, P) (one value per sample) and "
+            "backward(Y, P) (dL_i/dP), e.g.\n"
+            "    class MeanCubedError(Loss):\n"
+            "        name = 'mean_cubed_error'\n"
+            "        def forward(self, Y, P): return (abs(P - Y) ** 3).mean(axis=-1)\n"
+            "        def backward(self, Y, P):\n"
+            "            return 3 * (P - Y) * abs(P - Y) / P.shape[-1]\n"
+            "and pass loss=MeanCubedError()."
+        )
     raise TypeError(
         "loss must be a name such as 'categorical_crossentropy' or an "
         f"nnlab.losses.Loss. Received: {identifier!r}"
     )
+
+
+def _register_extra() -> None:
+    """log_cosh, poisson, focal losses, ... live in nnlab.losses_extra (built on Loss)."""
+    from nnlab import losses_extra as extra
+
+    LOSSES.update(extra.NAMES)
+    _CLASSES.update({cls.__name__: cls for cls in extra.CLASSES})
+    for cls in extra.CLASSES:
+        globals()[cls.__name__] = cls
+        globals()[cls.name] = _function_of(cls)
+
+
+def _function_of(cls):
+    def per_sample(y_true, y_pred, **kwargs):
+        return _per_sample(cls(**kwargs), y_true, y_pred)
+
+    per_sample.__name__ = cls.name
+    per_sample.__doc__ = f"Per-sample values of {cls.__name__} (see its docstring)."
+    return per_sample
 
 
 def serialize(loss: Loss) -> dict:
@@ -486,3 +576,6 @@ def _per_sample(loss: Loss, y_true, y_pred):
         P = P.astype(np.float64)
     Y = loss.prepare_targets(y_true, P)
     return loss.forward_logits(Y, P) if loss.uses_logits else loss.forward(Y, P)
+
+
+_register_extra()

@@ -1,6 +1,7 @@
 """Layers with Keras 3's names. See `nnlab.layers.base` for the layer contract."""
 
 from nnlab.layers.activation import Activation
+from nnlab.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from nnlab.layers.base import Layer
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
@@ -31,11 +32,15 @@ LAYERS = {
         Concatenate,
         Dense,
         Dropout,
+        ELU,
         Flatten,
         GaussianNoise,
         InputLayer,
+        LeakyReLU,
         Multiply,
+        ReLU,
         Reshape,
+        Softmax,
         Subtract,
     )
 }
@@ -48,6 +53,7 @@ __all__ = [
     "Concatenate",
     "Dense",
     "Dropout",
+    "ELU",
     "Flatten",
     "GaussianNoise",
     "Input",
@@ -55,8 +61,11 @@ __all__ = [
     "KerasTensor",
     "LAYERS",
     "Layer",
+    "LeakyReLU",
     "Multiply",
+    "ReLU",
     "Reshape",
+    "Softmax",
     "Subtract",
     "add",
     "average",

@@ -18,7 +18,6 @@ from nnlab import optimizers as optimizers_mod
 from nnlab.layers.base import unique_name
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.symbolic import KerasTensor
-from nnlab.losses import reduce, reduce_grad
 from nnlab.models import graph, inputs
 from nnlab.models.param_store import ParamStore
 
@@ -202,6 +201,14 @@ class Model:
             )
         per_output = _per_output(spec, names, "loss", single_ok=True)
         self._losses = [losses_mod.get(s) for s in per_output]
+        for loss in self._losses:
+            if loss.reduction in (None, "none"):
+                raise ValueError(
+                    f"{type(loss).__name__}(reduction={loss.reduction!r}) returns one value "
+                    "per sample, which cannot be minimized as one number. Use it to call the "
+                    "loss directly, and compile with reduction='sum_over_batch_size' (the "
+                    "default), 'sum' or 'mean_with_sample_weight'."
+                )
         weights = self._loss_weights_spec
         if weights is None:
             self._loss_weights = [1.0] * n
@@ -228,6 +235,7 @@ class Model:
             act = getattr(layer, "activation", None)
             self._fused.append(
                 not loss.uses_logits
+                and loss.reduction in ("sum_over_batch_size", "mean")
                 and loss.fused_activation is not None
                 and act is not None
                 and act.name == loss.fused_activation
@@ -319,11 +327,11 @@ class Model:
             else:
                 L = loss.forward(Y, P)
                 dP = loss.backward(Y, P) if need_grad else None
-            value = float(reduce(L, sw))
+            value = float(loss.reduce_values(L, sw))
             per_output.append(value)
             total += w * value
             if need_grad:
-                g = reduce_grad(dP, L.size, sw)
+                g = loss.reduce_gradient(dP, L, sw)
                 seeds[pos] = g if w == 1.0 else g * w
         return total, per_output, seeds, from_Z
 
