@@ -314,6 +314,82 @@ def mismatch_recompile_keeps_optimizer():
     return max(_diff(a, b) for a, b in zip(nm.get_weights(), km.get_weights())), "4 steps"
 
 
+def _zoo_nnlab():
+    """nnlab models using every layer a .keras file can carry."""
+    N, L = nnlab, nnlab.layers
+    seq = N.Sequential([N.Input(shape=(4,)), L.Dense(6, activation="gelu"),
+                        L.BatchNormalization(momentum=0.875), L.Dropout(0.25),
+                        L.LeakyReLU(0.25), L.Dense(5, activation="tanh"), L.ReLU(max_value=2.0),
+                        L.ELU(0.5), L.GaussianNoise(0.125), L.Dense(3), L.Softmax()])
+    a, b = N.Input(shape=(4,), name="a"), N.Input(shape=(2, 3), name="b")
+    fb = L.Flatten()(L.Reshape((3, 2))(b))
+    ha, hb = L.Dense(6, activation="swish")(a), L.Dense(6, activation="selu")(fb)
+    merged = L.Concatenate()([L.Add()([ha, hb]), L.Subtract()([ha, hb]),
+                              L.Multiply()([ha, hb]), L.Average()([ha, hb])])
+    fun = N.Model([a, b], [L.Dense(1, activation="sigmoid", name="p")(merged),
+                           L.Activation("softplus")(L.Dense(2, name="r")(merged))])
+    return [(seq, [np.random.default_rng(1).normal(size=(7, 4))]),
+            (fun, [np.random.default_rng(2).normal(size=(7, 4)),
+                   np.random.default_rng(3).normal(size=(7, 2, 3))])]
+
+
+@check
+def keras_file_nnlab_to_keras():
+    """nnlab writes .keras; keras.saving.load_model opens it and predicts the same."""
+    import tempfile
+
+    keras = _keras()
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for i, (model, x) in enumerate(_zoo_nnlab()):
+            # trained weights, moving statistics included
+            rng = np.random.default_rng(i)
+            model.set_weights([w + 0.1 * rng.normal(size=w.shape) for w in model.get_weights()])
+            path = os.path.join(folder, f"m{i}.keras")
+            model.save(path)
+            loaded = keras.saving.load_model(path)
+            xs = x[0] if len(x) == 1 else x
+            pk, pn = loaded.predict(xs, verbose=0), model.predict(xs, verbose=0)
+            for a, b in zip(pn if isinstance(pn, list) else [pn],
+                            pk if isinstance(pk, list) else [pk]):
+                worst = max(worst, _diff(a, b))
+    return worst, "Sequential and functional zoo of every shared layer", 1e-6
+
+
+@check
+def keras_file_keras_to_nnlab():
+    """Keras writes .keras; nnlab.models.load_model reads it and predicts the same; a
+    Lambda layer is refused with a clear error."""
+    import tempfile
+
+    keras = _keras()
+    K = keras.layers
+    ki = keras.Input(shape=(4,))
+    h = K.BatchNormalization()(K.Dense(5, activation="relu")(ki))
+    km = keras.Model(ki, K.Dense(2, activation="softmax")(K.LeakyReLU()(K.Dropout(0.5)(h))))
+    km.compile("adam", "categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(20, 4))
+    km.fit(x, np.eye(2)[np.arange(20) % 2], verbose=0, epochs=2)
+    seq = keras.Sequential([keras.Input(shape=(3,)), K.Dense(4, activation="hard_sigmoid"),
+                            K.Dense(1)])
+    with tempfile.TemporaryDirectory() as folder:
+        worst = 0.0
+        for i, (model, xs) in enumerate([(km, x), (seq, x[:, :3])]):
+            path = os.path.join(folder, f"k{i}.keras")
+            model.save(path)
+            nm = nnlab.models.load_model(path)
+            worst = max(worst, _diff(nm.predict(xs, verbose=0), model.predict(xs, verbose=0)))
+        lam = keras.Sequential([keras.Input(shape=(3,)), K.Lambda(lambda t: t * 2)])
+        lam.save(os.path.join(folder, "lambda.keras"))
+        try:
+            nnlab.models.load_model(os.path.join(folder, "lambda.keras"))
+            return float("inf"), "a Lambda layer was loaded"
+        except nnlab.models.saving.ModelFileError as exc:
+            if "Lambda" not in str(exc):
+                return float("inf"), f"unclear error: {exc}"
+    return worst, "functional (Dense, BN, Dropout, LeakyReLU) and Sequential; Lambda refused"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", default="", help="run only checks whose name contains this")

@@ -97,6 +97,11 @@ class Layer:
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
 
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new, unbuilt layer from `get_config()`'s dict (Keras's from_config)."""
+        return cls(**config)
+
     # -- building --------------------------------------------------------------------
     def build(self, input_shape) -> None:
         """Create weights for inputs of `input_shape` (batch axis first)."""

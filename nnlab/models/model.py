@@ -445,9 +445,14 @@ class Model:
             k += n
 
     def save(self, filepath, preprocessing=None, metadata=None) -> None:
-        """Save the whole model to a `.nnlab` file. See `nnlab.models.saving.save_model`."""
-        from nnlab.models import saving
+        """Save the whole model to a `.nnlab` file (see `nnlab.models.saving.save_model`),
+        or to a Keras 3 `.keras` archive (architecture and weights; see
+        `nnlab.models.keras_format`)."""
+        from nnlab.models import keras_format, saving
 
+        if str(filepath).endswith(keras_format.SUFFIX):
+            keras_format.save_keras(self, filepath)
+            return
         saving.save_model(self, filepath, preprocessing=preprocessing, metadata=metadata)
 
     def save_weights(self, filepath) -> None:

@@ -91,7 +91,7 @@ def save_model(model, path, preprocessing=None, metadata=None) -> None:
     model_file.write_model_file(path, document, arrays)
 
 
-def load_model(path, compile: bool = True):
+def load_model(path, compile: bool = True, custom_objects=None):
     """Load a model saved by `save_model` / `Model.save`.
 
     The model comes back with its weights and, if it was compiled and `compile` is
@@ -103,12 +103,18 @@ def load_model(path, compile: bool = True):
     Args:
         path: a `.nnlab` file.
         compile: restore the compile settings and optimizer state.
+        custom_objects: for a Keras `.keras` file, {class name: nnlab layer class}
+            for layers nnlab does not have (see `nnlab.models.keras_format`).
 
     Raises:
         ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe, or
             written by a newer nnlab.
     """
     path = os.fspath(path)
+    if path.endswith(".keras"):  # Keras 3's own format: architecture and weights
+        from nnlab.models import keras_format
+
+        return keras_format.load_keras(path, custom_objects)
     document, arrays = model_file.read_model_file(path)
     seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
     try:
