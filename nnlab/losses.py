@@ -124,6 +124,10 @@ class Loss:
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
 
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"

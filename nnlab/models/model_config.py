@@ -89,8 +89,9 @@ def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) 
     return entry
 
 
-def rebuild(path, spec, arrays: dict):
-    """The model described by `spec`, with its weights set from `arrays`."""
+def rebuild(path, spec, arrays: dict | None):
+    """The model described by `spec`, with its weights set from `arrays` (None: keep the
+    fresh initial weights, as Keras's from_config)."""
     from nnlab.models.sequential import Sequential
 
     if not isinstance(spec, dict) or spec.get("class_name") not in ("Sequential", "Functional"):
@@ -120,8 +121,9 @@ def rebuild(path, spec, arrays: dict):
         raise
     except _REBUILD_ERRORS as exc:
         raise _bad(path, "the layer graph", exc) from None
-    for entry, layer in zip(entries, layers):
-        _set_weights(path, layer, entry, arrays)
+    if arrays is not None:
+        for entry, layer in zip(entries, layers):
+            _set_weights(path, layer, entry, arrays)
     return model
 
 
