@@ -185,7 +185,7 @@ def test_refuses_wrong_shapes_counts_and_dtypes(tmp_path):
     def text(f):
         f.create_group("layers/dense/vars")["0"] = np.array([b"x"])
 
-    with pytest.raises(ModelFileError, match="not float"):
+    with pytest.raises(ModelFileError, match="not a number"):
         load_model(_dense_file(tmp_path, text))
 
 

@@ -6,19 +6,25 @@ from nnlab.layers.base import Layer
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
 from nnlab.layers.input_layer import Input, InputLayer
+from nnlab.layers.layer_normalization import LayerNormalization, UnitNormalization
 from nnlab.layers.merging import (
     Add,
     Average,
     Concatenate,
+    Maximum,
+    Minimum,
     Multiply,
     Subtract,
     add,
     average,
     concatenate,
+    maximum,
+    minimum,
     multiply,
     subtract,
 )
 from nnlab.layers.normalization import BatchNormalization
+from nnlab.layers.preprocessing import Normalization, Rescaling
 from nnlab.layers.reshaping import Flatten, Reshape
 from nnlab.layers.symbolic import KerasTensor
 
@@ -36,12 +42,18 @@ LAYERS = {
         Flatten,
         GaussianNoise,
         InputLayer,
+        LayerNormalization,
         LeakyReLU,
+        Maximum,
+        Minimum,
         Multiply,
+        Normalization,
         ReLU,
+        Rescaling,
         Reshape,
         Softmax,
         Subtract,
+        UnitNormalization,
     )
 }
 
@@ -61,15 +73,23 @@ __all__ = [
     "KerasTensor",
     "LAYERS",
     "Layer",
+    "LayerNormalization",
     "LeakyReLU",
+    "Maximum",
+    "Minimum",
     "Multiply",
+    "Normalization",
     "ReLU",
+    "Rescaling",
     "Reshape",
     "Softmax",
     "Subtract",
+    "UnitNormalization",
     "add",
     "average",
     "concatenate",
+    "maximum",
+    "minimum",
     "multiply",
     "subtract",
 ]

@@ -54,6 +54,11 @@ _READ = {
     "ReLU": ["max_value", "negative_slope", "threshold"],
     "ELU": ["alpha"],
     "Softmax": ["axis"],
+    "Normalization": ["axis", "mean", "variance", "invert"],
+    "Rescaling": ["scale", "offset"],
+    "LayerNormalization": ["axis", "epsilon", "center", "scale"],
+    "UnitNormalization": ["axis"],
+    "Maximum": [], "Minimum": [],
 }
 _MUST_BE = {
     "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
@@ -61,6 +66,7 @@ _MUST_BE = {
     "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None,
     "quantization_config": None, "lora_rank": None, "renorm": False, "synchronized": False,
     "data_format": None, "sparse": False, "ragged": False, "optional": False,
+    "rms_scaling": False,
 }
 _IGNORED = {"name", "trainable", "dtype", "kernel_initializer", "bias_initializer",
             "beta_initializer", "gamma_initializer", "moving_mean_initializer",
@@ -283,8 +289,8 @@ def _read_weights(path, data: bytes) -> dict[str, np.ndarray]:
                 raise _bad(path, f"dataset '{name}' is virtual or stored in another file")
             if not name.startswith("layers/"):
                 continue  # optimizer state: nnlab loads the model uncompiled
-            if obj.dtype.kind != "f":
-                raise _bad(path, f"dataset '{name}' has dtype {obj.dtype}, not float")
+            if obj.dtype.kind not in "fiu":
+                raise _bad(path, f"dataset '{name}' has dtype {obj.dtype}, not a number")
             total += obj.size * obj.dtype.itemsize
             if total > MAX_WEIGHTS_BYTES:
                 raise _bad(path, "the weights exceed the size cap")
