@@ -224,6 +224,22 @@ def fit_history_with_metrics():
 
 
 @check
+def validation_freq_and_batch_size():
+    keras = _keras()
+    x, y = _data("regression", n=30, c=2)
+    km, nm = _build([(4, "tanh"), (2, None)], 4)
+    km.compile(keras.optimizers.SGD(0.125), "mse", metrics=["mae"])
+    nm.compile(nnlab.optimizers.SGD(0.125), "mse", metrics=["mae"])
+    kw = dict(batch_size=8, epochs=5, shuffle=False, verbose=0, validation_freq=2,
+              validation_batch_size=7, validation_data=(x[:9], y[:9]))
+    hk = km.fit(x, y, **kw).history
+    hn = nm.fit(x, y, gradient_health=False, **kw).history
+    if sorted(hk) != sorted(hn) or any(len(hk[k]) != len(hn[k]) for k in hk):
+        return float("inf"), f"keys/lengths differ: {hk} vs {hn}"
+    return max(_diff(hn[k], v) for k, v in hk.items()), "5 epochs, validation on 2 and 4"
+
+
+@check
 def rmse_topk_f1_in_evaluate():
     keras = _keras()
     x, y = _data("categorical", n=40, c=4)

@@ -324,6 +324,8 @@ def fit(
     initial_epoch=0,
     seed=None,
     gradient_health=True,
+    validation_batch_size=None,
+    validation_freq=1,
 ):
     """Train `model` on (x, y) for `epochs` epochs and return its History.
 
@@ -343,6 +345,9 @@ def fit(
         sample_weight: one weight per training sample.
         seed: nnlab extension; drives shuffling and the validation split. None draws
             it from the global seed stream (see nnlab.utils.set_random_seed).
+        validation_batch_size: batch size for validation (default: batch_size).
+        validation_freq: validate after every this many epochs (Keras: epochs whose
+            number, counted from 1, is a multiple of it).
         gradient_health: nnlab extension; record per-layer gradient norms and dead
             ReLU units once per epoch into the History (see nnlab.diagnostics.health).
             On by default; it costs a few vector norms per epoch, nothing per batch.
@@ -352,6 +357,9 @@ def fit(
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
     epochs = _check_int("epochs", epochs, 0)
     initial_epoch = _check_int("initial_epoch", initial_epoch, 0)
+    validation_freq = _check_int("validation_freq", validation_freq, 1)
+    val_batch_size = batch_size if validation_batch_size is None else _check_int(
+        "validation_batch_size", validation_batch_size, 1)
     verbose = _verbose(verbose)
     if not 0.0 <= float(validation_split) < 1.0:
         raise ValueError(
@@ -403,8 +411,8 @@ def fit(
             if not acc.count:  # diverged on the epoch's first step: nothing to record
                 break
             logs = acc.logs()
-            if val is not None:
-                val_logs = _evaluate_data(model, val, batch_size, cbs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = _evaluate_data(model, val, val_batch_size, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             logs = dict(sorted(logs.items()))
             if logs_lr:

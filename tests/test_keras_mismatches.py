@@ -150,3 +150,22 @@ def test_unknown_metric_name_is_refused_at_compile_with_the_known_names():
         model.compile("sgd", "mse", metrics={"dense": ["mae", "f2"]})
     with pytest.raises(TypeError, match="fn\\(y_true, y_pred\\)"):
         model.compile("sgd", "mse", metrics=[3])
+
+
+# -- fit arguments Keras code passes --------------------------------------------------------
+def test_validation_freq_and_validation_batch_size():
+    from nnlab.callbacks import LambdaCallback
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    model = Sequential([Input(shape=(3,)), Dense(1)])
+    model.compile("sgd", "mse")
+    batches = []
+    cb = LambdaCallback(on_test_batch_end=lambda batch, logs: batches.append(batch))
+    hist = model.fit(x, y, epochs=5, verbose=0, validation_data=(x[:10], y[:10]),
+                     validation_freq=2, validation_batch_size=4, callbacks=[cb])
+    # as Keras 3.15.1: validation after epochs 2 and 4 only, so val_loss has 2 entries
+    assert len(hist.history["loss"]) == 5 and len(hist.history["val_loss"]) == 2
+    assert batches == [0, 1, 2, 0, 1, 2]  # 10 rows in batches of 4
+    with pytest.raises(ValueError, match="validation_freq"):
+        model.fit(x, y, verbose=0, validation_freq=0)

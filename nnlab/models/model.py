@@ -393,6 +393,8 @@ class Model:
         initial_epoch=0,
         seed=None,
         gradient_health=True,
+        validation_batch_size=None,
+        validation_freq=1,
     ):
         """Train for `epochs` epochs; returns the History. See `nnlab.training.fit`."""
         from nnlab import training
@@ -413,6 +415,8 @@ class Model:
             initial_epoch=initial_epoch,
             seed=seed,
             gradient_health=gradient_health,
+            validation_batch_size=validation_batch_size,
+            validation_freq=validation_freq,
         )
 
     def evaluate(
