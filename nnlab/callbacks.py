@@ -628,3 +628,4 @@ class ModelCheckpoint(_MonitorCallback):
 
 
 from nnlab.callbacks_lambda import LambdaCallback  # noqa: E402, F401  (issue 14: re-exported)
+from nnlab.callbacks_tensorboard import TensorBoard  # noqa: E402, F401  (issue 14: re-exported)

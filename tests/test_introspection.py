@@ -97,3 +97,27 @@ def test_lambda_callback_calls_only_the_given_hooks():
                     ("batch", 0), ("batch", 1), (1, ["loss"])]
     with pytest.raises(ValueError, match="unknown hooks"):
         LambdaCallback(on_epoch_ending=print)
+
+
+def test_tensorboard_writes_event_files_tensorboard_reads(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from nnlab.callbacks import TensorBoard
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    model = Sequential([Input(shape=(3,)), Dense(2, activation="tanh"), Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    hist = model.fit(x, y, epochs=3, batch_size=8, verbose=0, validation_data=(x[:4], y[:4]),
+                     callbacks=[TensorBoard(tmp_path, histogram_freq=1)])
+    train = EventAccumulator(str(tmp_path / "train"), size_guidance={"histograms": 0}).Reload()
+    val = EventAccumulator(str(tmp_path / "validation")).Reload()
+    assert {"epoch_loss", "epoch_mae"} <= set(train.Tags()["scalars"])
+    assert [e.value for e in val.Scalars("epoch_loss")] == pytest.approx(
+        hist.history["val_loss"], rel=1e-6)
+    assert [e.step for e in train.Scalars("epoch_mae")] == [0, 1, 2]
+    names = set(train.Tags()["histograms"])
+    layer = model.layers[0].name
+    assert {f"{layer}/kernel", f"{layer}/kernel_gradient", f"{layer}/bias"} <= names
+    with pytest.raises(ValueError, match="update_freq"):
+        TensorBoard(tmp_path, update_freq="batch")

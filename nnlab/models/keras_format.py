@@ -193,8 +193,18 @@ def _group_names(layers) -> list[str]:
     return names
 
 
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            ".keras files keep their weights in HDF5: pip install h5py (or nnlab[test])."
+        ) from None
+    return h5py
+
+
 def _weights_h5(model) -> bytes:
-    import h5py
+    h5py = _h5py()
 
     from nnlab.models.sequential import Sequential
 
@@ -266,7 +276,7 @@ def _read_members(path) -> tuple[dict, bytes]:
 
 def _read_weights(path, data: bytes) -> dict[str, np.ndarray]:
     """Every dataset of the HDF5 weights, after refusing links and virtual data."""
-    import h5py
+    h5py = _h5py()
 
     arrays: dict[str, np.ndarray] = {}
     total = 0
