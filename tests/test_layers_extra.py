@@ -88,3 +88,20 @@ def test_maximum_minimum_gradient_check(merge, float64):
 def test_normalization_needs_both_statistics():
     with pytest.raises(ValueError, match="both mean and variance"):
         L.Normalization(mean=[0.0])
+
+
+def test_dot_as_keras_and_gradient_checked(float64):
+    A, X = K["A"], K["X"]
+    np.testing.assert_allclose(L.Dot(axes=1)([A, X]), K["dot"], rtol=1e-12)
+    np.testing.assert_allclose(L.Dot(axes=-1, normalize=True)([A, X]), K["dot_norm"], rtol=1e-12)
+    rng = np.random.default_rng(5)
+    for normalize in (False, True):
+        a, b = Input(shape=(3,)), Input(shape=(2,))
+        model = Model([a, b], Dense(1)(L.Dot(axes=1, normalize=normalize)(
+            [Dense(4)(a), Dense(4, activation="tanh")(b)])))
+        model.compile("sgd", "mse")
+        result = gradient_check(model, [rng.normal(size=(5, 3)), rng.normal(size=(5, 2))],
+                                rng.normal(size=(5, 1)))
+        assert result.max_error < 1e-6, str(result)
+    with pytest.raises(ValueError, match="axes=1 or -1"):
+        L.Dot(axes=2)

@@ -163,6 +163,7 @@ def test_every_layer_class_round_trips(tmp_path):
     h = layers.Softmax()(layers.UnitNormalization()(layers.LayerNormalization()(h)))
     h = layers.Maximum()([h, layers.Minimum()([h, layers.Rescaling(0.5)(h)])])
     h = layers.Concatenate()([h, layers.Normalization(mean=[0.5] * 6, variance=[2.0] * 6)(flat)])
+    h = layers.Concatenate()([h, layers.Dot(axes=1, normalize=True)([a, b])])
     model = Model(x, Dense(1)(BatchNormalization(momentum=0.9, epsilon=0.01)(Dropout(0.2)(h))))
     model.compile(Adam(0.01, amsgrad=True), "huber")
     X = np.random.default_rng(0).normal(size=(16, 2, 3)).astype("float32")

@@ -4,6 +4,7 @@ from nnlab.layers.activation import Activation
 from nnlab.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from nnlab.layers.base import Layer
 from nnlab.layers.dense import Dense
+from nnlab.layers.dot import Dot
 from nnlab.layers.dropout import Dropout, GaussianNoise
 from nnlab.layers.input_layer import Input, InputLayer
 from nnlab.layers.layer_normalization import LayerNormalization, UnitNormalization
@@ -37,6 +38,7 @@ LAYERS = {
         BatchNormalization,
         Concatenate,
         Dense,
+        Dot,
         Dropout,
         ELU,
         Flatten,
@@ -64,6 +66,7 @@ __all__ = [
     "BatchNormalization",
     "Concatenate",
     "Dense",
+    "Dot",
     "Dropout",
     "ELU",
     "Flatten",

@@ -59,6 +59,7 @@ _READ = {
     "LayerNormalization": ["axis", "epsilon", "center", "scale"],
     "UnitNormalization": ["axis"],
     "Maximum": [], "Minimum": [],
+    "Dot": ["axes", "normalize"],
 }
 _MUST_BE = {
     "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
