@@ -344,9 +344,19 @@ def _zoo_nnlab():
                               L.Multiply()([ha, hb]), L.Average()([ha, hb])])
     fun = N.Model([a, b], [L.Dense(1, activation="sigmoid", name="p")(merged),
                            L.Activation("softplus")(L.Dense(2, name="r")(merged))])
+    norm = L.Normalization()
+    norm.adapt(np.random.default_rng(4).normal(size=(30, 4)) * 3 + 1)
+    c, d = N.Input(shape=(4,)), N.Input(shape=(4,))
+    hc = L.LayerNormalization()(L.Dense(5)(L.Rescaling(0.5, offset=0.25)(norm(c))))
+    hd = L.UnitNormalization()(L.Dense(5)(d))
+    mixed = L.Concatenate()([L.Maximum()([hc, hd]), L.Minimum()([hc, hd]),
+                             L.Dot(axes=1, normalize=True)([hc, hd]), L.Dot(axes=-1)([hc, hd])])
+    new = N.Model([c, d], L.Dense(2)(mixed))
     return [(seq, [np.random.default_rng(1).normal(size=(7, 4))]),
             (fun, [np.random.default_rng(2).normal(size=(7, 4)),
-                   np.random.default_rng(3).normal(size=(7, 2, 3))])]
+                   np.random.default_rng(3).normal(size=(7, 2, 3))]),
+            (new, [np.random.default_rng(5).normal(size=(7, 4)),
+                   np.random.default_rng(6).normal(size=(7, 4))])]
 
 
 @check
@@ -386,8 +396,10 @@ def keras_file_keras_to_nnlab():
     km.compile("adam", "categorical_crossentropy")
     x = np.random.default_rng(0).normal(size=(20, 4))
     km.fit(x, np.eye(2)[np.arange(20) % 2], verbose=0, epochs=2)
-    seq = keras.Sequential([keras.Input(shape=(3,)), K.Dense(4, activation="hard_sigmoid"),
-                            K.Dense(1)])
+    norm = K.Normalization()
+    norm.adapt(x[:, :3] * 2 + 1)
+    seq = keras.Sequential([keras.Input(shape=(3,)), norm, K.Dense(4, activation="hard_sigmoid"),
+                            K.LayerNormalization(), K.Dense(1)])
     with tempfile.TemporaryDirectory() as folder:
         worst = 0.0
         for i, (model, xs) in enumerate([(km, x), (seq, x[:, :3])]):
@@ -403,7 +415,8 @@ def keras_file_keras_to_nnlab():
         except nnlab.models.saving.ModelFileError as exc:
             if "Lambda" not in str(exc):
                 return float("inf"), f"unclear error: {exc}"
-    return worst, "functional (Dense, BN, Dropout, LeakyReLU) and Sequential; Lambda refused"
+    return worst, ("functional (Dense, BN, Dropout, LeakyReLU), Sequential (adapted "
+                   "Normalization, LayerNormalization); Lambda refused")
 
 
 def main(argv=None) -> int:

@@ -341,6 +341,8 @@ def _make_layer(path, entry: dict, custom_objects: dict):
               "dtype": _dtype(path, config)}
     for key, value in config.items():
         if key in _READ[kind]:
+            if key == "axis" and isinstance(value, list) and len(value) == 1:
+                value = value[0]  # Keras writes Normalization's axis as [-1]
             kwargs[key] = value
         elif key in _MUST_BE:
             if value != _MUST_BE[key]:
