@@ -19,7 +19,7 @@ import pytest
 from nnlab import layers as L
 from nnlab.activations import Activation
 from nnlab.layers import Dense, Input
-from nnlab.models import Model, Sequential, keras_format, load_model
+from nnlab.models import Model, Sequential, keras_reader, load_model
 from nnlab.models.model_file import ModelFileError
 
 DATA = Path(__file__).parent / "data"
@@ -190,7 +190,7 @@ def test_refuses_wrong_shapes_counts_and_dtypes(tmp_path):
 
 
 def test_size_caps_are_checked_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(keras_format, "MAX_CONFIG_BYTES", 100)
+    monkeypatch.setattr(keras_reader, "MAX_CONFIG_BYTES", 100)
     with pytest.raises(ModelFileError, match="over the cap"):
         load_model(DATA / "keras_3_15_1_sequential.keras")
     (tmp_path / "x.keras").write_bytes(b"not a zip")

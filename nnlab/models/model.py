@@ -19,10 +19,11 @@ from nnlab.layers.base import unique_name
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.symbolic import KerasTensor
 from nnlab.models import graph, inputs
+from nnlab.models.introspection import KerasIntrospection
 from nnlab.models.param_store import ParamStore
 
 
-class Model:
+class Model(KerasIntrospection):
     """A network of layers from `inputs` to `outputs`.
 
     Args:
@@ -103,47 +104,6 @@ class Model:
         """The keys for dict inputs: the dict's keys if the model was built from a dict
         of Inputs, else the Input layers' names."""
         return self._input_names_given or [t._layer.name for t in self.inputs]
-
-    # -- introspection as Keras: model.input / output / input_shape / output_shape ----
-    @property
-    def input(self):
-        """The Input tensor (a list for several inputs)."""
-        self._require_graph("input")
-        return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
-
-    @property
-    def output(self):
-        """The output tensor (a list for several outputs)."""
-        self._require_graph("output")
-        return self.outputs[0] if not self._multi_output else list(self.outputs)
-
-    @property
-    def input_shape(self):
-        ins = [t.shape for t in self.input] if isinstance(self.input, list) else self.input.shape
-        return ins
-
-    @property
-    def output_shape(self):
-        out = self.output
-        return [t.shape for t in out] if isinstance(out, list) else out.shape
-
-    def _require_graph(self, what: str) -> None:
-        if not self.built:
-            raise AttributeError(
-                f"Model '{self.name}' has no {what} yet: it is not built. Give it an Input "
-                "(or call it on data) first."
-            )
-
-    @property
-    def losses(self) -> list[float]:
-        """The weight penalties (one per regularized trainable weight), as Keras's
-        `model.losses`; their sum is added to every batch's loss."""
-        return [
-            float(reg.penalty(layer.params[key]))
-            for layer in self._weight_layers()
-            if layer.trainable
-            for key, reg in layer.regularizers.items()
-        ]
 
     @property
     def output_names(self) -> list[str]:
@@ -488,25 +448,6 @@ class Model:
             n = len(layer.weights)
             layer.set_weights(weights[k : k + n])
             k += n
-
-    def get_config(self) -> dict:
-        """The architecture as a JSON-ready dict, without weights (see nnlab.models.cloning)."""
-        from nnlab.models import cloning
-
-        return cloning.get_config(self)
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects=None):
-        """A new model with fresh weights from `get_config()`'s dict."""
-        from nnlab.models import cloning
-
-        return cloning.from_config(config, custom_objects)
-
-    def to_json(self, **kwargs) -> str:
-        """The config as a JSON string; `nnlab.models.model_from_json` rebuilds it."""
-        from nnlab.models import cloning
-
-        return cloning.to_json(self, **kwargs)
 
     def save(self, filepath, preprocessing=None, metadata=None) -> None:
         """Save the whole model to a `.nnlab` file (see `nnlab.models.saving.save_model`),
