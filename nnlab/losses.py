@@ -20,6 +20,13 @@ import numpy as np
 from scipy.special import expit
 
 from nnlab.backend import EPS, xp
+from nnlab.loss_reductions import (  # noqa: F401  (reduce, reduce_grad: public here too)
+    REDUCTIONS,
+    reduce,
+    reduce_grad,
+    reduce_gradient,
+    reduce_values,
+)
 
 
 def _sigmoid(Z):
@@ -60,29 +67,12 @@ class Loss:
         self.reduction = reduction
 
     def reduce_values(self, L, sample_weight=None):
-        """Keras 3's reductions of per-sample values L (weighted by sample_weight):
-        "sum_over_batch_size" / "mean": sum / L.size; "sum": the sum;
-        "mean_with_sample_weight": sum / sum of the weights; None / "none": L itself."""
-        r = self.reduction
-        if r in ("sum_over_batch_size", "mean"):
-            return reduce(L, sample_weight)
-        W = _weighted(L, sample_weight)
-        if r == "sum":
-            return W.sum()
-        if r == "mean_with_sample_weight":
-            total = L.size if sample_weight is None else float(np.sum(sample_weight))
-            return W.sum() / total if total else W.sum() * 0.0
-        return W
+        """The reduced loss under `self.reduction` (see nnlab.loss_reductions)."""
+        return reduce_values(L, sample_weight, self.reduction)
 
     def reduce_gradient(self, dL, L, sample_weight=None):
         """The derivative of `reduce_values` given the unreduced derivative dL_i/dP."""
-        r = self.reduction
-        if r == "sum":
-            return reduce_grad(dL, 1, sample_weight)
-        if r == "mean_with_sample_weight" and sample_weight is not None:
-            total = float(np.sum(sample_weight))
-            return reduce_grad(dL, 1, sample_weight) * (1.0 / total if total else 0.0)
-        return reduce_grad(dL, L.size, sample_weight)
+        return reduce_gradient(dL, L, sample_weight, self.reduction)
 
     @property
     def uses_logits(self) -> bool:
@@ -141,33 +131,6 @@ def _overrides(loss, cls) -> bool:
         getattr(t, name) is not getattr(cls, name)
         for name in ("forward_logits", "backward_logits", "_smooth")
     )
-
-
-#: Keras 3's values of `reduction=` (None means "none").
-REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
-
-
-def _weighted(L, sample_weight):
-    if sample_weight is None:
-        return L
-    s = xp.asarray(sample_weight, dtype=L.dtype).reshape(L.shape[:1] + (1,) * (L.ndim - 1))
-    return L * s
-
-
-def reduce(L, sample_weight=None):
-    """Keras's sum_over_batch_size: sum(L * s) / L.size (weights not in the divisor)."""
-    if sample_weight is None:
-        return L.sum() / max(L.size, 1)
-    s = xp.asarray(sample_weight, dtype=L.dtype).reshape(L.shape[:1] + (1,) * (L.ndim - 1))
-    return (L * s).sum() / max(L.size, 1)
-
-
-def reduce_grad(dL, n_values: int, sample_weight=None):
-    """Scale an unreduced derivative dL_i/dP into the derivative of the reduced loss."""
-    if sample_weight is None:
-        return dL * (1.0 / n_values)
-    s = xp.asarray(sample_weight, dtype=dL.dtype).reshape(dL.shape[:1] + (1,) * (dL.ndim - 1))
-    return dL * (s / n_values)
 
 
 class MeanSquaredError(Loss):
