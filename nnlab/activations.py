@@ -237,8 +237,20 @@ def get(identifier) -> Activation:
     if isinstance(identifier, type) and issubclass(identifier, Activation):
         return identifier()
     name = getattr(identifier, "__name__", None)
-    if getattr(identifier, "__module__", None) == __name__ and name in ACTIVATIONS:
+    module = getattr(identifier, "__module__", None)
+    if module in (__name__, "nnlab.activations_extra") and name in ACTIVATIONS:
         return ACTIVATIONS[name]()  # a function of this module, e.g. activations.relu
+    if callable(identifier):
+        raise TypeError(
+            f"activation {name or identifier!r} is a plain function: nnlab computes "
+            "gradients by hand, so it needs the derivative too. Subclass "
+            "nnlab.activations.Activation with forward(Z) and backward(dA, Z, A), e.g.\n"
+            "    class Cube(Activation):\n"
+            "        name = 'cube'\n"
+            "        def forward(self, Z): return Z ** 3\n"
+            "        def backward(self, dA, Z, A): return dA * 3 * Z ** 2\n"
+            "and pass activation=Cube()."
+        )
     raise TypeError(
         "activation must be a name such as 'relu', None, or an "
         "nnlab.activations.Activation (which carries its derivative). "
@@ -289,3 +301,17 @@ def softmax(x):
 
 def step(x):
     return Step()(x)
+
+
+def _register_extra() -> None:
+    """gelu, selu, swish, ... live in nnlab.activations_extra (built on Activation)."""
+    from nnlab import activations_extra as extra
+
+    ACTIVATIONS.update({cls.name: cls for cls in extra.CLASSES})
+    ACTIVATIONS.update(extra.ALIASES)
+    for fn in ("gelu", "selu", "swish", "silu", "softsign", "hard_sigmoid", "hard_swish",
+               "hard_silu", "exponential", "relu6", "mish", "log_softmax"):
+        globals()[fn] = getattr(extra, fn)
+
+
+_register_extra()

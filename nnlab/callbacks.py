@@ -662,3 +662,7 @@ class ModelCheckpoint(_MonitorCallback):
                 f"ModelCheckpoint cannot fill in filepath {self.filepath!r}: {exc!r}. It can "
                 f"use {{epoch}} and the log keys {sorted(logs)}."
             ) from None
+
+
+from nnlab.callbacks_lambda import LambdaCallback  # noqa: E402, F401  (issue 14: re-exported)
+from nnlab.callbacks_tensorboard import TensorBoard  # noqa: E402, F401  (issue 14: re-exported)

@@ -20,6 +20,13 @@ import numpy as np
 from scipy.special import expit
 
 from nnlab.backend import EPS, xp
+from nnlab.loss_reductions import (  # noqa: F401  (reduce, reduce_grad: public here too)
+    REDUCTIONS,
+    reduce,
+    reduce_grad,
+    reduce_gradient,
+    reduce_values,
+)
 
 
 def _sigmoid(Z):
@@ -49,9 +56,23 @@ class Loss:
     #: True when targets are integer class indices rather than arrays like y_pred.
     sparse_targets = False
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, reduction="sum_over_batch_size"):
         if name is not None:
             self.name = name
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.reduction = reduction
+
+    def reduce_values(self, L, sample_weight=None):
+        """The reduced loss under `self.reduction` (see nnlab.loss_reductions)."""
+        return reduce_values(L, sample_weight, self.reduction)
+
+    def reduce_gradient(self, dL, L, sample_weight=None):
+        """The derivative of `reduce_values` given the unreduced derivative dL_i/dP."""
+        return reduce_gradient(dL, L, sample_weight, self.reduction)
 
     @property
     def uses_logits(self) -> bool:
@@ -87,10 +108,15 @@ class Loss:
             P = P.astype(np.float64)
         Y = self.prepare_targets(y_true, P)
         L = self.forward_logits(Y, P) if self.uses_logits else self.forward(Y, P)
-        return float(reduce(L, sample_weight))
+        value = self.reduce_values(L, sample_weight)
+        return float(value) if np.ndim(value) == 0 else value
 
     def get_config(self) -> dict:
-        return {"name": self.name}
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -105,22 +131,6 @@ def _overrides(loss, cls) -> bool:
         getattr(t, name) is not getattr(cls, name)
         for name in ("forward_logits", "backward_logits", "_smooth")
     )
-
-
-def reduce(L, sample_weight=None):
-    """Keras's sum_over_batch_size: sum(L * s) / L.size (weights not in the divisor)."""
-    if sample_weight is None:
-        return L.sum() / max(L.size, 1)
-    s = xp.asarray(sample_weight, dtype=L.dtype).reshape(L.shape[:1] + (1,) * (L.ndim - 1))
-    return (L * s).sum() / max(L.size, 1)
-
-
-def reduce_grad(dL, n_values: int, sample_weight=None):
-    """Scale an unreduced derivative dL_i/dP into the derivative of the reduced loss."""
-    if sample_weight is None:
-        return dL * (1.0 / n_values)
-    s = xp.asarray(sample_weight, dtype=dL.dtype).reshape(dL.shape[:1] + (1,) * (dL.ndim - 1))
-    return dL * (s / n_values)
 
 
 class MeanSquaredError(Loss):
@@ -155,10 +165,12 @@ class Huber(Loss):
 
     name = "huber_loss"
 
-    def __init__(self, delta: float = 1.0, name: str | None = None):
+    def __init__(
+        self, delta: float = 1.0, name: str | None = None, reduction="sum_over_batch_size"
+    ):
         if not delta > 0:
             raise ValueError(f"Huber expects delta > 0. Received: delta={delta!r}")
-        super().__init__(name)
+        super().__init__(name, reduction)
         self.delta = float(delta)
 
     def forward(self, Y, P):
@@ -170,7 +182,7 @@ class Huber(Loss):
         return xp.clip(P - Y, -self.delta, self.delta) * (1.0 / P.shape[-1])
 
     def get_config(self) -> dict:
-        return {"delta": self.delta, "name": self.name}
+        return {**super().get_config(), "delta": self.delta}
 
 
 class BinaryCrossentropy(Loss):
@@ -184,8 +196,14 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, name=None):
-        super().__init__(name)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name=None,
+        reduction="sum_over_batch_size",
+    ):
+        super().__init__(name, reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
 
@@ -231,9 +249,9 @@ class BinaryCrossentropy(Loss):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
-            "name": self.name,
         }
 
 
@@ -249,8 +267,14 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
     fused_activation = "softmax"
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, name=None):
-        super().__init__(name)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name=None,
+        reduction="sum_over_batch_size",
+    ):
+        super().__init__(name, reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
 
@@ -306,9 +330,9 @@ class CategoricalCrossentropy(Loss):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
-            "name": self.name,
         }
 
 
@@ -318,8 +342,8 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     name = "sparse_categorical_crossentropy"
     sparse_targets = True
 
-    def __init__(self, from_logits: bool = False, name=None):
-        super().__init__(from_logits=from_logits, name=name)
+    def __init__(self, from_logits: bool = False, name=None, reduction="sum_over_batch_size"):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
 
     def prepare_targets(self, Y, P):
         Y = xp.asarray(Y)
@@ -344,7 +368,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return onehot
 
     def get_config(self) -> dict:
-        return {"from_logits": self.from_logits, "name": self.name}
+        return {"from_logits": self.from_logits, "name": self.name, "reduction": self.reduction}
 
 
 class Hinge(Loss):
@@ -433,10 +457,43 @@ def get(identifier) -> Loss:
                 f"{sorted(set(LOSSES) | set(_CLASSES))}."
             )
         return cls()
+    if callable(identifier):
+        raise TypeError(
+            f"loss {getattr(identifier, '__name__', identifier)!r} is a plain function: "
+            "nnlab computes gradients by hand, so a loss needs its derivative too. "
+            "Subclass nnlab.losses.Loss with forward(Y, P) (one value per sample) and "
+            "backward(Y, P) (dL_i/dP), e.g.\n"
+            "    class MeanCubedError(Loss):\n"
+            "        name = 'mean_cubed_error'\n"
+            "        def forward(self, Y, P): return (abs(P - Y) ** 3).mean(axis=-1)\n"
+            "        def backward(self, Y, P):\n"
+            "            return 3 * (P - Y) * abs(P - Y) / P.shape[-1]\n"
+            "and pass loss=MeanCubedError()."
+        )
     raise TypeError(
         "loss must be a name such as 'categorical_crossentropy' or an "
         f"nnlab.losses.Loss. Received: {identifier!r}"
     )
+
+
+def _register_extra() -> None:
+    """log_cosh, poisson, focal losses, ... live in nnlab.losses_extra (built on Loss)."""
+    from nnlab import losses_extra as extra
+
+    LOSSES.update(extra.NAMES)
+    _CLASSES.update({cls.__name__: cls for cls in extra.CLASSES})
+    for cls in extra.CLASSES:
+        globals()[cls.__name__] = cls
+        globals()[cls.name] = _function_of(cls)
+
+
+def _function_of(cls):
+    def per_sample(y_true, y_pred, **kwargs):
+        return _per_sample(cls(**kwargs), y_true, y_pred)
+
+    per_sample.__name__ = cls.name
+    per_sample.__doc__ = f"Per-sample values of {cls.__name__} (see its docstring)."
+    return per_sample
 
 
 def serialize(loss: Loss) -> dict:
@@ -486,3 +543,6 @@ def _per_sample(loss: Loss, y_true, y_pred):
         P = P.astype(np.float64)
     Y = loss.prepare_targets(y_true, P)
     return loss.forward_logits(Y, P) if loss.uses_logits else loss.forward(Y, P)
+
+
+_register_extra()

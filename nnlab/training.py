@@ -126,18 +126,23 @@ class _Accumulator:
         self.total = 0.0
         self.per_output = [0.0] * len(model.outputs)
         self.count = 0
+        self.batches = 0
 
-    def add(self, nb: int, total: float, per_output: list, outs: list, Y: list) -> None:
+    def add(self, nb: int, total: float, per_output: list, outs: list, Y: list, sw=None):
         self.count += nb
+        self.batches += 1
         self.total += nb * total
         if len(per_output) == 1 and not self.metrics[0]:  # one output, loss only
-            self.per_output[0] += nb * per_output[0]
+            self.per_output[0] += per_output[0]
             return
+        # Per-output losses are plain means of the batch means, as Keras's TensorFlow
+        # backend logs them (its batch size is unknown inside the traced step, so they
+        # are not weighted by it); the total `loss` is weighted by batch size.
         for i, v in enumerate(per_output):
-            self.per_output[i] += nb * v
+            self.per_output[i] += v
         for ms, P, Yb in zip(self.metrics, outs, Y):
-            for m in ms:
-                m.update_state(Yb, P)
+            for m in ms:  # compile(weighted_metrics=...) ones see the sample weights
+                m.update_state(Yb, P, sw if m.weighted else None)
 
     def logs(self) -> dict:
         model, c = self.model, max(self.count, 1)
@@ -145,7 +150,7 @@ class _Accumulator:
         multi = len(model.outputs) > 1
         if multi:
             for name, v in zip(model.output_names, self.per_output):
-                logs[f"{name}_loss"] = v / c
+                logs[f"{name}_loss"] = v / max(self.batches, 1)
         for name, ms in zip(model.output_names, self.metrics):
             for m in ms:
                 logs[f"{name}_{m.name}" if multi else m.name] = float(m.result())
@@ -203,7 +208,7 @@ def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _A
             if cbs.wants_batch_logs:
                 cbs.train_batch_end(step, {"loss": guard.report["loss"]})
             break
-        acc.add(batch.n, *result, batch.Y)
+        acc.add(batch.n, *result, batch.Y, batch.sw)
         if cbs.wants_batch_logs:
             cbs.train_batch_end(step, acc.logs())
         if model.stop_training:
@@ -319,6 +324,8 @@ def fit(
     initial_epoch=0,
     seed=None,
     gradient_health=True,
+    validation_batch_size=None,
+    validation_freq=1,
 ):
     """Train `model` on (x, y) for `epochs` epochs and return its History.
 
@@ -338,6 +345,9 @@ def fit(
         sample_weight: one weight per training sample.
         seed: nnlab extension; drives shuffling and the validation split. None draws
             it from the global seed stream (see nnlab.utils.set_random_seed).
+        validation_batch_size: batch size for validation (default: batch_size).
+        validation_freq: validate after every this many epochs (Keras: epochs whose
+            number, counted from 1, is a multiple of it).
         gradient_health: nnlab extension; record per-layer gradient norms and dead
             ReLU units once per epoch into the History (see nnlab.diagnostics.health).
             On by default; it costs a few vector norms per epoch, nothing per batch.
@@ -347,6 +357,9 @@ def fit(
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
     epochs = _check_int("epochs", epochs, 0)
     initial_epoch = _check_int("initial_epoch", initial_epoch, 0)
+    validation_freq = _check_int("validation_freq", validation_freq, 1)
+    val_batch_size = batch_size if validation_batch_size is None else _check_int(
+        "validation_batch_size", validation_batch_size, 1)
     verbose = _verbose(verbose)
     if not 0.0 <= float(validation_split) < 1.0:
         raise ValueError(
@@ -398,8 +411,8 @@ def fit(
             if not acc.count:  # diverged on the epoch's first step: nothing to record
                 break
             logs = acc.logs()
-            if val is not None:
-                val_logs = _evaluate_data(model, val, batch_size, cbs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = _evaluate_data(model, val, val_batch_size, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             logs = dict(sorted(logs.items()))
             if logs_lr:
@@ -435,7 +448,7 @@ def _evaluate_data(model, data: _Data, batch_size: int, cbs: CallbackList | None
         total, per_output, _, _ = model._loss(outs, batch.Y, batch.sw, need_grad=False)
         if model._regularized:
             total += model._penalty()
-        acc.add(batch.n, total, per_output, outs, batch.Y)
+        acc.add(batch.n, total, per_output, outs, batch.Y, batch.sw)
         if batch_hooks:
             cbs.call("on_test_batch_end", step, acc.logs())
     logs = acc.logs()
@@ -449,10 +462,12 @@ def _ordered_results(model, logs: dict, return_dict: bool):
         return logs
     if len(logs) == 1:
         return logs["loss"]
-    keys = ["loss"] + model._metric_names()
-    if len(model.outputs) > 1:
-        keys += [f"{name}_loss" for name in model.output_names]
-    return [logs[k] for k in keys]
+    if len(model.outputs) == 1:  # Keras: the loss, then the metrics in compile order
+        return [logs[k] for k in ["loss"] + model._metric_names()]
+    # Keras: the loss, the per-output losses in output order, then the metrics with
+    # their keys sorted (`<output>_<metric>`).
+    losses = ["loss"] + [f"{name}_loss" for name in model.output_names]
+    return [logs[k] for k in losses] + [logs[k] for k in sorted(model._metric_names())]
 
 
 def evaluate(
@@ -510,7 +525,7 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_di
     data.unit_rows = _unit_rows(model, data.Y)
     store = model._ensure_store()
     acc = _Accumulator(model)
-    acc.add(data.n, *_train_step(model, store, data), data.Y)
+    acc.add(data.n, *_train_step(model, store, data), data.Y, data.sw)
     return _ordered_results(model, acc.logs(), return_dict)
 
 

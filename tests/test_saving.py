@@ -139,6 +139,7 @@ def test_functional_two_inputs_two_outputs_round_trip(tmp_path, floatx):
 
 
 def test_every_layer_class_round_trips(tmp_path):
+    from nnlab import layers
     from nnlab.activations import LeakyReLU
     from nnlab.layers import (
         LAYERS,
@@ -158,6 +159,11 @@ def test_every_layer_class_round_trips(tmp_path):
     merged = [cls()([a, b]) for cls in (Add, Subtract, Multiply, Average)]
     h = Concatenate(axis=-1)(merged)
     h = Activation(LeakyReLU(0.1))(GaussianNoise(0.1, seed=2)(h))
+    h = layers.ELU(0.5)(layers.ReLU(max_value=4.0)(layers.LeakyReLU(0.25)(h)))
+    h = layers.Softmax()(layers.UnitNormalization()(layers.LayerNormalization()(h)))
+    h = layers.Maximum()([h, layers.Minimum()([h, layers.Rescaling(0.5)(h)])])
+    h = layers.Concatenate()([h, layers.Normalization(mean=[0.5] * 6, variance=[2.0] * 6)(flat)])
+    h = layers.Concatenate()([h, layers.Dot(axes=1, normalize=True)([a, b])])
     model = Model(x, Dense(1)(BatchNormalization(momentum=0.9, epsilon=0.01)(Dropout(0.2)(h))))
     model.compile(Adam(0.01, amsgrad=True), "huber")
     X = np.random.default_rng(0).normal(size=(16, 2, 3)).astype("float32")

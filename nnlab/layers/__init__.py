@@ -1,23 +1,31 @@
 """Layers with Keras 3's names. See `nnlab.layers.base` for the layer contract."""
 
 from nnlab.layers.activation import Activation
+from nnlab.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from nnlab.layers.base import Layer
 from nnlab.layers.dense import Dense
+from nnlab.layers.dot import Dot
 from nnlab.layers.dropout import Dropout, GaussianNoise
 from nnlab.layers.input_layer import Input, InputLayer
+from nnlab.layers.layer_normalization import LayerNormalization, UnitNormalization
 from nnlab.layers.merging import (
     Add,
     Average,
     Concatenate,
+    Maximum,
+    Minimum,
     Multiply,
     Subtract,
     add,
     average,
     concatenate,
+    maximum,
+    minimum,
     multiply,
     subtract,
 )
 from nnlab.layers.normalization import BatchNormalization
+from nnlab.layers.preprocessing import Normalization, Rescaling
 from nnlab.layers.reshaping import Flatten, Reshape
 from nnlab.layers.symbolic import KerasTensor
 
@@ -30,13 +38,24 @@ LAYERS = {
         BatchNormalization,
         Concatenate,
         Dense,
+        Dot,
         Dropout,
+        ELU,
         Flatten,
         GaussianNoise,
         InputLayer,
+        LayerNormalization,
+        LeakyReLU,
+        Maximum,
+        Minimum,
         Multiply,
+        Normalization,
+        ReLU,
+        Rescaling,
         Reshape,
+        Softmax,
         Subtract,
+        UnitNormalization,
     )
 }
 
@@ -47,7 +66,9 @@ __all__ = [
     "BatchNormalization",
     "Concatenate",
     "Dense",
+    "Dot",
     "Dropout",
+    "ELU",
     "Flatten",
     "GaussianNoise",
     "Input",
@@ -55,12 +76,23 @@ __all__ = [
     "KerasTensor",
     "LAYERS",
     "Layer",
+    "LayerNormalization",
+    "LeakyReLU",
+    "Maximum",
+    "Minimum",
     "Multiply",
+    "Normalization",
+    "ReLU",
+    "Rescaling",
     "Reshape",
+    "Softmax",
     "Subtract",
+    "UnitNormalization",
     "add",
     "average",
     "concatenate",
+    "maximum",
+    "minimum",
     "multiply",
     "subtract",
 ]

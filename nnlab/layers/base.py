@@ -97,6 +97,11 @@ class Layer:
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
 
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new, unbuilt layer from `get_config()`'s dict (Keras's from_config)."""
+        return cls(**config)
+
     # -- building --------------------------------------------------------------------
     def build(self, input_shape) -> None:
         """Create weights for inputs of `input_shape` (batch axis first)."""
@@ -170,7 +175,9 @@ class Layer:
             shape = [t.shape for t in items] if isinstance(inputs, (list, tuple)) else inputs.shape
             self._build_once(shape)
             out_shape = self.compute_output_shape(shape)
-            return KerasTensor(out_shape, self.dtype.name, self, tuple(items))
+            self._input_tensor = inputs
+            self.output = KerasTensor(out_shape, self.dtype.name, self, tuple(items))
+            return self.output
         if isinstance(inputs, (list, tuple)):
             X = [np.asarray(x, dtype=self.dtype) for x in inputs]
             shape = [(None,) + x.shape[1:] for x in X]
@@ -186,6 +193,33 @@ class Layer:
                 f"Layer '{self.name}': backward() was called before forward(). "
                 "Run forward(X, training=True) on a batch first."
             )
+
+    # -- the symbolic tensors of the last call (Keras's layer.input / layer.output) -----
+    @property
+    def output(self) -> KerasTensor:
+        """The symbolic output of this layer's call in a model, so that
+        `Model(model.input, model.layers[1].output)` extracts hidden features."""
+        tensor = self.__dict__.get("_output_tensor")
+        if tensor is None:
+            raise ValueError(
+                f"Layer '{self.name}' has never been called on a symbolic input and thus "
+                "has no defined output. Put it in a model with an Input first."
+            )
+        return tensor
+
+    @output.setter
+    def output(self, tensor: KerasTensor) -> None:
+        self._output_tensor = tensor
+
+    @property
+    def input(self):
+        """The symbolic input(s) of this layer's call in a model."""
+        if "_input_tensor" not in self.__dict__:
+            raise ValueError(
+                f"Layer '{self.name}' has never been called on a symbolic input and thus "
+                "has no defined input. Put it in a model with an Input first."
+            )
+        return self._input_tensor
 
     # -- weights ---------------------------------------------------------------------
     @property

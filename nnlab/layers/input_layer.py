@@ -36,6 +36,7 @@ class InputLayer(Layer):
         self.input_shape = self.output_shape = (batch_size,) + shape
         self.built = True
         self.output = KerasTensor(self.output_shape, self.dtype.name, self)
+        self._input_tensor = self.output
 
     def forward(self, X, training: bool = False):
         return X

@@ -129,6 +129,40 @@ class Average(_Merge):
         return [dY * (1.0 / len(self._X))] * len(self._X)
 
 
+class Maximum(_Merge):
+    """Elementwise maximum, taken pairwise left to right; the gradient goes to the
+    input holding the maximum (the earlier one on ties, as TensorFlow's x >= y)."""
+
+    def _merge(self, X):
+        out = X[0]
+        for x in X[1:]:
+            out = self._pick(out, x)
+        return out
+
+    @staticmethod
+    def _pick(a, b):
+        return np.maximum(a, b)
+
+    def _split(self, dY):
+        grads, out = [None] * len(self._X), self._X[0]
+        winner = [np.ones(np.broadcast(*self._X).shape, dtype=bool)]
+        for x in self._X[1:]:
+            keep = self._pick(out, x) == out  # True where the running result stays
+            winner = [w & keep for w in winner] + [~keep]
+            out = self._pick(out, x)
+        for i, w in enumerate(winner):
+            grads[i] = dY * w
+        return grads
+
+
+class Minimum(Maximum):
+    """Elementwise minimum; the gradient goes to the input holding it."""
+
+    @staticmethod
+    def _pick(a, b):
+        return np.minimum(a, b)
+
+
 class Concatenate(_Merge):
     """Join the inputs along `axis` (default the last); backward slices dY back apart.
 
@@ -185,6 +219,14 @@ def multiply(inputs, **kwargs):
 
 def average(inputs, **kwargs):
     return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    return Minimum(**kwargs)(inputs)
 
 
 def concatenate(inputs, axis: int = -1, **kwargs):

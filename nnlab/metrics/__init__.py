@@ -59,11 +59,14 @@ from nnlab.metrics.keras_metrics import (
     BinaryAccuracy,
     CategoricalAccuracy,
     MeanAbsoluteError,
+    MeanMetricWrapper,
     MeanSquaredError,
     Metric,
     SparseCategoricalAccuracy,
     accuracy_for,
+    check_metric_specs,
     get,
+    known_names,
 )
 from nnlab.metrics.regression import (
     mean_absolute_error,
@@ -71,6 +74,16 @@ from nnlab.metrics.regression import (
     r2_score,
     rmse,
     root_mean_squared_error,
+)
+from nnlab.metrics.streaming import (
+    AUC,
+    F1Score,
+    FBetaScore,
+    Precision,
+    Recall,
+    RootMeanSquaredError,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
 )
 from nnlab.metrics.thresholds import ThresholdChoice, choose_threshold
 
@@ -82,10 +95,21 @@ __all__ = [
     "CategoricalAccuracy",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "AUC",
+    "F1Score",
+    "FBetaScore",
+    "MeanMetricWrapper",
     "Metric",
+    "Precision",
+    "Recall",
+    "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
     "accuracy_for",
+    "check_metric_specs",
     "get",
+    "known_names",
     # classification
     "Counts",
     "accuracy",

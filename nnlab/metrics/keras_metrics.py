@@ -15,10 +15,23 @@ import numpy as np
 
 
 class Metric:
-    """Base class: a running mean of per-sample values computed by `values(Y, P)`."""
+    """Base class: a running mean of per-sample values computed by `values(Y, P)`.
+
+    `update_state(y_true, y_pred, sample_weight=None)` adds a batch, `result()` reads
+    the mean so far and `reset_state()` starts over (fit does so every epoch). With
+    sample weights the mean is sum(w * v) / sum(w), as Keras's `Mean`.
+
+    Example:
+        >>> m = BinaryAccuracy()
+        >>> m.update_state([[1.0], [0.0]], [[0.9], [0.8]])
+        >>> m.result()
+        0.5
+    """
 
     name = "metric"
     direction = "max"
+    #: set by compile for `weighted_metrics`: the training loop passes sample weights
+    weighted = False
 
     def __init__(self, name: str | None = None):
         if name is not None:
@@ -30,24 +43,80 @@ class Metric:
 
     def reset_state(self) -> None:
         self._total = 0.0
-        self._count = 0
+        self._count = 0.0
 
-    def update_state(self, y_true, y_pred) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         P = np.asarray(y_pred)
         V = self.values(np.asarray(y_true), P)
-        self._total += float(V.sum())
-        self._count += V.size
+        if sample_weight is None:
+            self._total += float(V.sum())
+            self._count += V.size
+            return
+        w = _sample_weights(sample_weight, V)
+        if V.ndim > w.ndim:  # Keras: per-sample means first, then weighted
+            V = V.mean(axis=tuple(range(w.ndim, V.ndim)))
+        w = np.broadcast_to(w, V.shape)
+        self._total += float((V * w).sum())
+        self._count += float(w.sum())
 
     def result(self) -> float:
         return self._total / self._count if self._count else 0.0
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
         """Stateless: the metric of this batch alone."""
-        V = self.values(np.asarray(y_true), np.asarray(y_pred))
-        return float(V.mean()) if V.size else 0.0
+        saved = self.__dict__.copy()
+        self.reset_state()
+        self.update_state(y_true, y_pred, sample_weight)
+        value = self.result()
+        self.__dict__.update(saved)
+        return value
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def _sample_weights(sample_weight, V) -> np.ndarray:
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim > V.ndim:  # (N, 1) weights for (N,) values
+        w = w.reshape(w.shape[: V.ndim])
+    return w
+
+
+class MeanMetricWrapper(Metric):
+    """A metric from a plain function `fn(y_true, y_pred)` returning one value per sample
+    (or one scalar per batch); the running mean of those values, as Keras wraps them.
+
+    Args:
+        fn: the function; it receives NumPy arrays.
+        name: the log name (default: the function's name).
+        direction: "max" or "min", for monitors such as EarlyStopping.
+
+    Example:
+        >>> import numpy as np
+        >>> def max_error(y_true, y_pred):
+        ...     return np.abs(y_pred - y_true).max(axis=-1)
+        >>> m = MeanMetricWrapper(max_error)
+        >>> m.update_state(np.array([[1.0, 2.0]]), np.array([[1.5, 1.0]]))
+        >>> (m.name, m.result())
+        ('max_error', 1.0)
+    """
+
+    def __init__(self, fn, name: str | None = None, direction: str = "max"):
+        if not callable(fn):
+            raise TypeError(f"MeanMetricWrapper expects a function. Received: {fn!r}")
+        self.fn = fn
+        self.direction = direction
+        super().__init__(name or getattr(fn, "__name__", "metric"))
+
+    def values(self, Y, P):
+        return np.asarray(self.fn(Y, P), dtype=np.float64)
 
 
 def _match(Y, P):
@@ -60,7 +129,7 @@ def _match(Y, P):
 
 
 class BinaryAccuracy(Metric):
-    """Fraction of entries where (P > threshold) equals Y (per label, then averaged)."""
+    """Fraction of entries where Y equals (P > threshold) (per label, then averaged)."""
 
     name = "binary_accuracy"
 
@@ -69,8 +138,13 @@ class BinaryAccuracy(Metric):
         super().__init__(name)
 
     def values(self, Y, P):
+        # Keras compares y_true == (p > threshold): labels -1 or soft labels never
+        # count as a match for the negative class.
         Y = _match(Y, P)
-        return ((P > self.threshold) == (Y > 0.5)).mean(axis=-1)
+        return (Y == (P > self.threshold)).mean(axis=-1)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "threshold": self.threshold}
 
 
 class CategoricalAccuracy(Metric):
@@ -124,8 +198,49 @@ METRICS: dict[str, type[Metric]] = {
     "mean_absolute_error": MeanAbsoluteError,
     "mae": MeanAbsoluteError,
 }
-_CLASSES = {cls.__name__: cls for cls in METRICS.values()}
 ACCURACY_NAMES = ("accuracy", "acc")
+
+
+def _register_streaming() -> None:
+    """Add AUC, Precision, ... (nnlab.metrics.streaming builds on Metric above)."""
+    from nnlab.metrics import streaming
+
+    METRICS.update(streaming.METRICS)
+    _CLASSES.update({cls.__name__: cls for cls in streaming.METRICS.values()})
+    _CLASSES["FBetaScore"] = streaming.FBetaScore
+
+
+_CLASSES = {cls.__name__: cls for cls in METRICS.values()}
+_register_streaming()
+
+
+def known_names() -> list[str]:
+    """Every metric string `compile(metrics=[...])` accepts."""
+    return sorted(set(METRICS) | set(_CLASSES) | set(ACCURACY_NAMES))
+
+
+def check_metric_specs(spec) -> None:
+    """Refuse unknown metric names at compile (Keras waits until fit), naming the
+    known ones; lists, lists of lists and dicts of them are walked."""
+    if spec is None:
+        return
+    items = spec.values() if isinstance(spec, dict) else spec
+    if isinstance(spec, (str, Metric)) or callable(spec) and not isinstance(spec, type):
+        items = [spec]
+    for item in items:
+        if isinstance(item, (list, tuple, dict)):
+            check_metric_specs(item)
+        elif isinstance(item, str):
+            if item not in ACCURACY_NAMES and item not in METRICS and item not in _CLASSES:
+                raise ValueError(
+                    f"Unknown metric {item!r}. Expected one of {known_names()}, a "
+                    "Metric instance, or a function fn(y_true, y_pred)."
+                )
+        elif item is not None and not callable(item):
+            raise TypeError(
+                "metrics entries must be names such as 'accuracy', Metric instances or "
+                f"functions fn(y_true, y_pred). Received: {item!r}"
+            )
 
 
 def get(identifier, y_true_shape=None, y_pred_shape=None, sparse_targets=False) -> Metric:
@@ -137,18 +252,20 @@ def get(identifier, y_true_shape=None, y_pred_shape=None, sparse_targets=False) 
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
+    if callable(identifier) and not isinstance(identifier, (str, type)):
+        return MeanMetricWrapper(identifier)  # a plain function of (y_true, y_pred)
     if not isinstance(identifier, str):
         raise TypeError(
-            f"metrics entries must be names such as 'accuracy' or nnlab.metrics.Metric "
-            f"instances. Received: {identifier!r}"
+            f"metrics entries must be names such as 'accuracy', nnlab.metrics.Metric "
+            f"instances or functions fn(y_true, y_pred). Received: {identifier!r}"
         )
     if identifier in ACCURACY_NAMES:
         return accuracy_for(y_true_shape, y_pred_shape, sparse_targets)(name=identifier)
     cls = METRICS.get(identifier) or _CLASSES.get(identifier)
     if cls is None:
         raise ValueError(
-            f"Unknown metric {identifier!r}. Expected one of "
-            f"{sorted(set(METRICS) | set(ACCURACY_NAMES))} or a Metric instance."
+            f"Unknown metric {identifier!r}. Expected one of {known_names()}, a Metric "
+            "instance, or a function fn(y_true, y_pred)."
         )
     return cls(name=identifier)
 

@@ -58,6 +58,8 @@ def check_inputs(x, input_shapes: list[tuple], input_names: list[str], dtype) ->
     arrays = []
     for value, shape, name in zip(as_list(x, input_names, "input"), input_shapes, input_names):
         A = _to_array(value, f"Input '{name}'")
+        if A.ndim == 1 and tuple(shape[1:]) == (1,):
+            A = A[:, None]  # one feature per sample, as Keras reads a 1-D x for shape=(1,)
         if A.ndim != len(shape) or any(
             want is not None and got != want for want, got in zip(shape[1:], A.shape[1:])
         ):

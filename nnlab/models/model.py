@@ -18,12 +18,12 @@ from nnlab import optimizers as optimizers_mod
 from nnlab.layers.base import unique_name
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.symbolic import KerasTensor
-from nnlab.losses import reduce, reduce_grad
 from nnlab.models import graph, inputs
+from nnlab.models.introspection import KerasIntrospection
 from nnlab.models.param_store import ParamStore
 
 
-class Model:
+class Model(KerasIntrospection):
     """A network of layers from `inputs` to `outputs`.
 
     Args:
@@ -76,7 +76,9 @@ class Model:
                     f"Model inputs must come straight from Input(). Received the output "
                     f"of layer '{t._layer.name}'."
                 )
-        self._multi_output = isinstance(outputs, (list, tuple))
+        # A one-element list of outputs is one output, as in Keras (predict returns the
+        # array, logs carry no output prefix).
+        self._multi_output = isinstance(outputs, (list, tuple)) and len(outputs) > 1
         self.inputs, self.outputs = ins, outs
         self._nodes, self._output_pos = graph.build_graph(ins, outs)
         names = [n.layer.name for n in self._nodes]
@@ -158,7 +160,9 @@ class Model:
         return [t.shape for t in self.inputs]
 
     # -- compile ------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None):
+    def compile(
+        self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None
+    ):
         """Configure training: optimizer, loss per output, loss weights and metrics.
 
         Args:
@@ -168,10 +172,19 @@ class Model:
             loss_weights: a float, list or dict; the total loss is sum_i w_i L_i.
             metrics: a list of names ("accuracy", "mse", "mae", ...) or Metric
                 instances; for several outputs a list applied to each, a list of
-                lists, or a dict keyed by output layer name.
+                lists, or a dict keyed by output layer name. A plain function
+                fn(y_true, y_pred) returning per-sample values is a metric too.
+                Unknown names are refused here (Keras waits until fit).
+            weighted_metrics: as `metrics`, but computed with the sample weights
+                (class_weight or sample_weight); a name that is also in `metrics`
+                logs as `weighted_<name>`.
         """
+        # An optimizer instance keeps its step count and slots across compiles, as in
+        # Keras; it is reset when it first meets this model's parameters.
         self.optimizer = optimizers_mod.get(optimizer)
-        self.optimizer.reset()
+        metrics_mod.check_metric_specs(metrics)
+        metrics_mod.check_metric_specs(weighted_metrics)
+        self._weighted_metrics_spec = weighted_metrics
         self._loss_spec, self._loss_weights_spec, self._metrics_spec = loss, loss_weights, metrics
         self.compiled = True
         if self.built:
@@ -189,6 +202,14 @@ class Model:
             )
         per_output = _per_output(spec, names, "loss", single_ok=True)
         self._losses = [losses_mod.get(s) for s in per_output]
+        for loss in self._losses:
+            if loss.reduction in (None, "none"):
+                raise ValueError(
+                    f"{type(loss).__name__}(reduction={loss.reduction!r}) returns one value "
+                    "per sample, which cannot be minimized as one number. Use it to call the "
+                    "loss directly, and compile with reduction='sum_over_batch_size' (the "
+                    "default), 'sum' or 'mean_with_sample_weight'."
+                )
         weights = self._loss_weights_spec
         if weights is None:
             self._loss_weights = [1.0] * n
@@ -197,6 +218,7 @@ class Model:
         else:
             self._loss_weights = [float(w) for w in _per_output(weights, names, "loss_weights")]
         self._metric_specs = _metric_lists(self._metrics_spec, names)
+        self._weighted_specs = _metric_lists(getattr(self, "_weighted_metrics_spec", None), names)
         for layer in self._weight_layers():
             act = getattr(layer, "activation", None)
             if act is not None and not act.differentiable:
@@ -214,6 +236,7 @@ class Model:
             act = getattr(layer, "activation", None)
             self._fused.append(
                 not loss.uses_logits
+                and loss.reduction in ("sum_over_batch_size", "mean")
                 and loss.fused_activation is not None
                 and act is not None
                 and act.name == loss.fused_activation
@@ -241,10 +264,20 @@ class Model:
 
     def _resolve_metrics(self, Y_list: list) -> list[list]:
         if self._metrics is None:
-            self._metrics = [
-                [metrics_mod.get(spec, Y.shape, t.shape, loss.sparse_targets) for spec in specs]
-                for specs, Y, t, loss in zip(self._metric_specs, Y_list, self.outputs, self._losses)
-            ]
+            self._metrics = []
+            for specs, wspecs, Y, t, loss in zip(
+                self._metric_specs, self._weighted_specs, Y_list, self.outputs, self._losses
+            ):
+                ms = [metrics_mod.get(s, Y.shape, t.shape, loss.sparse_targets) for s in specs]
+                names = {m.name for m in ms}
+                for s in wspecs:
+                    m = copy.deepcopy(metrics_mod.get(s, Y.shape, t.shape, loss.sparse_targets))
+                    m.weighted = True
+                    if m.name in names:  # Keras's rule for a name in both lists
+                        m.name = f"weighted_{m.name}"
+                    names.add(m.name)
+                    ms.append(m)
+                self._metrics.append(ms)
         return self._metrics
 
     def _metric_names(self) -> list[str]:
@@ -305,11 +338,11 @@ class Model:
             else:
                 L = loss.forward(Y, P)
                 dP = loss.backward(Y, P) if need_grad else None
-            value = float(reduce(L, sw))
+            value = float(loss.reduce_values(L, sw))
             per_output.append(value)
             total += w * value
             if need_grad:
-                g = reduce_grad(dP, L.size, sw)
+                g = loss.reduce_gradient(dP, L, sw)
                 seeds[pos] = g if w == 1.0 else g * w
         return total, per_output, seeds, from_Z
 
@@ -330,6 +363,8 @@ class Model:
         initial_epoch=0,
         seed=None,
         gradient_health=True,
+        validation_batch_size=None,
+        validation_freq=1,
     ):
         """Train for `epochs` epochs; returns the History. See `nnlab.training.fit`."""
         from nnlab import training
@@ -350,6 +385,8 @@ class Model:
             initial_epoch=initial_epoch,
             seed=seed,
             gradient_health=gradient_health,
+            validation_batch_size=validation_batch_size,
+            validation_freq=validation_freq,
         )
 
     def evaluate(
@@ -423,9 +460,14 @@ class Model:
             k += n
 
     def save(self, filepath, preprocessing=None, metadata=None) -> None:
-        """Save the whole model to a `.nnlab` file. See `nnlab.models.saving.save_model`."""
-        from nnlab.models import saving
+        """Save the whole model to a `.nnlab` file (see `nnlab.models.saving.save_model`),
+        or to a Keras 3 `.keras` archive (architecture and weights; see
+        `nnlab.models.keras_format`)."""
+        from nnlab.models import keras_format, saving
 
+        if str(filepath).endswith(keras_format.SUFFIX):
+            keras_format.save_keras(self, filepath)
+            return
         saving.save_model(self, filepath, preprocessing=preprocessing, metadata=metadata)
 
     def save_weights(self, filepath) -> None:
@@ -523,7 +565,7 @@ def _metric_lists(spec, names: list[str]) -> list[list]:
             list(spec.get(k, [])) if isinstance(spec.get(k, []), (list, tuple)) else [spec[k]]
             for k in names
         ]
-    if isinstance(spec, (str, metrics_mod.Metric)):
+    if isinstance(spec, (str, metrics_mod.Metric)) or callable(spec):
         spec = [spec]
     spec = list(spec)
     if len(names) > 1 and spec and all(isinstance(s, (list, tuple)) for s in spec):

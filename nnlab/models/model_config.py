@@ -95,8 +95,9 @@ def make_layers(path, spec: dict) -> list:
     return [_make_layer(path, e) for e in spec["layers"]]
 
 
-def rebuild(path, spec, arrays: dict, layers: list | None = None):
-    """The model described by `spec`, with its weights set from `arrays`.
+def rebuild(path, spec, arrays: dict | None, layers: list | None = None):
+    """The model described by `spec`, with its weights set from `arrays` (None: keep the
+    fresh initial weights, as Keras's from_config).
 
     `layers` are those `make_layers` gave for `spec` (made here if None).
     """
@@ -129,8 +130,9 @@ def rebuild(path, spec, arrays: dict, layers: list | None = None):
         raise
     except _REBUILD_ERRORS as exc:
         raise _bad(path, "the layer graph", exc) from None
-    for entry, layer in zip(entries, layers):
-        _set_weights(path, layer, entry, arrays)
+    if arrays is not None:
+        for entry, layer in zip(entries, layers):
+            _set_weights(path, layer, entry, arrays)
     return model
 
 
@@ -214,6 +216,10 @@ def compile_config(model) -> dict | None:
         "metrics": [
             [_metric_entry(m) for m in ms] for ms in _metric_lists(model._metrics_spec, names)
         ],
+        "weighted_metrics": [
+            [_metric_entry(m) for m in ms]
+            for ms in _metric_lists(getattr(model, "_weighted_metrics_spec", None), names)
+        ],
         "output_names": names,
     }
 
@@ -233,6 +239,8 @@ def _metric_entry(metric):
         return metric
     if isinstance(metric, type):
         return {"class_name": metric.__name__, "name": metric.name}
+    if not isinstance(metric, metrics_mod.Metric):  # a plain function: not rebuildable
+        return {"class_name": "function", "name": getattr(metric, "__name__", "metric")}
     return {"class_name": type(metric).__name__, "name": metric.name}
 
 
@@ -251,11 +259,14 @@ def recompile(path, model, spec: dict) -> None:
         if losses is not None:
             losses = [_LOSSES[c["class_name"]](**c["config"]) for c in losses]
         metrics = [[_make_metric(m) for m in ms] for ms in spec["metrics"]]
+        weighted = [[_make_metric(m) for m in ms] for ms in spec.get("weighted_metrics", [])]
         if len(metrics) == 1:
             metrics = metrics[0]
+            weighted = weighted[0] if weighted else None
         else:
             metrics = dict(zip(model.output_names, metrics))
-        model.compile(optimizer, losses, spec["loss_weights"], metrics or None)
+            weighted = dict(zip(model.output_names, weighted)) if weighted else None
+        model.compile(optimizer, losses, spec["loss_weights"], metrics or None, weighted or None)
     except _REBUILD_ERRORS as exc:
         raise _bad(path, "the compile settings", exc, hint) from None
 

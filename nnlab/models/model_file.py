@@ -75,7 +75,8 @@ def _refused(path, detail: str) -> ModelFileError:
 # -- writing --------------------------------------------------------------------------
 def encode_array(array: np.ndarray) -> bytes:
     """The `.npy` bytes of a plain numeric array (never pickled)."""
-    array = np.ascontiguousarray(array)
+    # (ascontiguousarray would turn a 0-d array, e.g. Normalization's count, into 1-d)
+    array = np.ascontiguousarray(array) if array.ndim else np.asarray(array)
     if array.dtype.name not in ALLOWED_DTYPES:
         raise TypeError(
             f"Only numeric arrays can be saved; dtype {array.dtype} is not one of "

@@ -120,6 +120,7 @@ def load_model(
     max_params: int = model_file.DEFAULT_MAX_PARAMS,
     max_member_bytes: int = model_file.DEFAULT_MAX_MEMBER_BYTES,
     max_json_bytes: int = model_file.DEFAULT_MAX_JSON_BYTES,
+    custom_objects=None,
 ):
     """Load a model saved by `save_model` / `Model.save`.
 
@@ -140,12 +141,18 @@ def load_model(
             nnlab extension, as are the two caps below).
         max_member_bytes: most bytes one array member may decompress to (1 GiB).
         max_json_bytes: most bytes model.json may decompress to (64 MiB).
+        custom_objects: for a Keras `.keras` file, {class name: nnlab layer class}
+            for layers nnlab does not have (see `nnlab.models.keras_format`).
 
     Raises:
         ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe,
             above a cap, or written by a newer nnlab.
     """
     path = os.fspath(path)
+    if path.endswith(".keras"):  # Keras 3's own format: architecture and weights
+        from nnlab.models import keras_format
+
+        return keras_format.load_keras(path, custom_objects)
     limits = model_file.LoadLimits(max_params, max_member_bytes, max_json_bytes)
     seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
     try:

@@ -8,7 +8,12 @@ from nnlab.optimizers import schedules
 from nnlab.optimizers.adadelta import Adadelta
 from nnlab.optimizers.adagrad import Adagrad
 from nnlab.optimizers.adam import Adam
+from nnlab.optimizers.adamax import Adamax
+from nnlab.optimizers.adamw import AdamW
 from nnlab.optimizers.base import Optimizer
+from nnlab.optimizers.ftrl import Ftrl
+from nnlab.optimizers.lion import Lion
+from nnlab.optimizers.nadam import Nadam
 from nnlab.optimizers.rmsprop import RMSprop
 from nnlab.optimizers.sgd import SGD
 
@@ -18,6 +23,11 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "rmsprop": RMSprop,
     "adam": Adam,
     "adadelta": Adadelta,
+    "adamw": AdamW,
+    "nadam": Nadam,
+    "adamax": Adamax,
+    "lion": Lion,
+    "ftrl": Ftrl,
 }
 
 
@@ -42,6 +52,11 @@ __all__ = [
     "Adadelta",
     "Adagrad",
     "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lion",
+    "Nadam",
     "OPTIMIZERS",
     "Optimizer",
     "RMSprop",

@@ -240,6 +240,11 @@ class Optimizer:
             "weight_decay": self.weight_decay,
         }
 
+    @classmethod
+    def from_config(cls, config: dict):
+        """A fresh optimizer (no state) from `get_config()`'s dict."""
+        return cls(**config)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self._learning_rate!r})"
 

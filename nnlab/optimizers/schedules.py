@@ -179,3 +179,16 @@ SCHEDULES = {
     cls.__name__: cls
     for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay)
 }
+
+
+def _register_extra() -> None:
+    """PolynomialDecay and CosineDecayRestarts live in schedules_extra (built on the
+    base class above)."""
+    from nnlab.optimizers import schedules_extra as extra
+
+    for cls in (extra.PolynomialDecay, extra.CosineDecayRestarts):
+        SCHEDULES[cls.__name__] = cls
+        globals()[cls.__name__] = cls
+
+
+_register_extra()

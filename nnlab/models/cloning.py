@@ -1,0 +1,60 @@
+"""Keras's introspection and cloning: `get_config` / `from_config` on models,
+`to_json` / `model_from_json`, and `clone_model`.
+
+A model's config is its architecture in nnlab's own JSON (the one `.nnlab` files hold,
+see `nnlab.models.model_config`) without weights: rebuilding it gives the same layers
+with fresh initial weights, as in Keras. Only nnlab's name tables are consulted, so a
+JSON string cannot make nnlab import or run anything.
+"""
+
+from __future__ import annotations
+
+import json
+
+from nnlab.models import model_config
+
+
+def get_config(model) -> dict:
+    """The architecture of `model` as a JSON-ready dict (no weights)."""
+    arch = model_config.architecture(model, {})
+    for entry in arch["layers"]:
+        entry.pop("weights", None)
+        entry.pop("rng_state", None)
+    return arch
+
+
+def from_config(config: dict, custom_objects=None):
+    """A new model with fresh weights from `get_config()`'s dict.
+
+    Raises:
+        ModelFileError: the config names a class nnlab does not have, or is malformed.
+    """
+    for entry in config.get("layers", []) if isinstance(config, dict) else []:
+        entry.setdefault("weights", [])
+    return model_config.rebuild("<config>", config, None)
+
+
+def to_json(model, **kwargs) -> str:
+    """The model's config as a JSON string (`json.dumps` keyword arguments allowed)."""
+    return json.dumps({"class_name": get_config(model)["class_name"], "config": get_config(model)},
+                      **kwargs)
+
+
+def model_from_json(json_string: str, custom_objects=None):
+    """A new model with fresh weights from `to_json()`'s string.
+
+    Example:
+        >>> from nnlab.models import Sequential, model_from_json
+        >>> from nnlab.layers import Input, Dense
+        >>> model = Sequential([Input(shape=(3,)), Dense(2, activation="relu")])
+        >>> model_from_json(model.to_json()).count_params()
+        8
+    """
+    document = json.loads(json_string)
+    return from_config(document["config"] if "config" in document else document)
+
+
+def clone_model(model):
+    """A new model with the same architecture and fresh weights (Keras's clone_model;
+    copy the weights with `clone.set_weights(model.get_weights())`)."""
+    return from_config(get_config(model))

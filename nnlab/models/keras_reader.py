@@ -1,0 +1,254 @@
+"""Reading Keras 3 `.keras` files into nnlab models, code-free (see
+`nnlab.models.keras_format` for the format and what nnlab writes).
+
+Layer classes come only from nnlab's table (`nnlab.layers.LAYERS`, restricted to the
+layers listed in `keras_format.LAYER_OPTIONS`) or from `custom_objects` the caller passes;
+`Lambda` layers, registered (custom) classes, nested models and options nnlab cannot
+honour are refused with a `ModelFileError` naming them. Member sizes are capped before
+anything is read, and the HDF5 weights are walked first: soft and external links,
+virtual datasets and external storage (which could make the reader open other files)
+are refused, and every dataset must be numeric within the size cap.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from nnlab import activations
+from nnlab.layers import LAYERS
+from nnlab.models.keras_format import FIXED_OPTIONS, IGNORED_OPTIONS, LAYER_OPTIONS, h5py_module
+from nnlab.models.model_file import ModelFileError
+
+MAX_CONFIG_BYTES = 16 * 2**20
+MAX_WEIGHTS_BYTES = 2 * 2**30
+MAX_MEMBERS = 16
+
+
+def _bad(path, detail: str) -> ModelFileError:
+    return ModelFileError(
+        f"Cannot load {path} as a Keras model: {detail}. Nothing from it was run."
+    )
+
+
+def _read_members(path) -> tuple[dict, bytes]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _bad(path, f"it is not a zip archive ({exc})") from None
+    with zf:
+        infos = {info.filename: info for info in zf.infolist()}
+        if len(infos) > MAX_MEMBERS:
+            raise _bad(path, f"it has {len(infos)} members; a .keras model has a few")
+        for name, cap in (("config.json", MAX_CONFIG_BYTES), ("model.weights.h5",
+                                                              MAX_WEIGHTS_BYTES)):
+            if name not in infos:
+                raise _bad(path, f"it has no {name}")
+            if infos[name].file_size > cap:
+                raise _bad(path, f"{name} is {infos[name].file_size} bytes, over the cap {cap}")
+        try:
+            config = json.loads(zf.read("config.json"))
+            weights = zf.read("model.weights.h5")
+        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+            raise _bad(path, f"a member cannot be read ({exc})") from None
+    if not isinstance(config, dict):
+        raise _bad(path, "config.json is not an object")
+    return config, weights
+
+
+def _read_weights(path, data: bytes) -> dict[str, np.ndarray]:
+    """Every dataset of the HDF5 weights, after refusing links and virtual data."""
+    h5py = h5py_module()
+
+    arrays: dict[str, np.ndarray] = {}
+    total = 0
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError as exc:
+        raise _bad(path, f"model.weights.h5 is not an HDF5 file ({exc})") from None
+    with f:
+        links: list = []
+        f.visititems_links(lambda name, link: links.append((name, link)))
+        for name, link in links:  # checked outside h5py's callback, which eats exceptions
+            if not isinstance(link, h5py.HardLink):
+                raise _bad(path, f"model.weights.h5 holds a {type(link).__name__} at '{name}' "
+                                 "(links could make the loader read other files)")
+        for name, _ in links:
+            obj = f[name]
+            if not isinstance(obj, h5py.Dataset):
+                continue
+            if obj.is_virtual or obj.external:
+                raise _bad(path, f"dataset '{name}' is virtual or stored in another file")
+            if not name.startswith("layers/"):
+                continue  # optimizer state: nnlab loads the model uncompiled
+            if obj.dtype.kind not in "fiu":
+                raise _bad(path, f"dataset '{name}' has dtype {obj.dtype}, not a number")
+            total += obj.size * obj.dtype.itemsize
+            if total > MAX_WEIGHTS_BYTES:
+                raise _bad(path, "the weights exceed the size cap")
+            owner = f[name].parent.attrs.get("name", "")  # layers/<key>/vars has the name
+            owner = owner.decode() if isinstance(owner, bytes) else str(owner)
+            arrays[f"{owner}/{name.rsplit('/', 1)[-1]}"] = obj[()]
+    return arrays
+
+
+def _dtype(path, config: dict):
+    d = config.get("dtype")
+    if isinstance(d, dict):
+        d = (d.get("config") or {}).get("name")
+    if d is None:
+        return None
+    if d not in ("float32", "float64"):
+        raise _bad(path, f"layer '{config.get('name')}' uses dtype {d!r}; nnlab has float32 "
+                         "and float64")
+    return d
+
+
+def _make_layer(path, entry: dict, custom_objects: dict):
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise _bad(path, "a layer entry is not an object with a config")
+    kind = entry.get("class_name")
+    config = entry["config"]
+    label = f"layer '{config.get('name')}' ({kind})"
+    if kind in custom_objects:
+        return custom_objects[kind].from_config(config)
+    if kind in ("Sequential", "Functional", "Model"):
+        raise _bad(path, f"{label} is a nested model, which nnlab's loader does not read")
+    custom = entry.get("registered_name") not in (None, kind)
+    if kind == "Lambda" or custom or kind not in LAYER_OPTIONS:
+        raise _bad(path, f"{label} is not a layer nnlab has (it reads {sorted(LAYER_OPTIONS)}); "
+                         "Lambda layers and custom classes hold code, which nnlab never "
+                         "loads from a file: pass the class in custom_objects={...}")
+    kwargs = {"name": config.get("name"), "trainable": bool(config.get("trainable", True)),
+              "dtype": _dtype(path, config)}
+    for key, value in config.items():
+        if key in LAYER_OPTIONS[kind]:
+            if key == "axis" and isinstance(value, list) and len(value) == 1:
+                value = value[0]  # Keras writes Normalization's axis as [-1]
+            kwargs[key] = value
+        elif key in FIXED_OPTIONS:
+            if value != FIXED_OPTIONS[key]:
+                raise _bad(path, f"{label} sets {key}={value!r}, which nnlab does not support")
+        elif key not in IGNORED_OPTIONS:
+            raise _bad(path, f"{label} has the option {key!r}, which nnlab does not know")
+    act = kwargs.get("activation")
+    if act is not None:
+        if not isinstance(act, str) or act not in activations.ACTIVATIONS:
+            raise _bad(path, f"{label} uses the activation {act!r}, which nnlab does not have")
+    if kind in ("Dropout", "GaussianNoise") and kwargs.get("seed") is None:
+        kwargs.pop("seed", None)
+    try:
+        return LAYERS[kind](**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise _bad(path, f"{label} cannot be rebuilt ({exc})") from None
+
+
+def _input(path, config: dict):
+    from nnlab.layers import Input
+
+    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    if not isinstance(shape, list) or len(shape) < 2:
+        raise _bad(path, f"input '{config.get('name')}' has no batch_shape")
+    return Input(shape=tuple(shape[1:]), dtype=_dtype(path, config), name=config.get("name"))
+
+
+def _history(path, arg):
+    if isinstance(arg, list):
+        return [_history(path, a) for a in arg]
+    try:
+        return arg["config"]["keras_history"][0]
+    except (KeyError, TypeError, IndexError):
+        raise _bad(path, f"an inbound node {arg!r} is not a tensor reference") from None
+
+
+def _build(path, doc: dict, custom_objects: dict):
+    from nnlab.models.model import Model
+    from nnlab.models.sequential import Sequential
+
+    kind, config = doc.get("class_name"), doc.get("config")
+    if kind not in ("Sequential", "Functional", "Model") or not isinstance(config, dict):
+        raise _bad(path, f"the model class {kind!r} is not Sequential or Functional")
+    entries = config.get("layers")
+    if not isinstance(entries, list):
+        raise _bad(path, "config.layers is not a list")
+    if kind == "Sequential":
+        first = entries[0] if entries else {}
+        layers = []
+        if first.get("class_name") == "InputLayer":
+            layers.append(_input(path, first["config"]))
+            entries = entries[1:]
+        layers += [_make_layer(path, e, custom_objects) for e in entries]
+        model = Sequential(layers, name=config.get("name"))
+        if not model.built and config.get("build_input_shape"):
+            model.build(tuple(config["build_input_shape"]))
+        return model
+    tensors = {}
+    for entry in entries:
+        if entry.get("class_name") == "InputLayer":
+            tensors[entry["config"]["name"]] = _input(path, entry["config"])
+            continue
+        layer = _make_layer(path, entry, custom_objects)
+        nodes = entry.get("inbound_nodes") or []
+        if len(nodes) != 1:
+            raise _bad(path, f"layer '{layer.name}' is called {len(nodes)} times; nnlab reads "
+                             "layers called once (no shared layers)")
+        args = _history(path, nodes[0]["args"][0])
+        try:
+            inputs = [tensors[n] for n in args] if isinstance(args, list) else tensors[args]
+        except KeyError as exc:
+            raise _bad(path, f"layer '{layer.name}' reads {exc}, defined nowhere before") from None
+        tensors[layer.name] = layer(inputs)
+
+    def refs(spec):
+        if spec and isinstance(spec[0], str):
+            return tensors[spec[0]]
+        return [refs(s) for s in spec]
+
+    try:
+        return Model(refs(config["input_layers"]), refs(config["output_layers"]),
+                     name=config.get("name"))
+    except (KeyError, TypeError, IndexError) as exc:
+        raise _bad(path, f"the model's inputs or outputs are malformed ({exc})") from None
+
+
+def load_keras(path, custom_objects=None):
+    """Read a Keras 3 `.keras` file into an nnlab model (uncompiled), code-free.
+
+    Args:
+        path: the `.keras` file.
+        custom_objects: {class name: nnlab Layer class with `from_config`} for layers
+            the file names that nnlab does not have; the code comes from you, never
+            from the file.
+
+    Raises:
+        ModelFileError: the file is not a Keras model nnlab can read, names a layer,
+            option or activation nnlab does not have, or holds links to other files.
+    """
+    from nnlab import backend
+
+    path = os.fspath(path)
+    config, data = _read_members(path)
+    arrays = _read_weights(path, data)
+    seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
+    try:
+        model = _build(path, config, dict(custom_objects or {}))
+    finally:
+        backend._seed_stream.bit_generator.state = seed_state
+    for layer in model.layers:
+        targets = layer.weights
+        prefix = f"{layer.name}/"
+        found = sorted((int(k[len(prefix):]), v) for k, v in arrays.items()
+                       if k.startswith(prefix) and k[len(prefix):].isdigit())
+        if len(found) != len(targets):
+            raise _bad(path, f"layer '{layer.name}' has {len(targets)} weights but the file "
+                             f"holds {len(found)}")
+        for target, (_, W) in zip(targets, found):
+            if W.shape != target.shape:
+                raise _bad(path, f"a weight of layer '{layer.name}' has shape {W.shape}, "
+                                 f"expected {target.shape}")
+            target[...] = W
+    return model
