@@ -174,7 +174,7 @@ FILE_CASES = [
         "the model declares 10,000,100,000 weight values (up to model.layers[1] ",
     ),
     ("unknown-layer", _entry_set("class_name", "os.system"), "class_name is 'os.system'"),
-    ("unknown-activation", _layer_set("activation", "relu6"), "activation is 'relu6'"),
+    ("unknown-activation", _layer_set("activation", "relu7"), "activation is 'relu7'"),
     ("activation-type", _layer_set("activation", 5), "activation is 5"),
     ("unknown-initializer", _layer_set("kernel_initializer", "evil"), "kernel_initializer"),
     (

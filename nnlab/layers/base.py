@@ -17,6 +17,7 @@ Shapes carry the batch axis first; `input_shape` given to `build` has `None` the
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import defaultdict
@@ -133,12 +134,15 @@ class Layer:
     def add_weight(
         self, name: str, shape: tuple, initializer, trainable: bool = True, regularizer=None
     ):
-        W = initializer(shape, self.dtype)
+        if _planning:  # planned_weights: a read-only placeholder that allocates nothing
+            W = np.broadcast_to(np.zeros((), self.dtype), tuple(shape))
+        else:
+            W = initializer(shape, self.dtype)
         if regularizer is not None:
             self.regularizers[name] = regularizer
         if trainable:
             self.params[name] = W
-            self.grads[name] = np.zeros_like(W)
+            self.grads[name] = W if _planning else np.zeros_like(W)
         else:
             self.state[name] = W
         return W
@@ -258,6 +262,29 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
+
+
+_planning = False
+
+
+def planned_weights(layer: Layer, input_shape) -> dict[str, tuple[tuple, str, bool]]:
+    """The weights `layer` creates when built for `input_shape`, without allocating them.
+
+    Returns {name: (shape, dtype name, trainable)} in `get_weights` order (params, then
+    state). A copy of the unbuilt layer is built while `add_weight` hands out read-only
+    zero-stride placeholders, so a layer declaring 10^10 weights costs nothing here; model
+    files use this to check their arrays against the graph before reading them.
+    """
+    global _planning
+    probe = copy.deepcopy(layer)
+    before, _planning = _planning, True
+    try:
+        probe.build(input_shape)
+    finally:
+        _planning = before
+    weights = {k: (tuple(W.shape), W.dtype.name, True) for k, W in probe.params.items()}
+    weights.update({k: (tuple(W.shape), W.dtype.name, False) for k, W in probe.state.items()})
+    return weights
 
 
 def _as_shape(shape) -> tuple:

@@ -172,7 +172,7 @@ def _check_layer(path, where: str, entry: dict, names: list, files: dict, member
 def _check_config_value(path, where: str, key: str, value) -> None:
     if key == "dtype":
         check(path, where, value, _known(value, _FLOAT_DTYPES), f"one of {sorted(_FLOAT_DTYPES)}")
-    elif key == "activation":
+    elif key in ("activation", "recurrent_activation"):
         name = value.get("name") if isinstance(value, dict) else value
         ok = name is None or (isinstance(name, str) and name in activations.ACTIVATIONS)
         if isinstance(value, dict):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from nnlab.layers import BatchNormalization, Dense, InputLayer
+from nnlab.layers import InputLayer
+from nnlab.layers.base import planned_weights
 from nnlab.models.model_file import LoadLimits, ModelFileError
 from nnlab.models.model_schema import check, error, is_str_list
 
@@ -56,7 +57,7 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
                     f"cannot take inputs of shape {in_shape} ({exc})",
                     "a layer graph nnlab built",
                 ) from None
-            for key, (shape, _) in expected.items():
+            for key, (shape, _, _) in expected.items():
                 sizes[(layer.name, key)] = math.prod(shape)
             total = sum(sizes.values())
             if limits is not None and total > limits.max_params:  # before anything is built
@@ -85,28 +86,9 @@ def _too_big(path, detail: str, limits: LoadLimits) -> ModelFileError:
     )
 
 
-def _expected_weights(layer, in_shape) -> dict[str, tuple[tuple, bool]]:
-    """{weight name: (shape, trainable)} that `layer.build(in_shape)` will create."""
-    if isinstance(layer, Dense):
-        if isinstance(in_shape, list) or in_shape[-1] is None:
-            raise ValueError("Dense needs one input with a known feature size")
-        weights = {"kernel": ((in_shape[-1], layer.units), True)}
-        if layer.use_bias:
-            weights["bias"] = ((layer.units,), True)
-        return weights
-    if isinstance(layer, BatchNormalization):
-        C = (None,) if isinstance(in_shape, list) else in_shape[layer.axis]
-        if not isinstance(C, int):
-            raise ValueError(f"axis {layer.axis} has no known size")
-        weights = {}
-        if layer.scale:
-            weights["gamma"] = ((C,), True)
-        if layer.center:
-            weights["beta"] = ((C,), True)
-        weights["moving_mean"] = ((C,), False)
-        weights["moving_variance"] = ((C,), False)
-        return weights
-    return {}
+def _expected_weights(layer, in_shape) -> dict[str, tuple[tuple, str, bool]]:
+    """{weight name: (shape, dtype, trainable)} that `layer.build(in_shape)` will create."""
+    return planned_weights(layer, in_shape)
 
 
 def _compare_weights(path, where, entry, layer, expected, in_shape, files) -> None:
@@ -119,13 +101,13 @@ def _compare_weights(path, where, entry, layer, expected, in_shape, files) -> No
             f"{list(expected)} for a {type(layer).__name__} on inputs {in_shape}",
         )
     for w in entry["weights"]:
-        shape, trainable = expected[w["name"]]
+        shape, dtype, trainable = expected[w["name"]]
         member = files[w["file"]]
-        if tuple(member["shape"]) != shape or member["dtype"] != layer.dtype.name:
+        if tuple(member["shape"]) != shape or member["dtype"] != dtype:
             raise ModelFileError(
                 f"{path}: member {w['file']!r} is declared as {member['dtype']} "
                 f"{tuple(member['shape'])}, but layer {layer.name!r} "
-                f"({type(layer).__name__}) on inputs {in_shape} needs {layer.dtype.name} "
+                f"({type(layer).__name__}) on inputs {in_shape} needs {dtype} "
                 f"{shape}. The file was edited or damaged after it was saved: save the model "
                 "again or restore it from a backup."
             )
