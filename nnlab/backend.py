@@ -72,6 +72,16 @@ def set_random_seed(seed: int) -> None:
     np.random.seed(int(seed) % 2**32)
 
 
+def get_seed_stream_state() -> dict:
+    """The global seed stream's generator state (JSON-serializable), for exact resume."""
+    return _seed_stream.bit_generator.state
+
+
+def set_seed_stream_state(state: dict) -> None:
+    """Put the global seed stream back to a state from `get_seed_stream_state`."""
+    _seed_stream.bit_generator.state = state
+
+
 def draw_seed() -> int:
     """Draw a fresh integer seed from the global seed stream."""
     return int(_seed_stream.integers(0, 2**31 - 1))

@@ -100,6 +100,12 @@ class DivergenceGuard:
         self.state_backup = [a.copy() for a in self.states]
         self.report: dict | None = None
 
+    def reset_backup(self) -> None:
+        """Take the current weights as the ones to restore (after they were replaced)."""
+        np.copyto(self.backup, self.store.W)
+        for saved, live in zip(self.state_backup, self.states):
+            np.copyto(saved, live)
+
     @property
     def limit(self) -> float:
         """The largest finite loss that does not count as diverging."""

@@ -24,6 +24,14 @@ class _Random(Layer):
     def hold_randomness(self, hold: bool = True) -> None:
         self._held = bool(hold)
 
+    def get_random_state(self) -> dict:
+        """The generator's state (JSON-serializable `bit_generator.state`)."""
+        return self._rng.bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        """Continue from a state returned by `get_random_state` (exact resume)."""
+        self._rng.bit_generator.state = state
+
 
 class Dropout(_Random):
     """Inverted dropout: while training, each unit is kept with probability p = 1 - rate
