@@ -651,4 +651,4 @@ class ModelCheckpoint(_MonitorCallback):
 
 
 # BackupAndRestore lives in its own module; imported last because it builds on Callback.
-from nnlab.backup_and_restore import BackupAndRestore  # noqa: E402
+from nnlab.backup_and_restore import BackupAndRestore  # noqa: E402, F401

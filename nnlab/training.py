@@ -24,8 +24,11 @@ import numpy as np
 from nnlab.backend import make_rng
 from nnlab.callbacks import CallbackList, History, ProgressBar
 from nnlab.diagnostics.health import GradientNormRecorder
-from nnlab.divergence import DivergenceGuard, constant_predictor_loss
-from nnlab.divergence import DivergenceWarning  # noqa: F401  (its historical home)
+from nnlab.divergence import (
+    DivergenceGuard,
+    DivergenceWarning,  # noqa: F401  (its historical home)
+    constant_predictor_loss,
+)
 from nnlab.models import inputs as inputs_mod
 
 
