@@ -153,22 +153,41 @@ def _settings(source, config_path, **flags) -> dict:
     help="Run folder (default runs/<dataset>-<time>).",
 )
 @click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True)
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False),
+    help="Finish an interrupted run from its folder (same settings, bit-identical result).",
+)
 @handle_errors
-def train(source, config_path, out_dir, verbose, **flags):
+def train(source, config_path, out_dir, verbose, resume_dir, **flags):
     """Train on a bundled dataset name or a CSV (with --target); no SOURCE runs the
     lectures' penguins example. Writes a run folder: model, history, config, report."""
+    from nnlab import run_folder
     from nnlab.report import write_report
     from nnlab.workflow import train_run
 
-    cfg = _settings(source, config_path, **flags)
-    run = train_run(cfg, verbose=verbose)
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = out_dir or os.path.join("runs", f"{os.path.basename(run.dataset)}-{stamp}")
-    os.makedirs(out_dir, exist_ok=True)
-    run.model.save(os.path.join(out_dir, "model.nnlab"), preprocessing=run.preprocessor)
+    if resume_dir:
+        given = dict(flags, source=source, config=config_path, out=out_dir)
+        cfg, out_dir = run_folder.resume_settings(resume_dir, given), resume_dir
+    else:
+        cfg = _settings(source, config_path, **flags)
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out_dir = out_dir or run_folder.default_run_dir(cfg, stamp)
+        os.makedirs(out_dir, exist_ok=True)
+        _write_toml(os.path.join(out_dir, "config.toml"), cfg)  # what --resume reads
+    run = train_run(cfg, verbose=verbose, callbacks=[run_folder.backup_callback(out_dir)])
+    best = getattr(run.history, "best_epoch", None)  # the saved weights' epoch, 1-based
+    epochs = {"epoch": len(run.history.epoch), "best_epoch": None if best is None else best + 1}
+    run.model.save(
+        os.path.join(out_dir, "model.nnlab"),
+        preprocessing=run.preprocessor,
+        metadata={"checkpoint": epochs},
+    )
     _write_history(os.path.join(out_dir, "history.csv"), run.history.history)
     _write_toml(os.path.join(out_dir, "config.toml"), run.config)
     write_report(os.path.join(out_dir, "report.html"), run)
+    run_folder.finish(out_dir)
     _print_summary(run, out_dir)
 
 
