@@ -115,6 +115,11 @@ def _train_options(fn):
         click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout rate."),
         click.option("--l2", type=click.FloatRange(min=0), help="L2 penalty factor."),
         click.option("--seed", type=int, help="Seed for everything random."),
+        click.option(
+            "--non-numeric",
+            type=click.Choice(["error", "missing"]),
+            help="Non-numeric cells in a numeric column: name them (error) or treat as missing.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -217,6 +222,7 @@ def _print_summary(run, out_dir: str) -> None:
             ),
         ),
     ]
+    rows += [("data note", note) for note in getattr(run, "data_notes", [])]
     rows += [(k, f"{v:.4f}") for k, v in run.test_metrics.items()]
     rows += [("diagnosis", f"{run.diagnosis.label}: {run.diagnosis.message}")]
     rows += [("run folder", out_dir)]
