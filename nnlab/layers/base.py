@@ -23,7 +23,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from nnlab.backend import standardize_dtype
+from nnlab.backend import check_weight_size, standardize_dtype
 from nnlab.layers.symbolic import KerasTensor
 
 _name_counts: dict[str, int] = defaultdict(int)
@@ -128,6 +128,7 @@ class Layer:
     def add_weight(
         self, name: str, shape: tuple, initializer, trainable: bool = True, regularizer=None
     ):
+        check_weight_size(f"{type(self).__name__} '{self.name}'", name, shape, self.dtype)
         W = initializer(shape, self.dtype)
         if regularizer is not None:
             self.regularizers[name] = regularizer
