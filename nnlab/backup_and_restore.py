@@ -272,16 +272,28 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         self._apply_pending()  # no epoch ran: the callbacks still get their state
         if self.delete_checkpoint:
-            for path in (self.latest_path, self.previous_path):
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path)
-            with contextlib.suppress(OSError):
-                os.rmdir(self.backup_dir)  # only if nothing else is in it
+            self.delete_backup()
             return
         done = self._fit.history.epoch
         last = done[-1] + 1 if done else self._first_epoch
         if last > self._first_epoch or self.model.stop_training:
             self._save(last)
+
+    def delete_backup(self) -> None:
+        """Remove the backup files, the temporary files of backups that were killed
+        mid-write, and then `backup_dir` if nothing else is left in it."""
+        for path in (self.latest_path, self.previous_path):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.listdir(self.backup_dir):
+                if entry.startswith((".latest.nnlab.", ".previous.nnlab.")) and entry.endswith(
+                    ".tmp"
+                ):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(os.path.join(self.backup_dir, entry))
+        with contextlib.suppress(OSError):
+            os.rmdir(self.backup_dir)  # only if nothing else is in it
 
     def _save(self, epoch: int, batch=None, fit_rng=None) -> None:
         model, fit = self.model, self._fit

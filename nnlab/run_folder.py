@@ -11,7 +11,6 @@ output is written.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import tomllib
@@ -75,9 +74,4 @@ def resume_settings(run_dir: str, given: dict) -> dict:
 def finish(run_dir: str) -> None:
     """Remove the run's backup files (and their folder, if nothing else is in it) once
     all outputs are written."""
-    backup = backup_callback(run_dir)
-    for path in (backup.latest_path, backup.previous_path):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
-    with contextlib.suppress(OSError):
-        os.rmdir(backup.backup_dir)
+    backup_callback(run_dir).delete_backup()
