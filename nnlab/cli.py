@@ -179,9 +179,9 @@ def train(source, config_path, out_dir, verbose, resume_dir, **flags):
         cfg = _settings(source, config_path, **flags)
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out_dir = out_dir or run_folder.default_run_dir(cfg, stamp)
-        os.makedirs(out_dir, exist_ok=True)
-        _write_toml(os.path.join(out_dir, "config.toml"), cfg)  # what --resume reads
-    run = train_run(cfg, verbose=verbose, callbacks=[run_folder.backup_callback(out_dir)])
+    # config.toml is written first: it is what --resume reads
+    with run_folder.started(out_dir, lambda path: _write_toml(path, cfg), bool(resume_dir)):
+        run = train_run(cfg, verbose=verbose, callbacks=[run_folder.backup_callback(out_dir)])
     best = getattr(run.history, "best_epoch", None)  # the saved weights' epoch, 1-based
     epochs = {"epoch": len(run.history.epoch), "best_epoch": None if best is None else best + 1}
     run.model.save(

@@ -11,6 +11,7 @@ output is written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import tomllib
@@ -24,6 +25,33 @@ def default_run_dir(config: dict, stamp: str) -> str:
     """runs/<dataset or CSV file name>-<stamp>."""
     label = os.path.basename(str(config["csv"])) if config["csv"] else str(config["dataset"])
     return os.path.join("runs", f"{label}-{stamp}")
+
+
+@contextlib.contextmanager
+def started(run_dir: str, write_config, resumed: bool = False):
+    """Create the run folder and write its config.toml (`write_config(path)`) before
+    training. If training then fails with an error before any backup was written, remove
+    what this created again, so that a run that never started leaves no folder behind
+    (an interrupted run keeps its folder for --resume)."""
+    if resumed:
+        yield
+        return
+    created, folder = [], os.path.abspath(run_dir)
+    while not os.path.exists(folder):  # the folders this call creates, innermost first
+        created.append(folder)
+        folder = os.path.dirname(folder)
+    os.makedirs(run_dir, exist_ok=True)
+    config = os.path.join(run_dir, "config.toml")
+    write_config(config)
+    try:
+        yield
+    except Exception:
+        if not os.path.exists(os.path.join(run_dir, BACKUP_FOLDER)):
+            with contextlib.suppress(OSError):
+                os.remove(config)
+                for folder in created:
+                    os.rmdir(folder)
+        raise
 
 
 def backup_callback(run_dir: str) -> BackupAndRestore:

@@ -132,7 +132,7 @@ def check_numbers(frame: pd.DataFrame, non_numeric: str = "error") -> tuple[pd.D
     fixed = {}
     for name in frame.columns:
         col = frame[name]
-        if col.dtype == object:
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
             present = col.notna()
             as_text = col.where(~present, col.astype(str).str.strip())
             numbers = pd.to_numeric(as_text, errors="coerce")
