@@ -159,3 +159,20 @@ def test_dropout_noise_shape_broadcasts_the_mask_along_its_one_axes():
     B = cols.forward(X, training=True)
     assert np.all(B == B[:1, :])  # one draw per feature, shared by every sample
     assert set(np.unique(B)) == {0.0, 2.0}
+
+
+def test_reliability_doc_examples_run_and_print_what_the_doc_shows(capsys):
+    import re
+    import warnings
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reliability.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)  # the example records it itself
+        exec(compile(blocks[0], "docs/reliability.md block 0", "exec"), {})
+    printed = text.split("printed:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert capsys.readouterr().out == printed
+    exec(compile(blocks[1], "docs/reliability.md block 1", "exec"), {})
+    assert capsys.readouterr().out == "5\n"
