@@ -225,9 +225,10 @@ def _lr_is_scheduled(optimizer) -> bool:
 class FitState:
     """What a running `fit` exposes to callbacks as `model.fit_state` (nnlab extension).
 
-    `fit` sets it before `on_train_begin`; a callback that restores a run (see
-    `nnlab.callbacks.BackupAndRestore`) may move `initial_epoch` forward there, as
-    Keras's callbacks set the trainer's initial epoch.
+    `fit` sets it before `on_train_begin` and clears it (None) after `on_train_end`. A
+    callback that restores a run (see `nnlab.callbacks.BackupAndRestore`) may move
+    `initial_epoch` forward in `on_train_begin`, as Keras's callbacks set the trainer's
+    initial epoch.
 
     Attributes:
         rng: the generator that shuffles every epoch (already past the validation split).
@@ -397,6 +398,7 @@ def fit(
             if model.stop_training:
                 break
     cbs.call("on_train_end", logs)
+    model.fit_state = None  # it holds the training data: do not keep it alive
     history.diverged = guard.report
     history.params = params
     return history
