@@ -279,11 +279,11 @@ def _load(model_path: str):
 
 
 def _read_rows(csv_path: str):
-    import pandas as pd
+    from nnlab.data.table_checks import read_csv  # UTF-8, header, data rows, unique names
 
     if not os.path.exists(csv_path):
         raise ValueError(f"No such CSV file: {csv_path}")
-    return pd.read_csv(csv_path)
+    return read_csv(csv_path)
 
 
 @main.command()

@@ -515,3 +515,38 @@ def test_cli_huge_layers_exit_2_with_one_line_in_a_fresh_process(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "40,000,000,000 bytes" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    """A model saved with its preprocessing, as `nnlab train` saves one."""
+    folder = tmp_path_factory.mktemp("model")
+    prep = TabularPreprocessor("label").fit(pd.read_csv(_csv(folder)))
+    model = Sequential([Input(shape=(2,)), Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    model.save(folder / "m.nnlab", preprocessing=prep)
+    return str(folder / "m.nnlab")
+
+
+ROWS_CASES = [
+    ("predict-latin-1", "predict", b"x1,x2\n1.0,caf\xe9\n", [r"0xe9 at offset 13 \(line 2\)"]),
+    ("predict-header-only", "predict", b"x1,x2\n", ["but no data rows"]),
+    ("evaluate-duplicate-names", "evaluate", b"x1,x1,label\n1,2,yes\n", ["duplicate column"]),
+    ("evaluate-inf", "evaluate", b"x1,x2,label\n1,inf,yes\n", [r"'x2' holds infinite"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "rows", "patterns"), [c[1:] for c in ROWS_CASES], ids=[c[0] for c in ROWS_CASES]
+)
+def test_cli_bad_rows_for_a_saved_model(tmp_path, monkeypatch, saved_model, command, rows,
+                                        patterns):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rows.csv").write_bytes(rows)
+    result = CliRunner().invoke(main, [command, saved_model, "rows.csv", "--out", "p.csv"]
+                                if command == "predict" else [command, saved_model, "rows.csv"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    for pattern in patterns:
+        assert re.search(pattern, result.stderr), (pattern, result.stderr)
+    assert not (tmp_path / "p.csv").exists()
