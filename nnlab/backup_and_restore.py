@@ -194,6 +194,13 @@ class BackupAndRestore(Callback):
                 f"Build the same model to resume, or delete {self.backup_dir} to start over."
             ) from None
         optimizer = model.optimizer
+        if type(saved.optimizer) is not type(optimizer):
+            raise ValueError(
+                f"BackupAndRestore: {path} was written while training with "
+                f"{type(saved.optimizer).__name__}, but this model is compiled with "
+                f"{type(optimizer).__name__}. Compile it as before to resume, or delete "
+                f"{self.backup_dir} to start over."
+            )
         optimizer.set_slots(saved.optimizer.get_slots())
         optimizer.iterations = saved.optimizer.iterations
         with contextlib.suppress(TypeError):  # a schedule follows `iterations` by itself

@@ -61,7 +61,8 @@ WORKER = textwrap.dedent(
 
 def _kill_after(cmd, lines: int, cwd, until_prefix: str | None = None) -> bool:
     """Run `cmd`, SIGKILL it after `lines` lines of output (then, with `until_prefix`, at
-    the next line starting with it). True if it was killed, False if it finished first."""
+    the next line starting with it). True if the kill ended it, False if it had finished
+    (a loaded machine may let it run to the end before the lines are read)."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, text=True)
     seen, armed = 0, False
     for line in proc.stdout:
@@ -69,12 +70,11 @@ def _kill_after(cmd, lines: int, cwd, until_prefix: str | None = None) -> bool:
         armed = armed or seen >= lines
         if armed and (until_prefix is None or line.startswith(until_prefix)):
             os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            proc.stdout.close()
-            return True
+            break
     proc.stdout.close()
-    assert proc.wait() == 0
-    return False
+    code = proc.wait()
+    assert code in (0, -signal.SIGKILL), code
+    return code == -signal.SIGKILL
 
 
 def _results(out: str):
@@ -98,12 +98,12 @@ def test_api_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
     rng = np.random.default_rng(2024)
     backup = tmp_path / "backup"
     cmd = [py, str(script), str(backup), str(tmp_path / "resumed")]
-    kills = 0
-    for i in range(6):
-        prefix = "begin" if i % 2 else None
+    kills = attempts = 0
+    while kills < 6 and attempts < 15:
+        prefix = "begin" if attempts % 2 else None
         kills += _kill_after(cmd, int(rng.integers(1, 45)), tmp_path, prefix)
-    assert kills >= 5
-    assert (backup / "latest.nnlab").exists()  # the last kill left a backup to resume
+        attempts += 1
+    assert kills == 6
     final = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     w_ref, h_ref = _results(str(tmp_path / "ref"))
@@ -129,11 +129,15 @@ def test_cli_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
                          text=True, timeout=300)
     assert ref.returncode == 0, ref.stderr
     rng = np.random.default_rng(7)
-    kills = 0
+    kills = attempts = 0
     first = nnlab + args + ["--out", "run"]
-    for i in range(5):
-        cmd = first if i == 0 else nnlab + ["--resume", "run", "--verbose", "2"]
+    while kills < 5 and attempts < 12:
+        run = tmp_path / "run"
+        if (run / "model.nnlab").exists() and not (run / "backup").exists():
+            break  # a run finished before its kill: nothing left to resume
+        cmd = first if attempts == 0 else nnlab + ["--resume", "run", "--verbose", "2"]
         kills += _kill_after(cmd, int(rng.integers(1, 4)), tmp_path)
+        attempts += 1
     assert kills >= 4
     done = subprocess.run(nnlab + ["--resume", "run", "--verbose", "0"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
@@ -231,6 +235,11 @@ def test_resuming_with_other_data_or_another_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"steps per epoch.*data or batch_size changed"):
         model.fit(X[:50], Y[:50], epochs=10, batch_size=16, verbose=0,
                   callbacks=[BackupAndRestore(backup, delete_checkpoint=False)])
+    sgd = _model()
+    sgd.compile(optimizers.SGD(0.1), "binary_crossentropy")
+    with pytest.raises(ValueError, match="with Adam, but this model is compiled with SGD"):
+        sgd.fit(X, Y, epochs=10, batch_size=16, validation_split=0.25, verbose=0,
+                callbacks=[BackupAndRestore(backup, delete_checkpoint=False)])
     other = Sequential([Input(shape=(3,)), Dense(2, activation="tanh"), Dense(1)])
     other.compile("adam", "mse")
     with pytest.raises(ValueError, match="different model"):
