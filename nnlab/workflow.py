@@ -56,8 +56,8 @@ _TYPES = {
     "csv": str,
     "target": str,
     "positive_class": str,
-    "drop": list,
-    "hidden": (list, str),
+    "drop": (list, tuple),
+    "hidden": (list, tuple, str),
     "activation": str,
     "dropout": float,
     "l2": float,
@@ -118,8 +118,8 @@ def _checked_setting(key: str, value):
         value = float(value)
     kinds = expected if isinstance(expected, tuple) else (expected,)
     if isinstance(value, bool) or not isinstance(value, kinds):
-        names = " or ".join({"str": "a string", "int": "an int", "float": "a number",
-                             "list": "a list"}[k.__name__] for k in kinds)
+        words = {"str": "a string", "int": "an int", "float": "a number", "list": "a list"}
+        names = " or ".join(dict.fromkeys(words.get(k.__name__, "a list") for k in kinds))
         raise ValueError(
             f"Setting {key!r} expects {names}. Received: {key}={value!r} "
             f"({type(value).__name__}). Fix it in the config file or the flag, e.g. "
