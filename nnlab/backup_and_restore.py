@@ -284,7 +284,7 @@ class BackupAndRestore(Callback):
         done = self._fit.history.epoch
         last = done[-1] + 1 if done else self._first_epoch
         if last > self._first_epoch or self.model.stop_training:
-            self._save(last)
+            self._save(last, at_epoch_start=False)
 
     def delete_backup(self) -> None:
         """Remove the backup files, the temporary files of backups that were killed
@@ -302,10 +302,12 @@ class BackupAndRestore(Callback):
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)  # only if nothing else is in it
 
-    def _save(self, epoch: int, batch=None, fit_rng=None) -> None:
+    def _save(self, epoch: int, batch=None, fit_rng=None, at_epoch_start=True) -> None:
         model, fit = self.model, self._fit
         stopped = bool(model.stop_training) and batch is None
-        lr = model.optimizer.learning_rate
+        # Within training, the rate as the epoch began, before any on_epoch_begin hook (a
+        # scheduler before this callback may have changed it); at the end, the last rate.
+        lr = fit.learning_rate if at_epoch_start else model.optimizer.learning_rate
         history = fit.history
         meta = {
             "format": BACKUP_FORMAT,

@@ -236,6 +236,8 @@ class FitState:
         history: the History this fit returns.
         callbacks: every callback of this fit, in call order.
         guard: the divergence guard (its `reference` fixes the divergence limit).
+        learning_rate: the optimizer's learning rate as the current epoch began, before
+            any callback's `on_epoch_begin` (what a backup must restore).
     """
 
     rng: np.random.Generator
@@ -243,6 +245,7 @@ class FitState:
     history: History
     callbacks: list
     guard: DivergenceGuard
+    learning_rate: float | None = None
 
 
 def _split_validation(data: _Data, fraction: float, rng) -> tuple[_Data, _Data]:
@@ -382,6 +385,7 @@ def fit(
     # Overflow and NaN are expected when training diverges: the guard handles them.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(model.fit_state.initial_epoch, epochs):
+            model.fit_state.learning_rate = model.optimizer.learning_rate
             cbs.call("on_epoch_begin", epoch, None)
             order = rng.permutation(n) if shuffle and steps > 1 else None
             acc = _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch)

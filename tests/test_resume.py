@@ -284,3 +284,25 @@ def test_model_checkpoint_files_record_their_epoch(tmp_path):
     assert load_model(tmp_path / "b.nnlab").metadata["user"]["checkpoint"] == {
         "epoch": 3, "batch": 4
     }
+
+
+def test_a_relative_learning_rate_schedule_before_the_backup_resumes_exactly(tmp_path):
+    # The scheduler runs before BackupAndRestore at every epoch start, halving the rate:
+    # the backup must hold the rate from before that epoch's hooks, not after.
+    from nnlab.callbacks import LearningRateScheduler
+
+    def run(backup, extra=()):
+        set_random_seed(0)
+        model = Sequential([Input(shape=(3,)), Dense(4), Dense(1)])
+        model.compile(optimizers.SGD(0.05), "mse")
+        callbacks = [LearningRateScheduler(lambda e, lr: lr * 0.5), BackupAndRestore(backup)]
+        history = model.fit(X, Y, epochs=8, batch_size=16, verbose=0, seed=1,
+                            callbacks=callbacks + list(extra))
+        return model, history
+
+    ref_model, ref = run(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b", [Interrupt(3)])
+    model, history = run(tmp_path / "b")
+    assert history.history == ref.history
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), ref_model.get_weights()))
