@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -13,9 +14,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from nnlab import optimizers
 from nnlab.callbacks import BackupAndRestore, Callback, EarlyStopping, ModelCheckpoint
+from nnlab.cli import main
 from nnlab.layers import Dense, Dropout, GaussianNoise, Input
 from nnlab.models import Sequential, load_model
 from nnlab.utils import set_random_seed
@@ -84,15 +87,14 @@ def _results(out: str):
         return weights, json.load(f)
 
 
-def test_api_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
+def test_api_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path, monkeypatch):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     py = sys.executable
-    reference = subprocess.run(
-        [py, str(script), str(tmp_path / "ref-backup"), str(tmp_path / "ref")],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert reference.returncode == 0, reference.stderr
+    # the uninterrupted reference runs in this process (same code, same bits)
+    argv = [str(script), str(tmp_path / "ref-backup"), str(tmp_path / "ref")]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(script), run_name="__main__")
     # A full run prints 12 x (1 + 15 + 1) = 204 lines. Six kills at seeded random
     # points, every other one at the next epoch start (during the backup's save).
     rng = np.random.default_rng(2024)
@@ -114,7 +116,7 @@ def test_api_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
     assert not backup.exists()  # delete_checkpoint=True, temporary files of killed saves too
 
 
-def test_cli_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
+def test_cli_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path, monkeypatch):
     r = np.random.default_rng(5)
     X = r.normal(size=(240, 4))
     label = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, "yes", "no")
@@ -125,9 +127,9 @@ def test_cli_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
     args = ["data.csv", "--target", "label", "--epochs", "12", "--dropout", "0.2",
             "--batch-size", "16", "--patience", "4", "--seed", "3", "--verbose", "2"]
     nnlab = [sys.executable, "-m", "nnlab", "train"]
-    ref = subprocess.run(nnlab + args + ["--out", "ref"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300)
-    assert ref.returncode == 0, ref.stderr
+    monkeypatch.chdir(tmp_path)  # the uninterrupted reference runs in this process
+    ref = CliRunner().invoke(main, ["train", *args, "--out", "ref"])
+    assert ref.exit_code == 0, ref.output
     rng = np.random.default_rng(7)
     kills = attempts = 0
     first = nnlab + args + ["--out", "run"]
@@ -150,10 +152,9 @@ def test_cli_resume_after_sigkill_at_random_points_is_bit_identical(tmp_path):
     assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
     assert a.metadata["user"]["checkpoint"] == b.metadata["user"]["checkpoint"]
     assert not (tmp_path / "run" / "backup").exists()  # removed once the outputs exist
-    again = subprocess.run(nnlab + ["--resume", "run"], cwd=tmp_path, capture_output=True,
-                           text=True, timeout=300)
-    assert again.returncode == 2 and "already finished" in again.stderr
-    assert "Traceback" not in again.stderr
+    again = CliRunner().invoke(main, ["train", "--resume", "run"])
+    assert again.exit_code == 2 and "already finished" in again.stderr
+    assert "Traceback" not in again.output
 
 
 # -- in-process: what a backup keeps ----------------------------------------------------
