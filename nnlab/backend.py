@@ -22,6 +22,48 @@ _VALID_FLOATX = ("float16", "float32", "float64")
 # One stream of seeds for everything random that was not given its own seed.
 _seed_stream = np.random.default_rng()
 
+#: The largest weight array a layer may allocate (bytes); see set_max_weight_bytes.
+DEFAULT_MAX_WEIGHT_BYTES = 2**32
+_max_weight_bytes: int | None = DEFAULT_MAX_WEIGHT_BYTES
+
+
+class WeightTooLargeError(ValueError, MemoryError):
+    """A layer would allocate a weight larger than `max_weight_bytes()` (checked before
+    any memory is taken). Both a ValueError (a bad size) and a MemoryError."""
+
+
+def max_weight_bytes() -> int | None:
+    """The cap on one weight array's size in bytes (None: no cap). Default 4 GiB."""
+    return _max_weight_bytes
+
+
+def set_max_weight_bytes(value: int | None) -> None:
+    """Set the cap on one weight array's size in bytes; None removes it.
+
+    Example:
+        >>> set_max_weight_bytes(2**34)  # allow weights up to 16 GiB
+        >>> set_max_weight_bytes(DEFAULT_MAX_WEIGHT_BYTES)
+    """
+    global _max_weight_bytes
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(
+            f"set_max_weight_bytes expects a positive int (bytes) or None. Received: {value!r}"
+        )
+    _max_weight_bytes = value
+
+
+def check_weight_size(owner: str, name: str, shape: tuple, dtype) -> None:
+    """Raise WeightTooLargeError, before allocating, if the weight would pass the cap."""
+    cap = _max_weight_bytes
+    nbytes = int(np.prod([int(d) for d in shape], dtype=object)) * np.dtype(dtype).itemsize
+    if cap is not None and nbytes > cap:
+        raise WeightTooLargeError(
+            f"{owner}: its {name} of shape {tuple(shape)} in {np.dtype(dtype).name} would need "
+            f"{nbytes:,} bytes ({nbytes / 2**30:.1f} GiB), more than the cap of {cap:,} bytes "
+            f"({cap / 2**30:.3g} GiB) for one weight. Check the layer sizes (units, input "
+            "shape), or raise the cap with nnlab.config.set_max_weight_bytes(...)."
+        )
+
 
 def floatx() -> str:
     """The default float dtype name for new weights ("float32" unless changed)."""
@@ -70,6 +112,16 @@ def set_random_seed(seed: int) -> None:
     _seed_stream = np.random.default_rng(int(seed))
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
+
+
+def get_seed_stream_state() -> dict:
+    """The global seed stream's generator state (JSON-serializable), for exact resume."""
+    return _seed_stream.bit_generator.state
+
+
+def set_seed_stream_state(state: dict) -> None:
+    """Put the global seed stream back to a state from `get_seed_stream_state`."""
+    _seed_stream.bit_generator.state = state
 
 
 def draw_seed() -> int:

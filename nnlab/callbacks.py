@@ -361,6 +361,17 @@ class EarlyStopping(_MonitorCallback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
+    def get_backup_state(self) -> dict:
+        """What `BackupAndRestore` keeps of this callback, so a resumed run stops alike."""
+        return {
+            k: getattr(self, k)
+            for k in ("wait", "stopped_epoch", "best", "best_epoch", "best_weights")
+        }
+
+    def set_backup_state(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
     def on_train_end(self, logs=None):
         if self.stopped_epoch and self.verbose:
             print(
@@ -418,6 +429,14 @@ class ReduceLROnPlateau(_MonitorCallback):
         self.best = None
         self.wait = 0
         self.cooldown_counter = 0
+
+    def get_backup_state(self) -> dict:
+        """What `BackupAndRestore` keeps of this callback."""
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def set_backup_state(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -554,6 +573,9 @@ class ModelCheckpoint(_MonitorCallback):
     models go to `.nnlab` files (`model.save`, optimizer state included, so training
     can resume); with `save_weights_only` to `.weights.npz` files (`model.save_weights`).
     Every write goes to a temporary file that replaces the target only when complete.
+    A `.nnlab` checkpoint records where it was written: `load_model(path).metadata
+    ["user"]["checkpoint"]` is {"epoch": epochs completed (1-based), "batch": the
+    1-based batch for batch-level saves, else None}.
 
     Args:
         filepath: path template ending in '.nnlab' ('.weights.npz' with save_weights_only).
@@ -648,8 +670,9 @@ class ModelCheckpoint(_MonitorCallback):
             os.makedirs(folder, exist_ok=True)
         if self.save_weights_only:
             self.model.save_weights(path)
-        else:
-            self.model.save(path)
+        else:  # the file records where in training it was written
+            mark = {"epoch": epoch + 1, "batch": None if batch is None else batch + 1}
+            self.model.save(path, metadata={"checkpoint": mark})
 
     def _path(self, epoch: int, batch, logs: dict) -> str:
         values = dict(logs, epoch=epoch + 1)
@@ -666,3 +689,5 @@ class ModelCheckpoint(_MonitorCallback):
 
 from nnlab.callbacks_lambda import LambdaCallback  # noqa: E402, F401  (issue 14: re-exported)
 from nnlab.callbacks_tensorboard import TensorBoard  # noqa: E402, F401  (issue 14: re-exported)
+# BackupAndRestore lives in its own module; imported last because it builds on Callback.
+from nnlab.backup_and_restore import BackupAndRestore  # noqa: E402, F401

@@ -125,6 +125,11 @@ def _train_options(fn):
         click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout rate."),
         click.option("--l2", type=click.FloatRange(min=0), help="L2 penalty factor."),
         click.option("--seed", type=int, help="Seed for everything random."),
+        click.option(
+            "--non-numeric",
+            type=click.Choice(["error", "missing"]),
+            help="Non-numeric cells in a numeric column: name them (error) or treat as missing.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -164,27 +169,47 @@ def _settings(source, config_path, **flags) -> dict:
 )
 @click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True)
 @_force_option
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False),
+    help="Finish an interrupted run from its folder (same settings, bit-identical result).",
+)
 @handle_errors
-def train(source, config_path, out_dir, verbose, force, **flags):
+def train(source, config_path, out_dir, verbose, force, resume_dir, **flags):
     """Train on a bundled dataset name or a CSV (with --target); no SOURCE runs the
     lectures' penguins example. Writes a run folder: model, history, config, report.
     The folder is checked before training; files in it are replaced only with --force."""
-    from nnlab.outputs import run_folder, unique_folder
+    from nnlab import run_folder
+    from nnlab.outputs import run_folder as checked_run_folder
+    from nnlab.outputs import unique_folder
     from nnlab.report import write_report
     from nnlab.workflow import train_run
 
-    cfg = _settings(source, config_path, **flags)
-    if not out_dir:
+    if resume_dir:
+        given = dict(flags, source=source, config=config_path, out=out_dir)
+        cfg, out_dir = run_folder.resume_settings(resume_dir, given), resume_dir
+        force = True  # the interrupted run's own folder: its files are this run's outputs
+    else:
+        cfg = _settings(source, config_path, **flags)
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        name = os.path.basename(str(cfg.get("csv") or cfg.get("dataset")))
-        out_dir = unique_folder(os.path.join("runs", f"{name}-{stamp}"))
+        out_dir = out_dir or unique_folder(run_folder.default_run_dir(cfg, stamp))
     inputs = {"the training CSV": cfg.get("csv"), "the config file": config_path}
-    with run_folder(out_dir, RUN_FILES, inputs, force):
-        run = train_run(cfg, verbose=verbose)
-    run.model.save(os.path.join(out_dir, "model.nnlab"), preprocessing=run.preprocessor)
+    with checked_run_folder(out_dir, RUN_FILES, inputs, force):
+        # config.toml is written first: it is what --resume reads
+        with run_folder.started(out_dir, lambda path: _write_toml(path, cfg), bool(resume_dir)):
+            run = train_run(cfg, verbose=verbose, callbacks=[run_folder.backup_callback(out_dir)])
+    best = getattr(run.history, "best_epoch", None)  # the saved weights' epoch, 1-based
+    epochs = {"epoch": len(run.history.epoch), "best_epoch": None if best is None else best + 1}
+    run.model.save(
+        os.path.join(out_dir, "model.nnlab"),
+        preprocessing=run.preprocessor,
+        metadata={"checkpoint": epochs},
+    )
     _write_history(os.path.join(out_dir, "history.csv"), run.history.history)
     _write_toml(os.path.join(out_dir, "config.toml"), run.config)
     write_report(os.path.join(out_dir, "report.html"), run)
+    run_folder.finish(out_dir)
     _print_summary(run, out_dir)
 
 
@@ -214,6 +239,7 @@ def _print_summary(run, out_dir: str) -> None:
             ),
         ),
     ]
+    rows += [("data note", note) for note in getattr(run, "data_notes", [])]
     rows += [(k, f"{v:.4f}") for k, v in run.test_metrics.items()]
     rows += [("diagnosis", f"{run.diagnosis.label}: {run.diagnosis.message}")]
     rows += [("run folder", out_dir)]
@@ -270,26 +296,11 @@ def _load(model_path: str):
 
 
 def _read_rows(csv_path: str):
-    import pandas as pd
+    from nnlab.data.table_checks import read_csv  # UTF-8, header, data rows, unique names
 
     if not os.path.exists(csv_path):
         raise ValueError(f"No such CSV file: {csv_path}")
-    try:
-        return pd.read_csv(csv_path)
-    except pd.errors.EmptyDataError:
-        raise ValueError(
-            f"{csv_path} is empty. Expected a CSV file with a header row and one row per example."
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{csv_path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at byte offset "
-            f"{exc.start}). Save it with UTF-8 encoding and try again."
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(
-            f"{csv_path} is not a readable CSV file ({_one_line(exc)}). Check that every row "
-            "has as many fields as the header."
-        ) from None
+    return read_csv(csv_path)
 
 
 @main.command()

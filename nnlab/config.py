@@ -1,5 +1,5 @@
 """Global configuration, Keras-style: `nnlab.config.set_floatx('float64')`."""
 
-from nnlab.backend import epsilon, floatx, set_floatx
+from nnlab.backend import epsilon, floatx, max_weight_bytes, set_floatx, set_max_weight_bytes
 
-__all__ = ["epsilon", "floatx", "set_floatx"]
+__all__ = ["epsilon", "floatx", "max_weight_bytes", "set_floatx", "set_max_weight_bytes"]

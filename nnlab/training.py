@@ -17,12 +17,18 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from nnlab.backend import make_rng
 from nnlab.callbacks import CallbackList, History, ProgressBar
 from nnlab.diagnostics.health import GradientNormRecorder
+from nnlab.divergence import (
+    DivergenceGuard,
+    DivergenceWarning,  # noqa: F401  (its historical home)
+    constant_predictor_loss,
+)
 from nnlab.models import inputs as inputs_mod
 
 
@@ -168,7 +174,7 @@ def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: in
     """Forward, loss (+ penalties), divergence guard, backward, optimizer step.
 
     Returns (total loss, per-output losses, outputs), all computed before the update,
-    or None when the guard stopped training on a non-finite loss.
+    or None when the guard stopped training on a diverging loss.
     """
     outs = model._forward(batch.X, training=True)
     total, per_output, seeds, from_Z = model._loss(
@@ -204,7 +210,7 @@ def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _A
         if cbs.wants_batch_logs:
             cbs.train_batch_begin(step, {})
         result = _train_step(model, store, batch, guard, epoch, step)
-        if result is None:  # non-finite loss: the guard restored the weights and stopped
+        if result is None:  # diverged: the guard restored the weights and stopped
             if cbs.wants_batch_logs:
                 cbs.train_batch_end(step, {"loss": guard.report["loss"]})
             break
@@ -220,60 +226,31 @@ def _lr_is_scheduled(optimizer) -> bool:
     return callable(optimizer._learning_rate)
 
 
-class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the loss or the weights stopped being finite."""
+@dataclass
+class FitState:
+    """What a running `fit` exposes to callbacks as `model.fit_state` (nnlab extension).
 
+    `fit` sets it before `on_train_begin` and clears it (None) after `on_train_end`. A
+    callback that restores a run (see `nnlab.callbacks.BackupAndRestore`) may move
+    `initial_epoch` forward in `on_train_begin`, as Keras's callbacks set the trainer's
+    initial epoch.
 
-class _DivergenceGuard:
-    """Stops training at the first non-finite loss and restores the last finite weights.
-
-    Every step's update copies the flat weights it is about to change into `backup`
-    (the optimizer does it block by block, `apply(save_to=...)`, while the block is in
-    cache); a step whose loss is NaN or infinite (computed with the weights the previous
-    step produced) puts that copy back, so the model keeps the last weights that gave a
-    finite loss.
+    Attributes:
+        rng: the generator that shuffles every epoch (already past the validation split).
+        initial_epoch: the first epoch the loop will run.
+        history: the History this fit returns.
+        callbacks: every callback of this fit, in call order.
+        guard: the divergence guard (its `reference` fixes the divergence limit).
+        learning_rate: the optimizer's learning rate as the current epoch began, before
+            any callback's `on_epoch_begin` (what a backup must restore).
     """
 
-    def __init__(self, store, data: _Data, layers: list):
-        self.store = store
-        self.backup = store.W.copy()
-        self.data = data
-        # Non-trainable state (BatchNormalization's moving statistics) is small: back
-        # it up too, so that a diverging step cannot leave it non-finite.
-        self.states = [a for layer in layers for a in layer.state.values()]
-        self.state_backup = [a.copy() for a in self.states]
-        self.report: dict | None = None
-
-    def check(self, loss: float, model, epoch: int, step: int) -> bool:
-        if math.isfinite(loss):
-            if self.states:
-                for saved, live in zip(self.state_backup, self.states):
-                    np.copyto(saved, live)
-            return True
-        self.store.W[...] = self.backup
-        for saved, live in zip(self.state_backup, self.states):
-            live[...] = saved
-        model.stop_training = True
-        lr = model.optimizer.learning_rate
-        causes = [f"the learning rate is too high (learning_rate={lr:g}; try 10x smaller)"]
-        x_scale = max(inputs_mod.max_abs(X) for X in self.data.X)
-        if x_scale > 100:
-            causes.append(
-                f"the inputs are not scaled (values up to {x_scale:.3g}; standardize "
-                "them with training-set statistics)"
-            )
-        else:
-            causes.append("the inputs are not scaled")
-        causes.append("a log of zero or a division by zero in a custom loss or layer")
-        self.report = {"epoch": epoch, "step": step, "loss": loss}
-        warnings.warn(
-            f"Training diverged: the loss became {loss} at epoch {epoch + 1}, step {step + 1}. "
-            "Training stopped and the weights of the last finite step were restored. "
-            "Likely causes: " + "; ".join(causes) + ".",
-            DivergenceWarning,
-            stacklevel=6,  # check <- _train_step <- _train_epoch <- fit <- Model.fit <- user
-        )
-        return False
+    rng: np.random.Generator
+    initial_epoch: int
+    history: History
+    callbacks: list
+    guard: DivergenceGuard
+    learning_rate: float | None = None
 
 
 def _split_validation(data: _Data, fraction: float, rng) -> tuple[_Data, _Data]:
@@ -361,9 +338,22 @@ def fit(
     val_batch_size = batch_size if validation_batch_size is None else _check_int(
         "validation_batch_size", validation_batch_size, 1)
     verbose = _verbose(verbose)
-    if not 0.0 <= float(validation_split) < 1.0:
+    if (
+        isinstance(validation_split, bool)
+        or not isinstance(validation_split, numbers.Real)
+        or not 0.0 <= float(validation_split) < 1.0
+    ):
         raise ValueError(
-            f"validation_split must lie in [0, 1). Received: validation_split={validation_split!r}"
+            "validation_split must be a float in [0, 1): the fraction of the training data "
+            f"held out for validation. Received: validation_split={validation_split!r}. "
+            "Pass e.g. validation_split=0.2, or 0 for none."
+        )
+    if initial_epoch >= epochs:
+        warnings.warn(
+            f"fit(initial_epoch={initial_epoch}, epochs={epochs}) runs no epoch: `epochs` is "
+            "the index of the last epoch, not a count of epochs to add. The History will "
+            f"be empty. To train {epochs} more epochs pass epochs={initial_epoch + epochs}.",
+            stacklevel=3,
         )
     rng = make_rng(seed)
     data = _prepare(model, x, y, sample_weight)
@@ -398,13 +388,17 @@ def fit(
     cbs = CallbackList(cbs, model, params)
 
     model.stop_training = False
-    guard = _DivergenceGuard(store, data, model._weight_layers())
+    guard = DivergenceGuard(
+        store, data, model._weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
+    )
+    model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
     logs_lr = _lr_is_scheduled(model.optimizer)
     cbs.call("on_train_begin", None)
     logs: dict = {}
     # Overflow and NaN are expected when training diverges: the guard handles them.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(model.fit_state.initial_epoch, epochs):
+            model.fit_state.learning_rate = model.optimizer.learning_rate
             cbs.call("on_epoch_begin", epoch, None)
             order = rng.permutation(n) if shuffle and steps > 1 else None
             acc = _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch)
@@ -421,6 +415,7 @@ def fit(
             if model.stop_training:
                 break
     cbs.call("on_train_end", logs)
+    model.fit_state = None  # it holds the training data: do not keep it alive
     history.diverged = guard.report
     history.params = params
     return history

@@ -20,6 +20,7 @@ from nnlab import datasets, metrics, optimizers
 from nnlab.backend import set_random_seed
 from nnlab.callbacks import EarlyStopping
 from nnlab.data.split import holdout_split
+from nnlab.data.table_checks import check_numbers, missing_target_rows, read_csv
 from nnlab.data.tabular import TabularPreprocessor
 from nnlab.layers import Dense, Dropout, Input
 from nnlab.models import Sequential
@@ -46,6 +47,41 @@ DEFAULTS = {
     "val_size": 0.2,
     "test_size": 0.2,
     "scaling": "standard",
+    "non_numeric": "error",
+}
+
+#: The type each setting must have (a TOML file or flags); ints are accepted as floats.
+_TYPES = {
+    "dataset": str,
+    "csv": str,
+    "target": str,
+    "positive_class": str,
+    "drop": (list, tuple),
+    "hidden": (list, tuple, str),
+    "activation": str,
+    "dropout": float,
+    "l2": float,
+    "optimizer": str,
+    "learning_rate": float,
+    "epochs": int,
+    "batch_size": int,
+    "patience": int,
+    "seed": int,
+    "val_size": float,
+    "test_size": float,
+    "scaling": str,
+    "non_numeric": str,
+}
+#: (low, high, low open, high open) for numbers; None: unbounded on that side.
+_RANGES = {
+    "dropout": (0, 1, False, True),
+    "l2": (0, None, False, False),
+    "learning_rate": (0, None, True, False),
+    "epochs": (1, None, False, False),
+    "batch_size": (1, None, False, False),
+    "patience": (0, None, False, False),
+    "val_size": (0, 1, False, True),
+    "test_size": (0, 1, False, True),
 }
 
 
@@ -57,9 +93,51 @@ def resolve_config(config: dict | None = None, **overrides) -> dict:
         if unknown:
             raise ValueError(f"Unknown setting(s) {unknown}. Known settings: {sorted(DEFAULTS)}")
         merged.update({k: v for k, v in source.items() if v is not None})
+    for key, value in merged.items():
+        merged[key] = _checked_setting(key, value)
     if isinstance(merged["hidden"], str):
         merged["hidden"] = parse_hidden(merged["hidden"])
+    elif any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in merged["hidden"]):
+        raise ValueError(
+            "Setting 'hidden' expects a list of positive ints (layer sizes), e.g. "
+            f"hidden = [16, 8]. Received: hidden={merged['hidden']!r}"
+        )
+    if merged["non_numeric"] not in ("error", "missing"):
+        raise ValueError(
+            "Setting 'non_numeric' expects 'error' or 'missing'. Received: "
+            f"non_numeric={merged['non_numeric']!r}"
+        )
     return merged
+
+
+def _checked_setting(key: str, value):
+    """`value` if it has the type (and range) setting `key` needs, else a ValueError
+    naming the key, the expected type and the value received."""
+    expected = _TYPES[key]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        words = {"str": "a string", "int": "an int", "float": "a number", "list": "a list"}
+        names = " or ".join(dict.fromkeys(words.get(k.__name__, "a list") for k in kinds))
+        raise ValueError(
+            f"Setting {key!r} expects {names}. Received: {key}={value!r} "
+            f"({type(value).__name__}). Fix it in the config file or the flag, e.g. "
+            f"{key} = {DEFAULTS[key]!r}."
+        )
+    if key in _RANGES:
+        low, high, low_open, high_open = _RANGES[key]
+        if (low is not None and (value < low or (low_open and value == low))) or (
+            high is not None and (value > high or (high_open and value == high))
+        ):
+            interval = (
+                f"{'(' if low_open else '['}{low}, "
+                f"{high if high is not None else 'inf'}{')' if high_open or high is None else ']'}"
+            )
+            raise ValueError(
+                f"Setting {key!r} must lie in {interval}. Received: {key}={value!r}."
+            )
+    return value
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -101,20 +179,15 @@ def load_table(config: dict) -> tuple[pd.DataFrame, str, str]:
         loader, target, positive = TABLES[config["dataset"]]
         if not config["positive_class"]:
             config["positive_class"] = positive
-        return loader(), config["target"] or target, config["dataset"]
+        return _with_target(loader(), config["target"] or target, config["dataset"])
     if config["csv"]:
         if not config["target"]:
             raise ValueError("A CSV needs --target: the name of the column to predict.")
         try:
-            frame = pd.read_csv(config["csv"])
+            frame = read_csv(config["csv"])
         except FileNotFoundError:
             raise ValueError(f"No such CSV file: {config['csv']}") from None
-        if config["target"] not in frame.columns:
-            raise ValueError(
-                f"Target column {config['target']!r} is not in {config['csv']}. "
-                f"Columns: {list(frame.columns)}"
-            )
-        return frame, config["target"], str(config["csv"])
+        return _with_target(frame, config["target"], str(config["csv"]))
     ds = datasets.load(config["dataset"])
     if ds.X.ndim != 2:
         raise ValueError(f"Dataset {config['dataset']!r} is not tabular (X is {ds.X.shape}).")
@@ -129,12 +202,32 @@ def load_table(config: dict) -> tuple[pd.DataFrame, str, str]:
     return frame, target, ds.name or config["dataset"]
 
 
+def _with_target(frame: pd.DataFrame, target: str, label: str) -> tuple:
+    if target not in frame.columns:
+        raise ValueError(
+            f"Target column {target!r} is not in {label}. Available columns: "
+            f"{', '.join(map(str, frame.columns))}. Pass one of them with --target."
+        )
+    return frame, target, label
+
+
+def prepare_table(config: dict) -> tuple[pd.DataFrame, str, str, list[str]]:
+    """`load_table`, then the checks of nnlab.data.table_checks on the whole table in
+    the file's order: (frame, target, label, notes). Rows whose target is missing are
+    dropped and counted in the notes; the frame keeps the file's row numbers as index."""
+    frame, target, label = load_table(config)
+    frame, notes = check_numbers(frame, config["non_numeric"])
+    frame, dropped = missing_target_rows(frame, [target])
+    return frame, target, label, notes + ([dropped] if dropped else [])
+
+
 def _preprocessor(target: str, cfg: dict) -> TabularPreprocessor:
     return TabularPreprocessor(
         target,
         scaling=cfg["scaling"],
         drop=cfg["drop"],
         positive_class=cfg["positive_class"] or None,
+        non_numeric=cfg["non_numeric"],
     )
 
 
@@ -177,6 +270,8 @@ class RunResult:
     diagnosis: object
     findings: list
     notes: list[str] = field(default_factory=list)
+    #: what was done to the table before preprocessing (dropped rows, cells made missing)
+    data_notes: list[str] = field(default_factory=list)
     created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
 
     @property
@@ -256,8 +351,7 @@ def train_run(
 
     cfg = resolve_config(config, **overrides)
     set_random_seed(int(cfg["seed"]))
-    frame, target, label = load_table(cfg)
-    frame = frame.dropna(subset=[target]).reset_index(drop=True)
+    frame, target, label, data_notes = prepare_table(cfg)
     train_idx, val_idx, test_idx = holdout_split(
         frame[target].to_numpy(),
         val_size=cfg["val_size"],
@@ -323,7 +417,8 @@ def train_run(
         X_test=X_test,
         diagnosis=diagnose(history),
         findings=list(diagnose_gradients(history)),
-        notes=list(prep.report),
+        notes=data_notes + list(prep.report),
+        data_notes=data_notes,
     )
 
 
@@ -335,8 +430,7 @@ def cross_validate_run(config: dict | None = None, k: int = 5, **overrides):
     from nnlab.model_selection import cross_validate
 
     cfg = resolve_config(config, **overrides)
-    frame, target, _ = load_table(cfg)
-    frame = frame.dropna(subset=[target]).reset_index(drop=True)
+    frame, target, _, _ = prepare_table(cfg)
     probe = _preprocessor(target, cfg).fit(frame)
     output, n_classes = probe.output(), len(probe.classes)
 
@@ -367,8 +461,7 @@ def gradcheck_run(
         hidden=hidden,
         activation=activation,
     )
-    frame, target, _ = load_table(cfg)
-    frame = frame.dropna(subset=[target]).reset_index(drop=True)
+    frame, target, _, _ = prepare_table(cfg)
     prep = _preprocessor(target, cfg).fit(frame)
     rows = frame.iloc[:samples]
     old = nn_config.floatx()

@@ -158,7 +158,7 @@ def test_gradcheck_command(tmp_path):
         (["train", "--hidden", "16,x"], "hidden must be comma-separated positive integers"),
         (["train", "nosuchset"], "unknown dataset 'nosuchset'"),
         (["predict", "missing.nnlab", "{csv}"], "No such model file: missing.nnlab"),
-        (["predict", "{model}", "{bad}"], "'flipper_length_mm' must be numeric"),
+        (["predict", "{model}", "{bad}"], "'flipper_length_mm' holds numbers, but 1 cell(s)"),
         (["predict", "{model}", "{short}"], "lack column(s)"),
         (["evaluate", "{model}", "{model}"], "error:"),
     ],

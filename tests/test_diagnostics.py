@@ -71,7 +71,7 @@ def test_underfitting_of_linear_model_on_circles():
 
 def test_divergence_with_huge_learning_rate_on_unscaled_data():
     r = np.random.default_rng(0)
-    X = r.uniform(0, 100, (64, 3)).astype("float32")
+    X = r.uniform(0, 1e4, (64, 3)).astype("float32")  # unscaled: huge gradients
     y = X.sum(axis=1, keepdims=True)
     model = Sequential([Input(shape=(3,)), Dense(8, activation="relu"), Dense(1)])
     model.compile(optimizers.SGD(1e3), "mse")

@@ -386,12 +386,11 @@ def test_dropout_is_identity_at_inference(rng):
     np.testing.assert_array_equal(Dropout(0.9).forward(x, training=False), x)
 
 
-def test_dropout_rate_zero_and_one():
+def test_dropout_rate_zero_is_identity_and_one_is_refused():
     X = np.full((50, 40), 3.0, dtype="float32")
     np.testing.assert_array_equal(Dropout(0.0).forward(X, training=True), X)
-    out = Dropout(1.0).forward(X, training=True)
-    assert out.shape == X.shape
-    np.testing.assert_array_equal(out, 0.0)
+    with pytest.raises(ValueError, match=r"expects a number in \[0, 1\).*rate=1.0"):
+        Dropout(1.0)  # every unit dropped: nothing meaningful could be learned
 
 
 def test_dropout_same_seed_same_mask():

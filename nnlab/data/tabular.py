@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nnlab.data.table_checks import check_numbers, check_unique_names, read_csv, row_numbers
 from nnlab.datasets.base import Dataset
 
 # The lectures' table: last-layer activation and loss for each kind of task.
@@ -64,13 +65,11 @@ def propose_output(task: str, n_targets: int) -> OutputProposal:
 
 def _read(source) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
+        check_unique_names(list(source.columns))
         return source.copy()
-    try:
-        return pd.read_csv(source)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"No such CSV file: {source}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"Could not read {source} as CSV: {exc}") from None
+    if isinstance(source, pd.Series):
+        return source.to_frame()
+    return read_csv(source)
 
 
 def _is_categorical(col: pd.Series) -> bool:
@@ -92,6 +91,9 @@ class TabularPreprocessor:
         positive_class: make a binary one-vs-rest target from a class column: this value
             is class 1, every other value class 0 (e.g. target="species",
             positive_class="Adelie" for the lectures' "Adelie or not").
+        non_numeric: what to do with the few non-numeric cells of a column of numbers
+            (a typo such as 'abc'): "error" (default) names them; "missing" treats them
+            as missing values (imputed like any other) and says so in `report`.
     """
 
     def __init__(
@@ -102,7 +104,15 @@ class TabularPreprocessor:
         task: str | None = None,
         id_threshold: float = 0.9,
         positive_class=None,
+        non_numeric: str = "error",
     ):
+        if non_numeric not in ("error", "missing"):
+            raise ValueError(
+                "non_numeric must be 'error' (name the non-numeric cells of a numeric "
+                "column) or 'missing' (treat them as missing). Received: "
+                f"non_numeric={non_numeric!r}"
+            )
+        self.non_numeric = non_numeric
         if scaling not in ("standard", "minmax", None):
             raise ValueError(
                 f"scaling must be 'standard', 'minmax' or None. Received: scaling={scaling!r}"
@@ -126,12 +136,15 @@ class TabularPreprocessor:
             raise ValueError(
                 f"Column(s) {missing} not found. The table has columns {list(df.columns)}."
             )
-        self.report: list[str] = []
+        df, self.report = check_numbers(df, self.non_numeric)
         y = df[self.targets]
         if y.isna().any().any():
+            rows = row_numbers(df, y.isna().any(axis=1).to_numpy())
             raise ValueError(
-                f"The target column(s) {self.targets} have missing values in "
-                f"{int(y.isna().any(axis=1).sum())} rows; drop those rows first."
+                f"The target column(s) {self.targets} have missing values in {len(rows)} "
+                f"rows (data rows {', '.join(map(str, rows[:10]))}"
+                f"{' ...' if len(rows) > 10 else ''}): a row without a target cannot be "
+                "learned from. Drop those rows first, or fill in their targets."
             )
         self._fit_target(y)
         self.numeric: dict[str, dict] = {}
@@ -154,15 +167,12 @@ class TabularPreprocessor:
                     f"dropped '{name}': identifier-like ({n_distinct} distinct values in {n} rows)"
                 )
                 continue
-            if (
-                not categorical
-                and col.dtype.kind in "iu"
-                and n_distinct == n
-                and n > 10
-                and (np.all(np.diff(np.sort(col.to_numpy())) == 1))
-            ):
+            if not categorical and col.dtype.kind in "iu" and n > 10 and _running_number(df, col):
                 self.dropped[name] = "identifier"
-                self.report.append(f"dropped '{name}': identifier-like (a running number)")
+                self.report.append(
+                    f"dropped '{name}': identifier-like (a running number: the data row "
+                    "number plus a constant)"
+                )
                 continue
             n_missing = int(col.isna().sum())
             if categorical:
@@ -274,14 +284,16 @@ class TabularPreprocessor:
                 f"The rows lack column(s) {missing} that the model was trained with. "
                 f"Expected columns: {needed}."
             )
+        numeric, _ = check_numbers(df[list(self.numeric)], self.non_numeric)
         parts = []
         for name, s in self.numeric.items():
-            values = pd.to_numeric(df[name], errors="coerce")
-            bad = values.isna() & df[name].notna()
+            values = pd.to_numeric(numeric[name], errors="coerce")
+            bad = values.isna() & numeric[name].notna()
             if bad.any():
                 raise ValueError(
-                    f"Column '{name}' must be numeric; row {int(np.argmax(bad.to_numpy()))} "
-                    f"holds {df[name][bad].iloc[0]!r}."
+                    f"Column '{name}' must be numeric; data row "
+                    f"{row_numbers(numeric, bad)[0]} holds {numeric[name][bad].iloc[0]!r}. "
+                    "Correct the cell, or leave it empty to mark it missing."
                 )
             v = values.astype(float).fillna(s["fill"]).to_numpy()
             parts.append(((v - s["center"]) / s["scale"])[:, None])
@@ -337,6 +349,7 @@ class TabularPreprocessor:
             "drop": self.drop,
             "task": self.task,
             "id_threshold": self.id_threshold,
+            "non_numeric": self.non_numeric,
             "classes": [_plain(c) for c in self.classes],
             "numeric": self.numeric,
             "categorical": self.categorical,
@@ -353,6 +366,7 @@ class TabularPreprocessor:
             config["task"],
             config["id_threshold"],
             config.get("positive_class"),
+            config.get("non_numeric", "error"),
         )
         prep.classes = list(config["classes"])
         prep.numeric = dict(config["numeric"])
@@ -373,16 +387,35 @@ class TabularPreprocessor:
         return f"TabularPreprocessor(target={self.targets!r}, {state})"
 
 
+def _running_number(df: pd.DataFrame, col: pd.Series) -> bool:
+    """A column equal to the data-row number plus a constant, in the file's own order
+    (a DataFrame's integer index holds those numbers, also for a subset of the rows)."""
+    values = col.to_numpy()
+    if col.isna().any():
+        return False
+    rows = np.asarray(row_numbers(df, np.ones(len(df), dtype=bool)))
+    offset = values - rows
+    return bool(np.all(offset == offset[0]))
+
+
 def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
 def load_csv(
-    source, target, *, drop=(), task: str | None = None, scaling="standard", name: str = ""
+    source,
+    target,
+    *,
+    drop=(),
+    task: str | None = None,
+    scaling="standard",
+    name: str = "",
+    non_numeric: str = "error",
 ) -> Dataset:
     """Read a CSV path or DataFrame into a trainable Dataset, reporting what was done.
 
-    The preprocessing is fitted on all rows here, which is fine for a first look. For
+    `non_numeric` is passed to `TabularPreprocessor` ("error" or "missing"). The
+    preprocessing is fitted on all rows here, which is fine for a first look. For
     a leak-free evaluation fit a `TabularPreprocessor` on the training rows only (or
     pass one as `preprocessing=` to `nnlab.model_selection.cross_validate`).
 
@@ -391,7 +424,9 @@ def load_csv(
         feature and target names, `notes` (the report) and `preprocessor`.
     """
     df = _read(source)
-    prep = TabularPreprocessor(target, scaling=scaling, drop=drop, task=task).fit(df)
+    prep = TabularPreprocessor(
+        target, scaling=scaling, drop=drop, task=task, non_numeric=non_numeric
+    ).fit(df)
     X = prep.transform(df)
     y = prep.transform_target(df)
     target_names = [str(c) for c in prep.classes] if prep.classes else list(prep.targets)

@@ -13,7 +13,8 @@ than `plateau_tol` of that value AND by more than `progress_tol` of all the prog
 made since epoch 1 (the second condition keeps a loss creeping from 0.002 to 0.001
 from counting as progress).
 
-1. 'diverging': fit stopped on a non-finite loss (`history.diverged`), a recorded
+1. 'diverging': fit stopped on a non-finite loss or one 1,000x above its starting loss
+   and a constant predictor's (`history.diverged`, see nnlab.divergence), a recorded
    training loss is not finite, or the last training loss exceeds `diverge_ratio` x
    the first epoch's (a positive one).
 2. 'overfitting' (needs a finite `val_loss` for every epoch): the validation loss,
@@ -168,10 +169,13 @@ def diagnose(
     rose = n >= 2 and loss[0] > 0 and loss[-1] > diverge_ratio * loss[0]
     if diverged is not None or len(finite) < n or rose:
         if diverged is not None:
+            value = diverged["loss"]
             where = (
-                f"the loss became {diverged['loss']} at epoch {diverged['epoch'] + 1}, "
-                f"step {diverged['step'] + 1}"
+                f"the loss became {value if not math.isfinite(value) else format(value, '.4g')}"
+                f" at epoch {diverged['epoch'] + 1}, step {diverged['step'] + 1}"
             )
+            if math.isfinite(value):
+                where += f" (more than {diverged.get('limit', math.inf):.4g}, the divergence limit)"
         elif len(finite) < n:
             where = "the training loss stopped being finite"
         else:

@@ -24,7 +24,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from nnlab.backend import standardize_dtype
+from nnlab.backend import check_weight_size, standardize_dtype
 from nnlab.layers.symbolic import KerasTensor
 
 _name_counts: dict[str, int] = defaultdict(int)
@@ -134,6 +134,7 @@ class Layer:
     def add_weight(
         self, name: str, shape: tuple, initializer, trainable: bool = True, regularizer=None
     ):
+        check_weight_size(f"{type(self).__name__} '{self.name}'", name, shape, self.dtype)
         if _planning:  # planned_weights: a read-only placeholder that allocates nothing
             W = np.broadcast_to(np.zeros((), self.dtype), tuple(shape))
         else:

@@ -24,6 +24,14 @@ class _Random(Layer):
     def hold_randomness(self, hold: bool = True) -> None:
         self._held = bool(hold)
 
+    def get_random_state(self) -> dict:
+        """The generator's state (JSON-serializable `bit_generator.state`)."""
+        return self._rng.bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        """Continue from a state returned by `get_random_state` (exact resume)."""
+        self._rng.bit_generator.state = state
+
 
 class Dropout(_Random):
     """Inverted dropout: while training, each unit is kept with probability p = 1 - rate
@@ -34,7 +42,7 @@ class Dropout(_Random):
     Backward: dX = dA * mask / p, with the same mask as forward.
 
     Args:
-        rate: fraction of units to drop, in [0, 1].
+        rate: fraction of units to drop, in [0, 1) (Keras also accepts 1).
         noise_shape: shape of the mask, broadcast over the axes given as 1 (None entries
             take the input's size), e.g. (None, 1) drops whole samples' features alike.
         seed: seed of the layer's own generator (None: drawn from the global stream).
@@ -46,9 +54,12 @@ class Dropout(_Random):
     """
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(
-                f"Dropout(rate=...) expects a number in [0, 1]. Received: rate={rate!r}"
+                "Dropout(rate=...) expects a number in [0, 1): the fraction of units to "
+                "drop (rate=1 would drop every unit, so no signal and no gradient get "
+                f"through; Keras accepts it, nnlab does not). Received: rate={rate!r}. Use "
+                "e.g. rate=0.5, or remove the layer."
             )
         super().__init__(seed=seed, **kwargs)
         self.rate = float(rate)

@@ -31,6 +31,12 @@ class InputLayer(Layer):
             )
         else:
             shape = _as_shape(shape)
+        if 0 in shape:
+            raise ValueError(
+                "Input expects every axis of a sample to have size >= 1 (or None): a sample "
+                f"of zero values gives the model nothing to compute with. Received: "
+                f"shape={shape}. Pass the number of features, e.g. Input(shape=(4,))."
+            )
         self.sample_shape = shape
         self.batch_size = batch_size
         self.input_shape = self.output_shape = (batch_size,) + shape

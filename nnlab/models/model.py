@@ -9,6 +9,7 @@ losses and metrics, and the weights.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
@@ -228,6 +229,7 @@ class Model(KerasIntrospection):
                     "Use nnlab.models.Perceptron for the perceptron learning rule, or a "
                     "differentiable activation such as 'sigmoid'."
                 )
+        _warn_single_unit_softmax(self)
         # Fuse output activation + loss where they pair (see nnlab.losses): the
         # gradient with respect to the output layer's Z is then (P - Y) / N.
         consumed = {i for node in self._nodes for i in node.inputs}
@@ -575,3 +577,24 @@ def _metric_lists(spec, names: list[str]) -> list[list]:
     return [
         [copy.deepcopy(m) if isinstance(m, metrics_mod.Metric) else m for m in spec] for _ in names
     ]
+
+
+def _warn_single_unit_softmax(model) -> None:
+    """Warn, as Keras does, when an output is a softmax over one unit: it is always 1,
+    so a cross-entropy on it is always 0 and nothing is learned."""
+    for layer, tensor, loss in zip(model._output_layers, model.outputs, model._losses):
+        act = getattr(layer, "activation", None)
+        if getattr(act, "name", None) == "softmax" and tensor.shape[-1] == 1:
+            always = (
+                "so the loss is always 0 and the model learns nothing"
+                if "crossentropy" in type(loss).__name__.lower()
+                else "whatever the inputs"
+            )
+            warnings.warn(
+                f"Output layer '{layer.name}' applies softmax over a single unit: its output "
+                f"is always 1, {always}. For two classes use Dense(1, activation='sigmoid') "
+                "with loss='binary_crossentropy'; for k classes Dense(k, "
+                "activation='softmax') with one-hot targets.",
+                UserWarning,
+                stacklevel=4,
+            )

@@ -224,6 +224,11 @@ class Optimizer:
     def get_slots(self) -> list[dict[str, np.ndarray]]:
         return [] if self._slots is None else [dict(s) for s in self._slots]
 
+    def set_slots(self, slots: list[dict[str, np.ndarray]]) -> None:
+        """Replace the slot arrays with copies of `slots` (as `get_slots` returns them),
+        e.g. to resume a run; an empty list leaves a fresh state."""
+        self._slots = [self._aligned(s) for s in slots] if slots else None
+
     def reset(self) -> None:
         """Forget the step count and all slot arrays (a fresh optimizer)."""
         self.iterations = 0
