@@ -687,7 +687,7 @@ class ModelCheckpoint(_MonitorCallback):
             ) from None
 
 
-from nnlab.callbacks_lambda import LambdaCallback  # noqa: E402, F401  (issue 14: re-exported)
-from nnlab.callbacks_tensorboard import TensorBoard  # noqa: E402, F401  (issue 14: re-exported)
-# BackupAndRestore lives in its own module; imported last because it builds on Callback.
+# Callbacks in their own modules, imported last because they build on Callback.
 from nnlab.backup_and_restore import BackupAndRestore  # noqa: E402, F401
+from nnlab.callbacks_lambda import LambdaCallback  # noqa: E402, F401
+from nnlab.callbacks_tensorboard import TensorBoard  # noqa: E402, F401
