@@ -134,10 +134,10 @@ class Layer:
     def add_weight(
         self, name: str, shape: tuple, initializer, trainable: bool = True, regularizer=None
     ):
-        check_weight_size(f"{type(self).__name__} '{self.name}'", name, shape, self.dtype)
         if _planning:  # planned_weights: a read-only placeholder that allocates nothing
             W = np.broadcast_to(np.zeros((), self.dtype), tuple(shape))
         else:
+            check_weight_size(f"{type(self).__name__} '{self.name}'", name, shape, self.dtype)
             W = initializer(shape, self.dtype)
         if regularizer is not None:
             self.regularizers[name] = regularizer
