@@ -376,5 +376,9 @@ def export(model_path, onnx_path):
     click.echo(f"wrote {onnx_path}")
 
 
+from nnlab.tuning.cli import tune  # noqa: E402  (imports handle_errors from this module)
+
+main.add_command(tune)
+
 if __name__ == "__main__":
     main()

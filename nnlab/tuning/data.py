@@ -82,9 +82,23 @@ class TuneData:
 
     @classmethod
     def from_source(cls, source: str, target: str = "", **kwargs) -> TuneData:
-        """A bundled dataset name ("iris", "digits", "polynomial", ...) or a CSV path."""
+        """A dataset name ("iris", "digits", "sine", ...) or a CSV path (with `target`).
+
+        A generated dataset (e.g. "sine": 30 points, noise 0.3) is drawn with `seed`.
+        """
+        from nnlab.datasets.catalog import REGISTRY
         from nnlab.workflow import load_table, resolve_config
 
+        key = source.strip().lower().replace("-", "_")
+        if key in REGISTRY and REGISTRY[key][1] == "generated":  # drawn with the seed
+            ds = REGISTRY[key][0](seed=kwargs.get("seed", 0))
+            frame = pd.DataFrame(ds.X, columns=ds.feature_names)
+            if ds.task == "regression":
+                frame[target or "target"] = ds.y
+            else:
+                names = np.asarray(ds.target_names, dtype=object)
+                frame[target or "target"] = names[np.asarray(ds.y, dtype=int)]
+            return cls.from_frame(frame, target or "target", name=key, **kwargs)
         if source.endswith(".csv"):
             config = resolve_config(csv=source, target=target)
         else:
