@@ -16,7 +16,10 @@ import pytest
 
 from nnlab.tuning import Choice, Float, Int, Search, Space, TuneData, comparable
 
-distributed = pytest.importorskip  # noqa: F841  (dask is a test dependency; see pyproject)
+
+def _warm(client) -> None:
+    """Import the trial code on every worker once, so tests time searches, not imports."""
+    client.run(lambda: __import__("nnlab.tuning.trial") and None)
 
 
 def _free_port() -> int:
@@ -49,6 +52,7 @@ def cluster_address():
             try:
                 with Client(address, timeout=5) as client:
                     client.wait_for_workers(2, timeout=max(1.0, deadline - time.monotonic()))
+                    _warm(client)
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -74,6 +78,7 @@ def local_client():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)  # fmt: skip
     client = Client(cluster)
+    _warm(client)
     yield client
     client.close()
     cluster.close()

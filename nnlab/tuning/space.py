@@ -136,12 +136,13 @@ class _LogInt:
     """A log-uniform integer distribution for ParameterSampler (an object with `rvs`)."""
 
     def __init__(self, low: int, high: int):
-        self.low, self.high = low, high
-
-    def rvs(self, random_state=None):
         from scipy import stats
 
-        value = stats.loguniform(self.low, self.high + 1).rvs(random_state=random_state)
+        self.low, self.high = low, high
+        self.dist = stats.loguniform(low, high + 1)
+
+    def rvs(self, random_state=None):
+        value = self.dist.rvs(random_state=random_state)
         return int(min(math.floor(value), self.high))
 
 

@@ -23,7 +23,8 @@ def _row(position: int, record: dict, status: str, space_names: list[str]) -> di
     row = {"trial": position, "candidate": record["candidate"],
            "budget": record["epochs"], "status": status}  # fmt: skip
     for name in space_names:
-        row[f"param_{name}"] = record["params"].get(name)
+        value = record["params"].get(name)
+        row[f"param_{name}"] = tuple(value) if isinstance(value, list) else value
     for i, fold in enumerate(record.get("test") or []):
         row[f"split{i}_test_score"] = fold["score"]
     for part in ("test", "train"):
