@@ -153,3 +153,49 @@ def test_cluster_address_string_and_scatter_once(iris_data, cluster_address):
     assert list(result.table["param_units"]) == [4, 8, 12]
     with Client(cluster_address) as client:  # the worker processes are still there
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_a_dead_workers_trials_rerun_elsewhere(iris_data, cluster_address):
+    """A third worker (no nanny) is SIGKILLed while it runs a trial: the scheduler reruns
+    its tasks on the other workers and the table equals the serial one."""
+    import threading
+
+    from dask.distributed import Client
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    doomed = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", cluster_address, "--nthreads",
+         "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--name", "doomed"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = Client(cluster_address)
+    try:
+        client.wait_for_workers(3, timeout=60)
+        _warm(client)
+        address = next(a for a, w in client.scheduler_info()["workers"].items()
+                       if w.get("name") == "doomed")  # fmt: skip
+        killed = threading.Event()
+
+        def kill_when_busy():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not killed.is_set():
+                if client.processing(workers=[address]).get(address):
+                    doomed.send_signal(signal.SIGKILL)
+                    killed.set()
+                time.sleep(0.01)
+
+        space = Space(units=Choice([4, 8, 12, 16]), learning_rate=Float(0.005, 0.05, log=True),
+                      epochs=30)  # fmt: skip
+        kwargs = dict(strategy="random", n_trials=6, seed=4, refit=False)
+        watcher = threading.Thread(target=kill_when_busy)
+        watcher.start()
+        on_cluster = Search(iris_data, space, scheduler=client, **kwargs).run().table
+        watcher.join()
+        assert killed.is_set() and doomed.wait(10) == -signal.SIGKILL
+        serial = Search(iris_data, space, scheduler="serial", **kwargs).run().table
+        pd.testing.assert_frame_equal(comparable(serial), comparable(on_cluster))
+        assert (serial["status"] == "ok").all()
+    finally:
+        client.close()
+        if doomed.poll() is None:
+            doomed.kill()
