@@ -142,9 +142,8 @@ def test_same_table_serial_processes_cluster(strategy, iris_data, local_client,
         assert "pruned" in set(serial["status"])
 
 
-def test_cluster_address_string_and_scatter_once(iris_data, cluster_address):
-    """With an address the search connects itself; the data is scattered once, so each
-    task's arguments hold only the small TrialSpec."""
+def test_cluster_address_string(iris_data, cluster_address):
+    """With an address string the search connects (and disconnects) by itself."""
     from dask.distributed import Client
 
     space = Space(units=Choice([4, 8, 12]), epochs=2)
@@ -153,6 +152,28 @@ def test_cluster_address_string_and_scatter_once(iris_data, cluster_address):
     assert list(result.table["param_units"]) == [4, 8, 12]
     with Client(cluster_address) as client:  # the worker processes are still there
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_data_is_scattered_once_and_identical_trials_are_not_merged(iris_data,
+                                                                     cluster_address):  # fmt: skip
+    from dask.distributed import Future
+
+    from nnlab.tuning.backends import DaskBackend
+    from nnlab.tuning.trial import TrialSpec
+
+    backend = DaskBackend(cluster_address)
+    backend.start(iris_data)
+    try:
+        assert isinstance(backend.data, Future)  # every task gets this one reference
+        holders = backend.client.who_has([backend.data])[backend.data.key]
+        assert len(holders) == 2  # broadcast: on both workers before any trial
+        spec = TrialSpec("0:full", 0, {"units": 4, "epochs": 1}, None, 7)
+        futures = backend.submit([spec, spec])
+        assert futures[0].key != futures[1].key  # pure=False: two tasks, not one
+        a, b = (f.result() for f in futures)
+        assert a["test"] == b["test"] and a["status"] == "ok"
+    finally:
+        backend.close()
 
 
 def test_a_dead_workers_trials_rerun_elsewhere(iris_data, cluster_address):

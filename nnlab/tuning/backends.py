@@ -69,11 +69,14 @@ class DaskBackend:
             self._own = [self.client, cluster]
         self.data = self.client.scatter(data, broadcast=True)
 
+    def submit(self, specs) -> list:
+        """One task per spec: the scattered data's future and the spec as arguments."""
+        return [self.client.submit(run_trial, self.data, s, pure=False) for s in specs]
+
     def run(self, specs):
         from dask.distributed import as_completed
 
-        futures = [self.client.submit(run_trial, self.data, s, pure=False) for s in specs]
-        for future in as_completed(futures):
+        for future in as_completed(self.submit(specs)):
             yield future.result()
 
     def close(self) -> None:
