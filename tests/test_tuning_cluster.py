@@ -195,24 +195,27 @@ def test_a_dead_workers_trials_rerun_elsewhere(iris_data, cluster_address):
         _warm(client)
         address = next(a for a, w in client.scheduler_info()["workers"].items()
                        if w.get("name") == "doomed")  # fmt: skip
-        killed = threading.Event()
+        killed, seen = threading.Event(), []
 
         def kill_when_busy():
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not killed.is_set():
-                if client.processing(workers=[address]).get(address):
+                busy = client.processing()
+                seen.append({a: len(k) for a, k in busy.items()})
+                if busy.get(address):
                     doomed.send_signal(signal.SIGKILL)
                     killed.set()
-                time.sleep(0.01)
+                time.sleep(0.005)
 
         space = Space(units=Choice([4, 8, 12, 16]), learning_rate=Float(0.005, 0.05, log=True),
                       epochs=30)  # fmt: skip
-        kwargs = dict(strategy="random", n_trials=6, seed=4, refit=False)
+        kwargs = dict(strategy="random", n_trials=8, seed=4, refit=False)
         watcher = threading.Thread(target=kill_when_busy)
         watcher.start()
         on_cluster = Search(iris_data, space, scheduler=client, **kwargs).run().table
         watcher.join()
-        assert killed.is_set() and doomed.wait(10) == -signal.SIGKILL
+        assert killed.is_set(), f"the third worker never got a trial: {seen[-5:]}"
+        assert doomed.wait(10) == -signal.SIGKILL
         serial = Search(iris_data, space, scheduler="serial", **kwargs).run().table
         pd.testing.assert_frame_equal(comparable(serial), comparable(on_cluster))
         assert (serial["status"] == "ok").all()

@@ -67,7 +67,8 @@ class DaskBackend:
             )
             self.client = Client(cluster)
             self._own = [self.client, cluster]
-        self.data = self.client.scatter(data, broadcast=True)
+        # a fresh key per search (hash=False): no clash with an earlier search's copy
+        self.data = self.client.scatter(data, broadcast=True, hash=False)
 
     def submit(self, specs) -> list:
         """One task per spec: the scattered data's future and the spec as arguments."""
