@@ -67,18 +67,41 @@ class DaskBackend:
             )
             self.client = Client(cluster)
             self._own = [self.client, cluster]
+        self._payload = data
+        self._scatter()
+
+    def _scatter(self) -> None:
         # a fresh key per search (hash=False): no clash with an earlier search's copy
-        self.data = self.client.scatter(data, broadcast=True, hash=False)
+        self.data = self.client.scatter(self._payload, broadcast=True, hash=False)
 
     def submit(self, specs) -> list:
         """One task per spec: the scattered data's future and the spec as arguments."""
         return [self.client.submit(run_trial, self.data, s, pure=False) for s in specs]
 
-    def run(self, specs):
+    def run(self, specs, max_resubmits: int = 3):
+        """Records as trials complete. A task lost with its worker is rerun by the
+        scheduler; one that comes back cancelled (its data was lost with the worker)
+        is submitted again, with the data scattered again if needed."""
         from dask.distributed import as_completed
 
-        for future in as_completed(self.submit(specs)):
-            yield future.result()
+        futures = self.submit(specs)
+        owner = {f.key: s for f, s in zip(futures, specs)}
+        resubmits = 0
+        pending = as_completed(futures)
+        for future in pending:
+            try:
+                record = future.result()
+            except Exception:
+                resubmits += 1
+                if resubmits > max_resubmits * len(specs):
+                    raise
+                if self.data.status != "finished":
+                    self._scatter()
+                (again,) = self.submit([owner[future.key]])
+                owner[again.key] = owner[future.key]
+                pending.add(again)
+                continue
+            yield record
 
     def close(self) -> None:
         for thing in self._own:
