@@ -64,9 +64,10 @@ def cluster_address():
             p.send_signal(signal.SIGTERM)
         for p in procs:
             try:
-                p.wait(10)
+                p.wait(3)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait(5)
 
 
 @pytest.fixture(scope="module")
