@@ -433,5 +433,9 @@ from nnlab.playground.cli import playground  # noqa: E402
 
 main.add_command(playground)
 
+from nnlab.tuning.cli import tune  # noqa: E402  (imports handle_errors from this module)
+
+main.add_command(tune)
+
 if __name__ == "__main__":
     main()

@@ -52,24 +52,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from nnlab import activations as activations_mod
 from nnlab import backend
 from nnlab import optimizers as optimizers_mod
 from nnlab.callbacks import EarlyStopping
-from nnlab.initializers import GlorotUniform
-from nnlab.layers import Dense, Dropout, Input
-from nnlab.models import Sequential
-from nnlab.regularizers import L2
+from nnlab.sklearn_options import build_network, check_options, make_optimizer, total_steps
 from nnlab.utils import to_categorical
 
 __all__ = ["NNClassifier", "NNRegressor"]
 
-# sklearn's MLP activation names, accepted as aliases.
-_ACTIVATION_ALIASES = {"identity": "linear", "logistic": "sigmoid"}
-# Output-layer or non-differentiable activations make no sense for hidden layers.
-_HIDDEN_ACTIVATIONS = sorted(
-    set(activations_mod.ACTIVATIONS) - {"softmax", "step"} | set(_ACTIVATION_ALIASES)
-)
 _REGRESSION_LOSSES = {
     "mse": "mean_squared_error",
     "mean_squared_error": "mean_squared_error",
@@ -117,6 +107,10 @@ class _NNBase(BaseEstimator):
         dropout=0.0,
         random_state=None,
         verbose=0,
+        l1=0.0,
+        batch_normalization=False,
+        kernel_initializer="glorot_uniform",
+        learning_rate_schedule="constant",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -131,6 +125,10 @@ class _NNBase(BaseEstimator):
         self.dropout = dropout
         self.random_state = random_state
         self.verbose = verbose
+        self.l1 = l1
+        self.batch_normalization = batch_normalization
+        self.kernel_initializer = kernel_initializer
+        self.learning_rate_schedule = learning_rate_schedule
 
     def __sklearn_is_fitted__(self) -> bool:
         # Not n_features_in_: validate_data sets it before a fit that may still fail.
@@ -156,10 +154,16 @@ class _NNBase(BaseEstimator):
                 "a positive int or a sequence of positive ints (one per hidden layer)",
                 self.hidden_layer_sizes,
             )
-        activation = self.activation
-        if not isinstance(activation, str) or activation not in _HIDDEN_ACTIVATIONS:
-            raise _bad(owner, "activation", f"one of {_HIDDEN_ACTIVATIONS}", activation)
-        activation = _ACTIVATION_ALIASES.get(activation, activation)
+        options = check_options(
+            owner,
+            self.activation,
+            self.dropout,
+            self.l1,
+            self.batch_normalization,
+            self.kernel_initializer,
+            self.learning_rate_schedule,
+            n_layers=len(hidden),
+        )
         names = sorted(optimizers_mod.OPTIMIZERS)
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in names:
             raise _bad(owner, "optimizer", f"one of {names}", self.optimizer)
@@ -181,13 +185,11 @@ class _NNBase(BaseEstimator):
             raise _bad(owner, "patience", "an int >= 0", self.patience)
         if not _is_real(self.alpha) or self.alpha < 0:
             raise _bad(owner, "alpha", "a finite number >= 0 (the L2 strength)", self.alpha)
-        if not _is_real(self.dropout) or not 0 <= self.dropout < 1:
-            raise _bad(owner, "dropout", "a number in [0, 1)", self.dropout)
         if self.verbose not in (0, 1, 2) or isinstance(self.verbose, float):
             raise _bad(owner, "verbose", "0, 1 or 2", self.verbose)
         return {
             "hidden": tuple(int(h) for h in hidden),
-            "activation": activation,
+            **options,
             "optimizer": self.optimizer.lower(),
             "learning_rate": float(self.learning_rate),
             "epochs": int(self.epochs),
@@ -196,7 +198,6 @@ class _NNBase(BaseEstimator):
             "validation_fraction": float(self.validation_fraction),
             "patience": int(self.patience),
             "alpha": float(self.alpha),
-            "dropout": float(self.dropout),
             "verbose": int(self.verbose),
         }
 
@@ -217,7 +218,9 @@ class _NNBase(BaseEstimator):
         return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
 
     # -- the network -----------------------------------------------------------------
-    def _fit_network(self, X, Y, sample_weight, arch: dict, loss: str, metrics: list):
+    def _fit_network(
+        self, X, Y, sample_weight, arch: dict, loss: str, metrics: list, callbacks=None
+    ):
         """Build, compile and train the network; set the fitted attributes."""
         p = self._checked_params(X.shape[0])
         n = X.shape[0]
@@ -233,18 +236,23 @@ class _NNBase(BaseEstimator):
             **arch,
             "n_features": X.shape[1],
             "hidden": p["hidden"],
-            "activation": p["activation"],
-            "dropout": p["dropout"],
             "alpha": p["alpha"],
             "name": type(self).__name__.lower(),
+            **{k: p[k] for k in ("activations", "dropouts", "l1", "batch_normalization")},
+            "kernel_initializer": p["kernel_initializer"],
         }
         seeds = [int(s) for s in rng.randint(_SEED_MAX, size=2 * len(p["hidden"]) + 2)]
-        model = _build_model(arch, seeds[:-1])
+        model = build_network(arch, seeds[:-1])
+        fraction = p["validation_fraction"] if p["early_stopping"] else 0.0
+        steps = total_steps(n, p["batch_size"], p["epochs"], fraction)
         model.compile(
-            optimizer=optimizers_mod.OPTIMIZERS[p["optimizer"]](learning_rate=p["learning_rate"]),
+            optimizer=make_optimizer(
+                p["optimizer"], p["learning_rate"], p["learning_rate_schedule"], steps
+            ),
             loss=loss,
             metrics=metrics,
         )
+        extra = list(callbacks or [])
         callbacks = []
         if p["early_stopping"]:
             stopper = EarlyStopping(
@@ -260,8 +268,8 @@ class _NNBase(BaseEstimator):
             batch_size=p["batch_size"],
             epochs=p["epochs"],
             verbose=p["verbose"],
-            callbacks=callbacks,
-            validation_split=p["validation_fraction"] if p["early_stopping"] else 0.0,
+            callbacks=callbacks + extra,
+            validation_split=fraction,
             shuffle=True,
             sample_weight=sample_weight,
             seed=seeds[-1],
@@ -308,35 +316,6 @@ def _to_floatx(A, what: str):
     return A.astype(dtype)
 
 
-def _build_model(arch: dict, seeds: list) -> Sequential:
-    """The MLP of `arch`: seeds[2i] for hidden layer i's kernel, seeds[2i+1] for its
-    dropout, seeds[-1] for the output layer's kernel."""
-    layers = [Input(shape=(arch["n_features"],))]
-    reg = L2(arch["alpha"]) if arch["alpha"] > 0 else None
-    for i, units in enumerate(arch["hidden"]):
-        layers.append(
-            Dense(
-                units,
-                activation=arch["activation"],
-                kernel_initializer=GlorotUniform(seed=seeds[2 * i]),
-                kernel_regularizer=reg,
-                name=f"hidden_{i + 1}",
-            )
-        )
-        if arch["dropout"] > 0:
-            layers.append(Dropout(arch["dropout"], seed=seeds[2 * i + 1], name=f"dropout_{i + 1}"))
-    layers.append(
-        Dense(
-            arch["n_outputs"],
-            activation=arch["output_activation"],
-            kernel_initializer=GlorotUniform(seed=seeds[-1]),
-            kernel_regularizer=reg,
-            name="output",
-        )
-    )
-    return Sequential(layers, name=arch["name"])
-
-
 class NNClassifier(ClassifierMixin, _NNBase):
     """A multilayer-perceptron classifier trained by nnlab, with sklearn's API.
 
@@ -348,7 +327,8 @@ class NNClassifier(ClassifierMixin, _NNBase):
         hidden_layer_sizes: units of each hidden layer, e.g. (64, 32); an int is one
             layer; () gives no hidden layer (a linear or logistic model).
         activation: hidden-layer activation: "relu", "tanh", "sigmoid", "linear",
-            "leaky_relu", "elu" or "softplus" (sklearn's "logistic" and "identity" too).
+            "leaky_relu", "elu" or "softplus" (sklearn's "logistic" and "identity" too),
+            or one name per hidden layer.
         optimizer: "adam", "sgd", "rmsprop", "adagrad" or "adadelta" (Keras defaults
             apart from the learning rate).
         learning_rate: the optimizer's step size.
@@ -360,10 +340,17 @@ class NNClassifier(ClassifierMixin, _NNBase):
         validation_fraction: the held-out share when `early_stopping`.
         patience: epochs without improvement of the validation loss before stopping.
         alpha: L2 strength: alpha * sum(W^2) over all kernels is added to the loss.
-        dropout: dropout rate after every hidden layer (0 disables it).
+        dropout: dropout rate after every hidden layer (0 disables it), or one
+            rate per hidden layer.
         random_state: None, an int or a RandomState: seeds the initial weights, the
             dropout masks, the shuffling and the validation split.
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        l1: L1 strength: l1 * sum(|W|) over all kernels is added to the loss.
+        batch_normalization: Dense -> BatchNormalization -> activation in every
+            hidden layer.
+        kernel_initializer: a Keras initializer name for every kernel.
+        learning_rate_schedule: "constant", "exponential" (down to a tenth at the
+            last step) or "cosine" (down to 0); see nnlab.sklearn_options.
 
     Attributes:
         classes_: the class labels, sorted.
@@ -378,8 +365,9 @@ class NNClassifier(ClassifierMixin, _NNBase):
         best_epoch_: 0-based epoch whose weights early stopping kept, or None.
     """
 
-    def fit(self, X, y, sample_weight=None):
-        """Train a fresh network on (X, y); returns self."""
+    def fit(self, X, y, sample_weight=None, callbacks=None):
+        """Train a fresh network on (X, y); returns self. `callbacks`: extra
+        nnlab callbacks for the network's fit (e.g. to record a curve or stop early)."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)  # y is 1-D here: binary or multiclass
         X = _to_floatx(X, "X")
@@ -402,7 +390,7 @@ class NNClassifier(ClassifierMixin, _NNBase):
             arch = {"n_outputs": len(classes), "output_activation": "softmax"}
             loss = "categorical_crossentropy"
         Y = Y.astype(backend.floatx())
-        return self._fit_network(X, Y, sw, arch, loss, ["accuracy"])
+        return self._fit_network(X, Y, sw, arch, loss, ["accuracy"], callbacks)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
@@ -429,7 +417,8 @@ class NNRegressor(RegressorMixin, _NNBase):
         hidden_layer_sizes: units of each hidden layer, e.g. (64, 32); an int is one
             layer; () gives no hidden layer (a linear or logistic model).
         activation: hidden-layer activation: "relu", "tanh", "sigmoid", "linear",
-            "leaky_relu", "elu" or "softplus" (sklearn's "logistic" and "identity" too).
+            "leaky_relu", "elu" or "softplus" (sklearn's "logistic" and "identity" too),
+            or one name per hidden layer.
         optimizer: "adam", "sgd", "rmsprop", "adagrad" or "adadelta" (Keras defaults
             apart from the learning rate).
         learning_rate: the optimizer's step size.
@@ -441,10 +430,17 @@ class NNRegressor(RegressorMixin, _NNBase):
         validation_fraction: the held-out share when `early_stopping`.
         patience: epochs without improvement of the validation loss before stopping.
         alpha: L2 strength: alpha * sum(W^2) over all kernels is added to the loss.
-        dropout: dropout rate after every hidden layer (0 disables it).
+        dropout: dropout rate after every hidden layer (0 disables it), or one
+            rate per hidden layer.
         random_state: None, an int or a RandomState: seeds the initial weights, the
             dropout masks, the shuffling and the validation split.
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        l1: L1 strength: l1 * sum(|W|) over all kernels is added to the loss.
+        batch_normalization: Dense -> BatchNormalization -> activation in every
+            hidden layer.
+        kernel_initializer: a Keras initializer name for every kernel.
+        learning_rate_schedule: "constant", "exponential" (down to a tenth at the
+            last step) or "cosine" (down to 0); see nnlab.sklearn_options.
         loss: "mse" (default), "mae" or "huber".
 
     Attributes:
@@ -476,6 +472,10 @@ class NNRegressor(RegressorMixin, _NNBase):
         dropout=0.0,
         random_state=None,
         verbose=0,
+        l1=0.0,
+        batch_normalization=False,
+        kernel_initializer="glorot_uniform",
+        learning_rate_schedule="constant",
         loss="mse",
     ):
         super().__init__(
@@ -492,6 +492,10 @@ class NNRegressor(RegressorMixin, _NNBase):
             dropout=dropout,
             random_state=random_state,
             verbose=verbose,
+            l1=l1,
+            batch_normalization=batch_normalization,
+            kernel_initializer=kernel_initializer,
+            learning_rate_schedule=learning_rate_schedule,
         )
         self.loss = loss
 
@@ -500,8 +504,9 @@ class NNRegressor(RegressorMixin, _NNBase):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y, sample_weight=None):
-        """Train a fresh network on (X, y); returns self."""
+    def fit(self, X, y, sample_weight=None, callbacks=None):
+        """Train a fresh network on (X, y); returns self. `callbacks`: extra
+        nnlab callbacks for the network's fit (e.g. to record a curve or stop early)."""
         if not isinstance(self.loss, str) or self.loss not in _REGRESSION_LOSSES:
             raise _bad(
                 type(self).__name__, "loss", f"one of {sorted(_REGRESSION_LOSSES)}", self.loss
@@ -517,7 +522,8 @@ class NNRegressor(RegressorMixin, _NNBase):
         self.n_outputs_ = Y.shape[1]
         sw = self._check_sample_weight(sample_weight, X)
         arch = {"n_outputs": self.n_outputs_, "output_activation": "linear"}
-        return self._fit_network(X, Y, sw, arch, _REGRESSION_LOSSES[self.loss], [])
+        loss = _REGRESSION_LOSSES[self.loss]
+        return self._fit_network(X, Y, sw, arch, loss, [], callbacks)
 
     def predict(self, X):
         """Predicted targets: shape (n_samples,) if fit on 1-D y, else (n_samples, k)."""

@@ -167,6 +167,10 @@ def test_clone_get_params_set_params():
         "random_state": None,
         "validation_fraction": 0.1,
         "verbose": 0,
+        "l1": 0.0,
+        "batch_normalization": False,
+        "kernel_initializer": "glorot_uniform",
+        "learning_rate_schedule": "constant",
     }
 
 

@@ -41,7 +41,7 @@ from nnlab.datasets.readers import (
     read_cifar10_binary,
     read_idx,
 )
-from nnlab.datasets.synthetic import make_polynomial, make_teacher, teacher_weights
+from nnlab.datasets.synthetic import make_polynomial, make_sine, make_teacher, teacher_weights
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -67,6 +67,7 @@ __all__ = [
     "make_polynomial",
     "make_reg_gauss",
     "make_reg_plane",
+    "make_sine",
     "make_spiral",
     "make_teacher",
     "make_xor",

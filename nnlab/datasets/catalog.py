@@ -28,6 +28,7 @@ REGISTRY = {
     "reg_plane": (playground.make_reg_plane, "generated", (1200, 2), "regression", _PG),
     "reg_gauss": (playground.make_reg_gauss, "generated", (1200, 2), "regression", _PG),
     "polynomial": (synthetic.make_polynomial, "generated", (100, 1), "regression", _GEN),
+    "sine": (synthetic.make_sine, "generated", (30, 1), "regression", _GEN),
     "teacher": (synthetic.make_teacher, "generated", (1000, 20), "regression", _GEN),
 }  # fmt: skip
 

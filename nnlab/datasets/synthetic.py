@@ -69,6 +69,43 @@ def make_polynomial(
     )
 
 
+def make_sine(n_samples=30, noise=0.3, seed=None):
+    """The lectures' curve-fitting data (Bishop, PRML 1.1): y = sin(2 pi x) + N(0, noise^2).
+
+    x ~ U(0, 1). Lecture 004 fits polynomials of degree 1 to 9 to it and chooses the
+    degree by k-fold cross-validation (`nnlab tune sine`, docs/tuning.md).
+
+    Args:
+        n_samples: number of points.
+        noise: standard deviation of the Gaussian noise added to y.
+        seed: int for reproducible data; None draws one from nnlab's seed stream.
+
+    Returns:
+        Dataset with X (n, 1) float64 and y (n,) float64.
+
+    Example:
+        >>> X, y = make_sine(5, noise=0.0, seed=0)
+        >>> bool(np.allclose(y, np.sin(2 * np.pi * X[:, 0])))
+        True
+    """
+    n_samples = _check_int("n_samples", n_samples)
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0. Received: noise={noise!r}")
+    rng = make_rng(seed)
+    x = rng.uniform(0.0, 1.0, n_samples)
+    y = np.sin(2 * np.pi * x) + noise * rng.standard_normal(n_samples)
+    return Dataset(
+        X=x[:, None],
+        y=y,
+        feature_names=["x"],
+        target_names=["y"],
+        task="regression",
+        name="sine",
+        description=f"Curve fitting: y = sin(2 pi x) + N(0, {noise}^2), x ~ U(0, 1).",
+        license=GENERATED_LICENSE,
+    )
+
+
 def teacher_weights(n_features, hidden, n_outputs, seed=None):
     """The weights of a random tanh teacher: one (fan_in, fan_out) matrix per layer, N(0, 1/fan_in).
 
