@@ -89,7 +89,10 @@ def test_figures_are_available_from_python(circle_report):
 
 def _chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "Chromium is needed for this test: apt-get install chromium (.ci/run does)"
+    assert path, (
+        "Chromium is needed for this test: apt-get install chromium "
+        "(python -m pytest does it when run as root)"
+    )
     return path
 
 
