@@ -25,10 +25,13 @@ class CVResult:
         runs: one dict of metrics per fold (or seed), e.g. {"loss": 0.3, "accuracy": 0.9}.
         mean, std: per metric, over the runs (std with ddof=0).
         splits: (train_idx, val_idx) per fold, for inspection.
+        name: what one run is called in the summary ("fold" for k-fold, "seed" for
+            repeated seeds).
     """
 
     runs: list[dict]
     splits: list = field(default_factory=list)
+    name: str = "run"
 
     @property
     def metrics(self) -> list[str]:
@@ -46,7 +49,8 @@ class CVResult:
         """One line per run, then `metric: mean ± std` lines."""
         lines = []
         for i, run in enumerate(self.runs):
-            lines.append(f"run {i + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in run.items()))
+            scores = ", ".join(f"{k} {v:.4f}" for k, v in run.items())
+            lines.append(f"{self.name} {i + 1}: {scores}")
         for k in self.metrics:
             lines.append(f"{k}: {self.mean[k]:.4f} ± {self.std[k]:.4f}")
         return "\n".join(lines)
@@ -148,7 +152,7 @@ def cross_validate(
         if target_transform is not None:
             y_tr, y_va = target_transform(prep, y_tr), target_transform(prep, y_va)
         runs.append(_train_and_score(build_model, X_tr, y_tr, X_va, y_va, fit_kwargs, seed + i))
-    return CVResult(runs=runs, splits=folds)
+    return CVResult(runs=runs, splits=folds, name="fold")
 
 
 def repeat_seeds(
@@ -170,4 +174,4 @@ def repeat_seeds(
         _train_and_score(build_model, X_tr, y_train, X_te, y_test, fit_kwargs, int(s))
         for s in seeds
     ]
-    return CVResult(runs=runs)
+    return CVResult(runs=runs, name="seed")
