@@ -61,6 +61,8 @@ class RunResult:
     diagnosis: object
     findings: list
     notes: list[str] = field(default_factory=list)
+    #: row indices of the table (after rows without a target are dropped) per part
+    split: dict = field(default_factory=dict)
     created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
 
     @property

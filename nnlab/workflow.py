@@ -276,6 +276,7 @@ def train_run(
         diagnosis=diagnose(history),
         findings=list(diagnose_gradients(history)),
         notes=list(prep.report),
+        split={"train": train_idx, "val": val_idx, "test": test_idx},
     )
 
 
