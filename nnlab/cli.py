@@ -267,7 +267,8 @@ def evaluate(model_path, csv_path):
 
 @main.command()
 @click.argument("model_path", type=click.Path(dir_okay=False))
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Batch size of the memory and FLOPs estimate.")  # fmt: skip
 @handle_errors
 def summary(model_path, batch_size):
     """Layers, shapes, parameters, FLOPs and memory of a saved model."""

@@ -27,11 +27,14 @@ class CVResult:
         splits: (train_idx, val_idx) per fold, for inspection.
         name: what one run is called in the summary ("fold" for k-fold, "seed" for
             repeated seeds).
+        validation: per fold, the rows whose loss early stopping watched, when they
+            were taken from the fold's training rows (`nnlab.workflow.cross_validate_run`).
     """
 
     runs: list[dict]
     splits: list = field(default_factory=list)
     name: str = "run"
+    validation: list = field(default_factory=list)
 
     @property
     def metrics(self) -> list[str]:

@@ -306,7 +306,7 @@ def cross_validate_run(config: dict | None = None, k: int = 5, **overrides):
         stratified=classes,
         seed=int(cfg["seed"]),
     )
-    runs = []
+    runs, watched = [], []
     for i, (fold_train, fold_test) in enumerate(folds):
         fold_cfg = {**cfg, "seed": int(cfg["seed"]) + i}
         set_random_seed(fold_cfg["seed"])
@@ -316,9 +316,10 @@ def cross_validate_run(config: dict | None = None, k: int = 5, **overrides):
         model, prep, _ = _fit_split(
             frame, target, fold_train[inner_train], fold_train[inner_val], fold_cfg
         )
+        watched.append(fold_train[inner_val])
         rows = frame.iloc[fold_test]
         runs.append(score(model, prep, prep.transform(rows), prep.transform_target(rows)))
-    return CVResult(runs=runs, splits=folds, name="fold")
+    return CVResult(runs=runs, splits=folds, name="fold", validation=watched)
 
 
 def gradcheck_run(
