@@ -247,6 +247,14 @@ def test_regression_gets_r2_mae_and_rmse_in_train_cv_and_evaluate(nnlab, tables,
         assert f"{metric}: " in result.stdout and f" {metric} " in result.stdout
     result = nnlab("evaluate", "r/model.nnlab", tables / "prices.csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    rows = pd.read_csv(tables / "prices.csv")
+    r2 = float(result.stdout.split("r2:")[1].split()[0])
+    pred = nnlab("predict", "r/model.nnlab", tables / "prices.csv", "--out", "p.csv",
+                 cwd=tmp_path)  # fmt: skip
+    assert pred.returncode == 0, pred.stderr
+    predicted = pd.read_csv(tmp_path / "p.csv")["predicted_price"].to_numpy()
+    residual = rows["price"].to_numpy() - predicted  # in the target's own units
+    assert 1 - residual.var() / rows["price"].var() == pytest.approx(r2, abs=0.02)
     assert {"r2", "mae", "rmse", "loss"} <= {line.split(":")[0] for line in
                                              result.stdout.splitlines()}  # fmt: skip
 
