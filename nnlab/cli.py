@@ -350,13 +350,17 @@ def datasets():
 @click.argument("onnx_path", type=click.Path(dir_okay=False))
 @handle_errors
 def export(model_path, onnx_path):
-    """Export a saved model to ONNX."""
+    """Export a saved model to ONNX: with its preprocessing (as `nnlab train` saves it),
+    the whole pipeline, raw columns in, labels and probabilities out (docs/onnx.md)."""
     from nnlab.models import load_model
     from nnlab.onnx_export import export_onnx
+    from nnlab.onnx_pipeline import export_pipeline_onnx
 
     if not os.path.exists(model_path):
         raise ValueError(f"No such model file: {model_path}")
-    export_onnx(load_model(model_path), onnx_path)
+    model = load_model(model_path)
+    pipeline = getattr(model, "preprocessing", None) is not None
+    (export_pipeline_onnx if pipeline else export_onnx)(model, onnx_path)
     click.echo(f"wrote {onnx_path}")
 
 
