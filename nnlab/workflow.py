@@ -147,19 +147,19 @@ def predict_rows(model, prep: TabularPreprocessor, rows) -> np.ndarray:
 
 def score(model, prep: TabularPreprocessor, X: np.ndarray, y: np.ndarray, prefix="") -> dict:
     """Metrics of a trained model on prepared rows X with targets y (from
-    `prep.transform_target`): loss, accuracy and AUC for classes; R², MAE, RMSE and the
-    mean squared error (the loss) in the target's own units for regression."""
+    `prep.transform_target`): loss, accuracy and AUC for classes; R², MAE, RMSE and MSE
+    in the target's own units for regression (all NaN when a prediction is not finite)."""
     P = model.predict(X, verbose=0)
     if prep.task == "regression":
         P = prep.inverse_transform_target(P)
         y = np.asarray(y, dtype=np.float64).reshape(P.shape)
         if not np.isfinite(P).all():
-            return {f"{prefix}loss": float("nan")}
+            return {f"{prefix}{k}": float("nan") for k in ("r2", "mae", "rmse", "mse")}
         return {
             f"{prefix}r2": float(metrics.r2_score(y, P)),
             f"{prefix}mae": float(np.mean(np.abs(y - P))),
             f"{prefix}rmse": float(np.sqrt(np.mean((y - P) ** 2))),
-            f"{prefix}loss": float(np.mean((y - P) ** 2)),
+            f"{prefix}mse": float(np.mean((y - P) ** 2)),
         }
     scores = model.evaluate(X, fit_targets(prep, y), verbose=0, return_dict=True)
     out = {f"{prefix}{k}": float(v) for k, v in scores.items()}

@@ -255,7 +255,7 @@ def test_regression_gets_r2_mae_and_rmse_in_train_cv_and_evaluate(nnlab, tables,
     predicted = pd.read_csv(tmp_path / "p.csv")["predicted_price"].to_numpy()
     residual = rows["price"].to_numpy() - predicted  # in the target's own units
     assert 1 - residual.var() / rows["price"].var() == pytest.approx(r2, abs=0.02)
-    assert {"r2", "mae", "rmse", "loss"} <= {line.split(":")[0] for line in
+    assert {"r2", "mae", "rmse", "mse"} <= {line.split(":")[0] for line in
                                              result.stdout.splitlines()}  # fmt: skip
 
 

@@ -49,7 +49,7 @@ def test_workflow_standardizes_the_target_on_the_training_rows(diabetes_csv):
     assert run.test_metrics["test_mae"] == pytest.approx(
         mean_absolute_error(y_test, run.p_test), rel=1e-9
     )
-    assert run.test_metrics["test_rmse"] ** 2 == pytest.approx(run.test_metrics["test_loss"])
+    assert run.test_metrics["test_rmse"] ** 2 == pytest.approx(run.test_metrics["test_mse"])
     assert any("standardized for training" in note for note in run.notes)
     # the diagnosis speaks of standardized losses (order 1), not thousands
     assert min(run.history.history["val_loss"]) < 2.0
