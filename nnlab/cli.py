@@ -1,22 +1,25 @@
-"""The `nnlab` command: train, evaluate, predict, cv, summary, gradcheck, export.
+"""The `nnlab` command: train, evaluate, predict, cv, summary, gradcheck, export, datasets.
 
-Exit codes: 0 success; 2 bad usage or bad input (one line saying what and how to fix,
-no traceback unless --debug); 1 anything else.
+`nnlab` alone prints an overview. Exit codes: 0 success (also when the reader of the
+output goes away, as in `nnlab train | head -2`); 2 bad usage or bad input (one line
+saying what and how to fix, no traceback unless --debug); 1 anything else. The flags,
+the console output and the run folder are built in `nnlab.commands`.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import functools
 import os
 import sys
 
 import click
 import numpy as np
-import tomllib
 
+from nnlab.commands import console
+from nnlab.commands.options import setting_flags, settings
 from nnlab.diagnostics.explain_cli import explain_command
+from nnlab.run_config import ACTIVATIONS
 
 BAD_INPUT = (ValueError, TypeError, FileNotFoundError, KeyError)
 
@@ -40,6 +43,9 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except click.ClickException:
             raise
+        except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+            _silence_stdout()
+            sys.exit(0)
         except BAD_INPUT as exc:
             if debug:
                 raise
@@ -53,36 +59,94 @@ def handle_errors(fn):
     return wrapper
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     return " ".join(text.split())
 
 
-class _OneLineErrors(click.Group):
-    """Usage errors as one line (`error: ...`, exit 2) instead of click's three."""
+OVERVIEW = """nnlab: train, evaluate and inspect neural networks from the shell.
+
+Try first:
+  nnlab train                         the lectures' penguins example, end to end
+  nnlab datasets                      the datasets that come with nnlab
+  nnlab train iris --hidden 16,16     a bundled dataset, your own network
+  nnlab train data.csv --target y     your own table (CSV)
+"""
+
+
+class _Commands(click.Group):
+    """Usage errors as one line (`error: ...`, exit 2) instead of click's three; the
+    command list never cut off; `nnlab` alone prints an overview; a closed pipe
+    ends quietly with exit code 0."""
 
     def main(self, args=None, prog_name=None, **kwargs):
+        try:
+            try:
+                code = self._main(args, prog_name, **kwargs)
+            except SystemExit as exc:
+                code = exc.code
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            code = 0
+        sys.exit(code)
+
+    def _main(self, args, prog_name, **kwargs) -> int:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(args, prog_name, **kwargs)
         except click.UsageError as exc:
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
             click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
-            sys.exit(2)
+            return 2
         except click.ClickException as exc:
             exc.show()
-            sys.exit(exc.exit_code)
+            return exc.exit_code
         except click.exceptions.Abort:
             click.echo("aborted", err=True)
-            sys.exit(1)
-        sys.exit(result if isinstance(result, int) else 0)
+            return 1
+        return result if isinstance(result, int) else 0
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, _first_paragraph(self.get_command(ctx, name))) for name in
+                self.list_commands(ctx)]  # fmt: skip
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
-@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+def _first_paragraph(command) -> str:
+    if command is None:
+        return ""
+    text = command.short_help or (command.help or "").split("\n\n")[0]
+    return " ".join(text.split())
+
+
+@click.group(
+    cls=_Commands,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @click.version_option(package_name="nnlab")
-def main(debug: bool) -> None:
-    """nnlab: train, evaluate and inspect neural networks from the shell."""
+@click.pass_context
+def main(ctx, debug: bool) -> None:
+    """nnlab: train, evaluate and inspect neural networks from the shell.
+
+    `nnlab COMMAND --help` shows a command's options with their defaults.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(OVERVIEW)
+        formatter = ctx.make_formatter()
+        ctx.command.format_commands(ctx, formatter)
+        click.echo(formatter.getvalue())
+        click.echo("`nnlab COMMAND --help` shows a command's options with their defaults.")
 
 
 # -- train ----------------------------------------------------------------------------
@@ -93,81 +157,24 @@ _force_option = click.option(
     help="Replace existing output files (never the command's own inputs).",
 )
 
-
-def _train_options(fn):
-    options = [
-        click.option("--target", help="Target column (for a CSV)."),
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(dir_okay=False),
-            help="A TOML file of settings (flags override it).",
-        ),
-        click.option("--hidden", help="Hidden layer sizes, e.g. 16,8."),
-        click.option(
-            "--activation",
-            type=click.Choice(
-                ["relu", "tanh", "sigmoid", "elu", "leaky_relu", "softplus", "linear"]
-            ),
-            help="Hidden activation.",
-        ),
-        click.option(
-            "--optimizer",
-            type=click.Choice(["sgd", "adam", "rmsprop", "adagrad", "adadelta"]),
-            help="Optimizer.",
-        ),
-        click.option("--lr", "learning_rate", type=float, help="Learning rate."),
-        click.option("--epochs", type=click.IntRange(min=1), help="Epochs."),
-        click.option("--batch-size", type=click.IntRange(min=1), help="Batch size."),
-        click.option(
-            "--patience", type=click.IntRange(min=0), help="Early-stopping patience (0: off)."
-        ),
-        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout rate."),
-        click.option("--l2", type=click.FloatRange(min=0), help="L2 penalty factor."),
-        click.option("--seed", type=int, help="Seed for everything random."),
-        click.option(
-            "--non-numeric",
-            type=click.Choice(["error", "missing"]),
-            help="Non-numeric cells in a numeric column: name them (error) or treat as missing.",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _settings(source, config_path, **flags) -> dict:
-    from nnlab.workflow import resolve_config
-
-    config = {}
-    if config_path:
-        try:
-            with open(config_path, "rb") as f:
-                config = tomllib.load(f)
-        except FileNotFoundError:
-            raise ValueError(f"No such config file: {config_path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{config_path} is not valid TOML: {exc}") from None
-    if source:
-        if source.endswith(".csv") or os.path.sep in source or os.path.exists(source):
-            if not os.path.exists(source):
-                raise ValueError(f"No such CSV file: {source}")
-            flags["csv"] = source
-        else:
-            flags["dataset"] = source
-    return resolve_config(config, **flags)
+VERBOSE_HELP = (
+    "0: only the results; 1: the plan, a progress bar (one line per epoch when the output "
+    "is not a terminal) and the results; 2: Keras's line per epoch with timings."
+)
 
 
 @main.command()
 @click.argument("source", required=False)
-@_train_options
+@setting_flags()
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    help="Run folder (default runs/<dataset>-<time>).",
+    help="Run folder.",
+    show_default="runs/<dataset>-<time>",
 )
-@click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True)
+@click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True,
+              help=VERBOSE_HELP)  # fmt: skip
 @_force_option
 @click.option(
     "--resume",
@@ -177,13 +184,17 @@ def _settings(source, config_path, **flags) -> dict:
 )
 @handle_errors
 def train(source, config_path, out_dir, verbose, force, resume_dir, **flags):
-    """Train on a bundled dataset name or a CSV (with --target); no SOURCE runs the
-    lectures' penguins example. Writes a run folder: model, history, config, report.
-    The folder is checked before training; files in it are replaced only with --force."""
+    """Train on a bundled dataset or a CSV (with --target); no SOURCE runs the lectures'
+    penguins example. Writes a run folder: model, history, config and report.
+
+    SOURCE is a dataset name (see `nnlab datasets`) or the path of a CSV file. The run
+    folder is checked before training; files in it are replaced only with --force.
+    """
     from nnlab import run_folder
+    from nnlab.commands.run_folder import default_run_folder, write_run_folder
     from nnlab.outputs import run_folder as checked_run_folder
     from nnlab.outputs import unique_folder
-    from nnlab.report import write_report
+    from nnlab.run_config import save_config
     from nnlab.workflow import train_run
 
     if resume_dir:
@@ -191,93 +202,22 @@ def train(source, config_path, out_dir, verbose, force, resume_dir, **flags):
         cfg, out_dir = run_folder.resume_settings(resume_dir, given), resume_dir
         force = True  # the interrupted run's own folder: its files are this run's outputs
     else:
-        cfg = _settings(source, config_path, **flags)
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out_dir = out_dir or unique_folder(run_folder.default_run_dir(cfg, stamp))
+        cfg = settings(source, config_path, **flags)
+        out_dir = out_dir or unique_folder(default_run_folder(cfg["csv"] or cfg["dataset"]))
     inputs = {"the training CSV": cfg.get("csv"), "the config file": config_path}
+    callbacks = [console.EpochProgress()] if verbose == 1 else []
     with checked_run_folder(out_dir, RUN_FILES, inputs, force):
         # config.toml is written first: it is what --resume reads
-        with run_folder.started(out_dir, lambda path: _write_toml(path, cfg), bool(resume_dir)):
-            run = train_run(cfg, verbose=verbose, callbacks=[run_folder.backup_callback(out_dir)])
-    best = getattr(run.history, "best_epoch", None)  # the saved weights' epoch, 1-based
-    epochs = {"epoch": len(run.history.epoch), "best_epoch": None if best is None else best + 1}
-    run.model.save(
-        os.path.join(out_dir, "model.nnlab"),
-        preprocessing=run.preprocessor,
-        metadata={"checkpoint": epochs},
-    )
-    _write_history(os.path.join(out_dir, "history.csv"), run.history.history)
-    _write_toml(os.path.join(out_dir, "config.toml"), run.config)
-    write_report(os.path.join(out_dir, "report.html"), run)
-    run_folder.finish(out_dir)
-    _print_summary(run, out_dir)
-
-
-def _print_summary(run, out_dir: str) -> None:
-    rows = [
-        (
-            "data",
-            f"{run.dataset} ({run.task}; {run.n_train}/{run.n_val}/{run.n_test} "
-            "train/val/test rows)",
-        ),
-        (
-            "model",
-            " -> ".join(
-                [str(len(run.feature_names))]
-                + [str(h) for h in run.config["hidden"]]
-                + [str(run.model.outputs[0].shape[-1])]
+        with run_folder.started(out_dir, lambda path: save_config(path, cfg), bool(resume_dir)):
+            run = train_run(
+                cfg,
+                verbose=2 if verbose == 2 else 0,
+                callbacks=[*callbacks, run_folder.backup_callback(out_dir)],
+                announce=console.print_plan if verbose else None,
             )
-            + f" ({run.model.count_params()} parameters)",
-        ),
-        (
-            "epochs",
-            f"{len(run.history.epoch)}"
-            + (
-                f" (best {run.history.best_epoch + 1})"
-                if getattr(run.history, "best_epoch", None) is not None
-                else ""
-            ),
-        ),
-    ]
-    rows += [("data note", note) for note in getattr(run, "data_notes", [])]
-    rows += [(k, f"{v:.4f}") for k, v in run.test_metrics.items()]
-    rows += [("diagnosis", f"{run.diagnosis.label}: {run.diagnosis.message}")]
-    rows += [("run folder", out_dir)]
-    width = max(len(k) for k, _ in rows)
-    click.echo("")
-    for k, v in rows:
-        click.echo(f"{k.ljust(width)}  {v}")
-
-
-def _write_history(path: str, history: dict) -> None:
-    from nnlab.fileio import atomic_write
-
-    keys = list(history)
-    n = max((len(v) for v in history.values()), default=0)
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["epoch"] + keys)
-        for i in range(n):
-            writer.writerow([i] + [history[k][i] if i < len(history[k]) else "" for k in keys])
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _write_toml(path: str, config: dict) -> None:
-    from nnlab.fileio import atomic_write
-
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write("# nnlab run configuration: nnlab train --config config.toml\n")
-        for k, v in config.items():
-            f.write(f"{k} = {_toml_value(v)}\n")
+    report = write_run_folder(out_dir, run)
+    run_folder.finish(out_dir)
+    console.print_summary(run, out_dir, report)
 
 
 # -- using a saved model ----------------------------------------------------------------
@@ -319,6 +259,7 @@ def predict(model_path, csv_path, out_path, force):
     Never writes over the model or the CSV; an existing output needs --force."""
     from nnlab.fileio import atomic_write
     from nnlab.outputs import check_output, default_predictions_path
+    from nnlab.workflow import predict_rows
 
     for what, path in (("model file", model_path), ("CSV file", csv_path)):
         if not os.path.exists(path):  # before the output checks: the first thing to fix
@@ -327,7 +268,7 @@ def predict(model_path, csv_path, out_path, force):
     check_output(out_path, {"the model": model_path, "the input CSV": csv_path}, force)
     model, prep = _load(model_path)
     rows = _read_rows(csv_path)
-    P = model.predict(prep.transform(rows), verbose=0)
+    P = predict_rows(model, prep, rows)
 
     with atomic_write(out_path, "w", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -348,22 +289,21 @@ def predict(model_path, csv_path, out_path, force):
 @click.argument("csv_path", type=click.Path(dir_okay=False))
 @handle_errors
 def evaluate(model_path, csv_path):
-    """Loss and metrics of a saved model on the labelled rows of a CSV."""
-    from nnlab.workflow import _targets
+    """Loss and metrics of a saved model on the labelled rows of a CSV (R², MAE and
+    RMSE in the target's units for regression)."""
+    from nnlab.workflow import score
 
     model, prep = _load(model_path)
     rows = _read_rows(csv_path)
-    X, y = prep.transform(rows), prep.transform_target(rows)
-    scores = model.evaluate(
-        X, _targets(y, prep.task, len(prep.classes)), verbose=0, return_dict=True
-    )
+    scores = score(model, prep, prep.transform(rows), prep.transform_target(rows))
     for k, v in scores.items():
         click.echo(f"{k}: {v:.4f}")
 
 
 @main.command()
 @click.argument("model_path", type=click.Path(dir_okay=False))
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Batch size of the memory and FLOPs estimate.")  # fmt: skip
 @handle_errors
 def summary(model_path, batch_size):
     """Layers, shapes, parameters, FLOPs and memory of a saved model."""
@@ -376,32 +316,44 @@ def summary(model_path, batch_size):
 
 @main.command()
 @click.argument("source", required=False)
-@_train_options
+@setting_flags(exclude=("test_size",))
 @click.option(
     "--k", "k", type=click.IntRange(min=2), default=5, show_default=True, help="Number of folds."
 )
 @handle_errors
 def cv(source, config_path, k, **flags):
-    """k-fold cross-validation (stratified for classes): every fold and mean ± std."""
+    """k-fold cross-validation (stratified for classes): every fold and mean ± std.
+
+    Each fold is the test set once; every training setting applies, and early stopping
+    watches a validation split (--val-size) of that fold's training rows.
+    """
     from nnlab.workflow import cross_validate_run
 
-    cfg = _settings(source, config_path, **flags)
+    cfg = settings(source, config_path, **flags)
     result = cross_validate_run(cfg, k=k)
     click.echo(result.summary())
 
 
 @main.command()
 @click.argument("source", required=False)
+@click.option("--target", help="The column to predict (needed for a CSV).")
 @click.option("--hidden", default="4", show_default=True, help="Hidden layer sizes.")
-@click.option("--activation", default="tanh", show_default=True)
-@click.option("--samples", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--activation", default="tanh", show_default=True, help="Hidden activation.",
+              type=click.Choice(ACTIVATIONS))  # fmt: skip
+@click.option("--samples", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Rows to check the gradients on.")  # fmt: skip
 @handle_errors
-def gradcheck(source, hidden, activation, samples):
-    """Check backprop against central differences (float64) on a few rows of a dataset."""
+def gradcheck(source, target, hidden, activation, samples):
+    """Check backprop against central differences (float64) on a few rows of a dataset
+    or CSV."""
     from nnlab.workflow import gradcheck_run
 
     result = gradcheck_run(
-        source or "penguins_lecture", hidden=hidden, activation=activation, samples=samples
+        source or "penguins_lecture",
+        hidden=hidden,
+        activation=activation,
+        samples=samples,
+        target=target or "",
     )
     click.echo(str(result))
     click.echo("PASSED" if result.passed() else "FAILED")
@@ -410,20 +362,44 @@ def gradcheck(source, hidden, activation, samples):
 
 
 @main.command()
+@handle_errors
+def datasets():
+    """The datasets that come with nnlab: rows, features and task of each."""
+    from nnlab.datasets import list_datasets
+
+    table = list_datasets()
+    rows = [("name", "rows", "features", "task", "kind")]
+    for name, row in table.iterrows():
+        shape = row["shape"]
+        features = "x".join(map(str, shape[1:]))
+        rows.append((name, str(shape[0]), features, row["task"], row["kind"]))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.rjust(w) if c.isdigit() else c.ljust(w)
+                             for c, w in zip(r, widths)).rstrip())  # fmt: skip
+    click.echo("\nUse one by name: nnlab train iris")
+
+
+@main.command()
 @click.argument("model_path", type=click.Path(dir_okay=False))
 @click.argument("onnx_path", type=click.Path(dir_okay=False))
 @_force_option
 @handle_errors
 def export(model_path, onnx_path, force):
-    """Export a saved model to ONNX (an existing ONNX_PATH is replaced only with --force)."""
+    """Export a saved model to ONNX: with its preprocessing (as `nnlab train` saves it),
+    the whole pipeline, raw columns in, labels and probabilities out (docs/onnx.md).
+    An existing ONNX_PATH is replaced only with --force."""
     from nnlab.models import load_model
     from nnlab.onnx_export import export_onnx
+    from nnlab.onnx_pipeline import export_pipeline_onnx
     from nnlab.outputs import check_output
 
     if not os.path.exists(model_path):
         raise ValueError(f"No such model file: {model_path}")
     check_output(onnx_path, {"the model": model_path}, force)
-    export_onnx(load_model(model_path), onnx_path)
+    model = load_model(model_path)
+    pipeline = getattr(model, "preprocessing", None) is not None
+    (export_pipeline_onnx if pipeline else export_onnx)(model, onnx_path)
     click.echo(f"wrote {onnx_path}")
 
 

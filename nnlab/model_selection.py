@@ -34,6 +34,10 @@ class CVResult:
         y_true: the targets per row as the model saw them: class indices for class
             targets, values for regression; None without `return_predictions`.
         fold: the fold (0-based) that validated each row; None without predictions.
+        name: what one run is called in the summary ("fold" for k-fold, "seed" for
+            repeated seeds).
+        validation: per fold, the rows whose loss early stopping watched, when they
+            were taken from the fold's training rows (`nnlab.workflow.cross_validate_run`).
     """
 
     runs: list[dict]
@@ -42,6 +46,8 @@ class CVResult:
     predictions: np.ndarray | None = None
     y_true: np.ndarray | None = None
     fold: np.ndarray | None = None
+    name: str = "run"
+    validation: list = field(default_factory=list)
 
     @property
     def metrics(self) -> list[str]:
@@ -59,7 +65,8 @@ class CVResult:
         """One line per run, then `metric: mean ± std` lines."""
         lines = []
         for i, run in enumerate(self.runs):
-            lines.append(f"run {i + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in run.items()))
+            scores = ", ".join(f"{k} {v:.4f}" for k, v in run.items())
+            lines.append(f"{self.name} {i + 1}: {scores}")
         for k in self.metrics:
             lines.append(f"{k}: {self.mean[k]:.4f} ± {self.std[k]:.4f}")
         return "\n".join(lines)
@@ -204,7 +211,7 @@ def cross_validate(
         if return_predictions:
             P_parts.append(np.asarray(model.predict(X_va, verbose=0)))
             y_parts.append(np.asarray(y_va))
-    result = CVResult(runs=runs, splits=folds)
+    result = CVResult(runs=runs, splits=folds, name="fold")
     if return_predictions:
         is_class = class_labels(y_parts[0]) is not None or labels is not None
         P, pred, y_true, fold = _out_of_fold(P_parts, y_parts, folds, len(X), is_class)
@@ -236,4 +243,4 @@ def repeat_seeds(
         _train_and_score(build_model, X_tr, y_train, X_te, y_test, fit_kwargs, int(s))
         for s in seeds
     ]
-    return CVResult(runs=runs)
+    return CVResult(runs=runs, name="seed")

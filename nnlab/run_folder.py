@@ -14,17 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 
-import tomllib
-
 from nnlab.backup_and_restore import BackupAndRestore
 
 BACKUP_FOLDER = "backup"
-
-
-def default_run_dir(config: dict, stamp: str) -> str:
-    """runs/<dataset or CSV file name>-<stamp>."""
-    label = os.path.basename(str(config["csv"])) if config["csv"] else str(config["dataset"])
-    return os.path.join("runs", f"{label}-{stamp}")
 
 
 @contextlib.contextmanager
@@ -67,7 +59,7 @@ def resume_settings(run_dir: str, given: dict) -> dict:
         given: the other command-line settings; any that is set is an error, because
             a resumed run must use the settings it started with.
     """
-    from nnlab.workflow import resolve_config
+    from nnlab.run_config import load_config, resolve_config
 
     extra = sorted(k for k, v in given.items() if v not in (None, False, ""))
     if extra:
@@ -92,10 +84,9 @@ def resume_settings(run_dir: str, given: dict) -> dict:
             "no backup is left). Start a new run to train again."
         )
     try:
-        with open(path, "rb") as f:
-            config = tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"--resume: {path} is not valid TOML: {exc}") from None
+        config = load_config(path)  # paths in it are relative to the run folder
+    except ValueError as exc:
+        raise ValueError(f"--resume: {exc}") from None
     return resolve_config(config)
 
 

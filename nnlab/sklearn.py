@@ -410,8 +410,9 @@ class NNRegressor(RegressorMixin, _NNBase):
 
     The output layer is linear with one unit per target; y may be 1-D or 2-D
     (multi-output), and `predict` returns the same shape as the y given to fit.
-    Targets are not rescaled: for targets far from unit scale wrap the regressor in
-    `sklearn.compose.TransformedTargetRegressor(transformer=StandardScaler())`.
+    Targets are not rescaled by default (`standardize_target=False`), as scikit-learn's
+    MLPRegressor does not rescale them either; for targets far from unit scale pass
+    `standardize_target=True` (what `nnlab train` does by default).
 
     Args:
         hidden_layer_sizes: units of each hidden layer, e.g. (64, 32); an int is one
@@ -442,9 +443,16 @@ class NNRegressor(RegressorMixin, _NNBase):
         learning_rate_schedule: "constant", "exponential" (down to a tenth at the
             last step) or "cosine" (down to 0); see nnlab.sklearn_options.
         loss: "mse" (default), "mae" or "huber".
+        standardize_target: train on each target z-scored with the mean and standard
+            deviation of the training targets, and map predictions back to the
+            target's units. Off by default (scikit-learn parity). The network's losses
+            (`loss_curve_`, `history_`) are then in standardized units.
 
     Attributes:
         n_outputs_: number of targets.
+        y_mean_, y_scale_: per-target mean and standard deviation used to standardize
+            the targets (arrays of shape (n_outputs,)), or None when
+            `standardize_target=False`.
         n_features_in_: number of features seen in fit.
         feature_names_in_: column names, when fit on a DataFrame with string names.
         model_: the trained nnlab `Sequential` model.
@@ -477,6 +485,7 @@ class NNRegressor(RegressorMixin, _NNBase):
         kernel_initializer="glorot_uniform",
         learning_rate_schedule="constant",
         loss="mse",
+        standardize_target=False,
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -498,6 +507,7 @@ class NNRegressor(RegressorMixin, _NNBase):
             learning_rate_schedule=learning_rate_schedule,
         )
         self.loss = loss
+        self.standardize_target = standardize_target
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -514,11 +524,21 @@ class NNRegressor(RegressorMixin, _NNBase):
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True
         )
+        if not isinstance(self.standardize_target, (bool, np.bool_)):
+            raise _bad(
+                type(self).__name__, "standardize_target", "True or False",
+                self.standardize_target,
+            )  # fmt: skip
         X = _to_floatx(X, "X")
-        Y = _to_floatx(np.asarray(y, dtype=np.float64), "y")
-        self._y_ndim = Y.ndim
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
+        y = np.asarray(y, dtype=np.float64)
+        self._y_ndim = y.ndim
+        y = y.reshape(len(y), -1)
+        self.y_mean_ = self.y_scale_ = None
+        if self.standardize_target:
+            std = y.std(axis=0)
+            self.y_mean_, self.y_scale_ = y.mean(axis=0), np.where(std > 0, std, 1.0)
+            y = (y - self.y_mean_) / self.y_scale_
+        Y = _to_floatx(y, "y")
         self.n_outputs_ = Y.shape[1]
         sw = self._check_sample_weight(sample_weight, X)
         arch = {"n_outputs": self.n_outputs_, "output_activation": "linear"}
@@ -528,4 +548,6 @@ class NNRegressor(RegressorMixin, _NNBase):
     def predict(self, X):
         """Predicted targets: shape (n_samples,) if fit on 1-D y, else (n_samples, k)."""
         P = self._forward(X)
+        if getattr(self, "y_scale_", None) is not None:
+            P = P * self.y_scale_ + self.y_mean_
         return P[:, 0] if self._y_ndim == 1 else P

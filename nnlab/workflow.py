@@ -9,9 +9,7 @@ only nnlab's public API.
 
 from __future__ import annotations
 
-import copy
-import datetime as _dt
-from dataclasses import dataclass, field
+import os
 
 import numpy as np
 import pandas as pd
@@ -25,132 +23,26 @@ from nnlab.data.tabular import TabularPreprocessor
 from nnlab.layers import Dense, Dropout, Input
 from nnlab.models import Sequential
 from nnlab.regularizers import L2
+from nnlab.run_config import DEFAULTS, parse_hidden, resolve_config
+from nnlab.run_result import RunPlan, RunResult
+from nnlab.run_result import predicted_classes as _predicted_classes
 from nnlab.utils import to_categorical
 
-#: Defaults: the lectures' penguins example (3 features, Adelie or not).
-DEFAULTS = {
-    "dataset": "penguins_lecture",
-    "csv": "",
-    "target": "",
-    "positive_class": "",
-    "drop": [],
-    "hidden": [16],
-    "activation": "relu",
-    "dropout": 0.0,
-    "l2": 0.0,
-    "optimizer": "adam",
-    "learning_rate": 0.01,
-    "epochs": 200,
-    "batch_size": 32,
-    "patience": 20,
-    "seed": 0,
-    "val_size": 0.2,
-    "test_size": 0.2,
-    "scaling": "standard",
-    "non_numeric": "error",
-}
-
-#: The type each setting must have (a TOML file or flags); ints are accepted as floats.
-_TYPES = {
-    "dataset": str,
-    "csv": str,
-    "target": str,
-    "positive_class": str,
-    "drop": (list, tuple),
-    "hidden": (list, tuple, str),
-    "activation": str,
-    "dropout": float,
-    "l2": float,
-    "optimizer": str,
-    "learning_rate": float,
-    "epochs": int,
-    "batch_size": int,
-    "patience": int,
-    "seed": int,
-    "val_size": float,
-    "test_size": float,
-    "scaling": str,
-    "non_numeric": str,
-}
-#: (low, high, low open, high open) for numbers; None: unbounded on that side.
-_RANGES = {
-    "dropout": (0, 1, False, True),
-    "l2": (0, None, False, False),
-    "learning_rate": (0, None, True, False),
-    "epochs": (1, None, False, False),
-    "batch_size": (1, None, False, False),
-    "patience": (0, None, False, False),
-    "val_size": (0, 1, False, True),
-    "test_size": (0, 1, False, True),
-}
-
-
-def resolve_config(config: dict | None = None, **overrides) -> dict:
-    """DEFAULTS updated by `config` then `overrides`; unknown keys are an error."""
-    merged = copy.deepcopy(DEFAULTS)
-    for source in (config or {}), overrides:
-        unknown = sorted(set(source) - set(DEFAULTS))
-        if unknown:
-            raise ValueError(f"Unknown setting(s) {unknown}. Known settings: {sorted(DEFAULTS)}")
-        merged.update({k: v for k, v in source.items() if v is not None})
-    for key, value in merged.items():
-        merged[key] = _checked_setting(key, value)
-    if isinstance(merged["hidden"], str):
-        merged["hidden"] = parse_hidden(merged["hidden"])
-    elif any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in merged["hidden"]):
-        raise ValueError(
-            "Setting 'hidden' expects a list of positive ints (layer sizes), e.g. "
-            f"hidden = [16, 8]. Received: hidden={merged['hidden']!r}"
-        )
-    if merged["non_numeric"] not in ("error", "missing"):
-        raise ValueError(
-            "Setting 'non_numeric' expects 'error' or 'missing'. Received: "
-            f"non_numeric={merged['non_numeric']!r}"
-        )
-    return merged
-
-
-def _checked_setting(key: str, value):
-    """`value` if it has the type (and range) setting `key` needs, else a ValueError
-    naming the key, the expected type and the value received."""
-    expected = _TYPES[key]
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    kinds = expected if isinstance(expected, tuple) else (expected,)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        words = {"str": "a string", "int": "an int", "float": "a number", "list": "a list"}
-        names = " or ".join(dict.fromkeys(words.get(k.__name__, "a list") for k in kinds))
-        raise ValueError(
-            f"Setting {key!r} expects {names}. Received: {key}={value!r} "
-            f"({type(value).__name__}). Fix it in the config file or the flag, e.g. "
-            f"{key} = {DEFAULTS[key]!r}."
-        )
-    if key in _RANGES:
-        low, high, low_open, high_open = _RANGES[key]
-        if (low is not None and (value < low or (low_open and value == low))) or (
-            high is not None and (value > high or (high_open and value == high))
-        ):
-            interval = (
-                f"{'(' if low_open else '['}{low}, "
-                f"{high if high is not None else 'inf'}{')' if high_open or high is None else ']'}"
-            )
-            raise ValueError(
-                f"Setting {key!r} must lie in {interval}. Received: {key}={value!r}."
-            )
-    return value
-
-
-def parse_hidden(text: str) -> list[int]:
-    """'16,8' -> [16, 8]; '' -> [] (no hidden layer)."""
-    try:
-        sizes = [int(t) for t in str(text).replace(" ", "").split(",") if t]
-    except ValueError:
-        raise ValueError(
-            f"hidden must be comma-separated positive integers like 16,8. Received {text!r}"
-        ) from None
-    if any(s <= 0 for s in sizes):
-        raise ValueError(f"hidden layer sizes must be positive. Received {text!r}")
-    return sizes
+__all__ = [
+    "DEFAULTS",
+    "RunPlan",
+    "RunResult",
+    "build_model",
+    "cross_validate_run",
+    "gradcheck_run",
+    "load_table",
+    "parse_hidden",
+    "predict_rows",
+    "prepare_table",
+    "resolve_config",
+    "score",
+    "train_run",
+]
 
 
 # Bundled datasets read as their raw tables: (loader, target column, positive class).
@@ -187,7 +79,8 @@ def load_table(config: dict) -> tuple[pd.DataFrame, str, str]:
             frame = read_csv(config["csv"])
         except FileNotFoundError:
             raise ValueError(f"No such CSV file: {config['csv']}") from None
-        return _with_target(frame, config["target"], str(config["csv"]))
+        frame, target, _ = _with_target(frame, config["target"], str(config["csv"]))
+        return frame, target, os.path.basename(str(config["csv"]))
     ds = datasets.load(config["dataset"])
     if ds.X.ndim != 2:
         raise ValueError(f"Dataset {config['dataset']!r} is not tabular (X is {ds.X.shape}).")
@@ -224,10 +117,11 @@ def prepare_table(config: dict) -> tuple[pd.DataFrame, str, str, list[str]]:
 def _preprocessor(target: str, cfg: dict) -> TabularPreprocessor:
     return TabularPreprocessor(
         target,
-        scaling=cfg["scaling"],
+        scaling=None if cfg["scaling"] == "none" else cfg["scaling"],
         drop=cfg["drop"],
         positive_class=cfg["positive_class"] or None,
         non_numeric=cfg["non_numeric"],
+        standardize_target=bool(cfg["standardize_target"]),
     )
 
 
@@ -247,94 +141,6 @@ def build_model(n_features: int, output, config: dict) -> Sequential:
     return model
 
 
-@dataclass
-class RunResult:
-    """Everything a finished run produced (what the report and the CLI show)."""
-
-    name: str
-    dataset: str
-    task: str
-    config: dict
-    model: object
-    history: object
-    preprocessor: TabularPreprocessor
-    feature_names: list[str]
-    class_names: list[str]
-    n_train: int
-    n_val: int
-    n_test: int
-    test_metrics: dict
-    y_test: np.ndarray
-    p_test: np.ndarray
-    X_test: np.ndarray
-    diagnosis: object
-    findings: list
-    notes: list[str] = field(default_factory=list)
-    #: what was done to the table before preprocessing (dropped rows, cells made missing)
-    data_notes: list[str] = field(default_factory=list)
-    created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
-
-    @property
-    def summary_text(self) -> str:
-        lines: list[str] = []
-        self.model.summary(print_fn=lines.append, batch_size=self.config["batch_size"])
-        return "\n".join(lines)
-
-    @property
-    def gradient_norms(self) -> dict:
-        return dict(getattr(self.history, "gradient_norms", {}) or {})
-
-    @property
-    def confusion(self):
-        names = np.asarray(self.class_names, dtype=object)
-        pred = _predicted_classes(self.p_test)
-        return metrics.confusion_matrix(names[self.y_test], names[pred], labels=self.class_names)
-
-    @property
-    def roc_curves(self) -> list:
-        return [
-            (name, c.fpr, c.tpr, metrics.auc(c.fpr, c.tpr))
-            for name, c in self._curves(metrics.roc_curve)
-        ]
-
-    @property
-    def pr_curves(self) -> list:
-        out = []
-        for name, c in self._curves(metrics.precision_recall_curve):
-            out.append((name, c.recall, c.precision, float(metrics.auc(c.recall, c.precision))))
-        return out
-
-    def _curves(self, fn):
-        scores = self.p_test
-        if not np.isfinite(scores).all():  # a diverged run: no meaningful ranking
-            return []
-        if scores.shape[1] == 1:
-            return [(self.class_names[1], fn(self.y_test, scores[:, 0]))]
-        result = []
-        for k, name in enumerate(self.class_names):
-            positive = (self.y_test == k).astype(int)
-            if 0 < positive.sum() < len(positive):
-                result.append((f"{name} vs rest", fn(positive, scores[:, k])))
-        return result
-
-    def decision_boundary_figure(self):
-        """The decision-boundary figure for 2-D classification inputs, else None."""
-        if self.X_test.shape[1] != 2 or self.task not in ("binary", "multiclass"):
-            return None
-        from nnlab.report import plots
-
-        return plots.decision_boundary(
-            lambda G: self.model.predict(G.astype(np.float32), batch_size=4096, verbose=0),
-            self.X_test,
-            self.y_test,
-            self.class_names,
-        )
-
-
-def _predicted_classes(P: np.ndarray) -> np.ndarray:
-    return (P[:, 0] > 0.5).astype(int) if P.shape[1] == 1 else P.argmax(axis=1)
-
-
 def _targets(y: np.ndarray, task: str, n_classes: int) -> np.ndarray:
     if task == "binary":
         return y.astype(np.float32).reshape(-1, 1)
@@ -343,10 +149,92 @@ def _targets(y: np.ndarray, task: str, n_classes: int) -> np.ndarray:
     return y
 
 
+def fit_targets(prep: TabularPreprocessor, y: np.ndarray) -> np.ndarray:
+    """What the model is trained against: one-hot classes, or the (standardized) target."""
+    if prep.task == "regression":
+        return np.asarray(prep.scale_target(y), dtype=np.float32)
+    return _targets(y, prep.task, len(prep.classes))
+
+
+def predict_rows(model, prep: TabularPreprocessor, rows) -> np.ndarray:
+    """Model outputs for table rows: probabilities, or regression values in the target's
+    own units (a standardized target is mapped back)."""
+    P = model.predict(prep.transform(rows), verbose=0)
+    return prep.inverse_transform_target(P) if prep.task == "regression" else P
+
+
+def score(model, prep: TabularPreprocessor, X: np.ndarray, y: np.ndarray, prefix="") -> dict:
+    """Metrics of a trained model on prepared rows X with targets y (from
+    `prep.transform_target`): loss, accuracy and AUC for classes; R², MAE, RMSE and MSE
+    in the target's own units for regression (all NaN when a prediction is not finite)."""
+    P = model.predict(X, verbose=0)
+    if prep.task == "regression":
+        P = prep.inverse_transform_target(P)
+        y = np.asarray(y, dtype=np.float64).reshape(P.shape)
+        if not np.isfinite(P).all():
+            return {f"{prefix}{k}": float("nan") for k in ("r2", "mae", "rmse", "mse")}
+        return {
+            f"{prefix}r2": float(metrics.r2_score(y, P)),
+            f"{prefix}mae": float(np.mean(np.abs(y - P))),
+            f"{prefix}rmse": float(np.sqrt(np.mean((y - P) ** 2))),
+            f"{prefix}mse": float(np.mean((y - P) ** 2)),
+        }
+    scores = model.evaluate(X, fit_targets(prep, y), verbose=0, return_dict=True)
+    out = {f"{prefix}{k}": float(v) for k, v in scores.items()}
+    if prep.task in ("binary", "multiclass"):
+        out[f"{prefix}accuracy"] = float(np.mean(_predicted_classes(P) == y))
+        # AUC needs every class in the rows and finite scores (a diverged run may
+        # leave weights that overflow on new rows)
+        if len(np.unique(y)) == max(P.shape[1], 2) and np.isfinite(P).all():
+            auc_scores = P[:, 0] if P.shape[1] == 1 else P
+            out[f"{prefix}auc"] = float(metrics.roc_auc(y, auc_scores))
+    return out
+
+
+def _fit_split(frame, target, train_idx, val_idx, cfg, *, verbose=0, callbacks=None, plan=None):
+    """Fit the preprocessing on the training rows and train a fresh model on them,
+    early stopping on the validation rows. Returns (model, prep, history)."""
+    prep = _preprocessor(target, cfg).fit(frame.iloc[train_idx])
+    X_train = prep.transform(frame.iloc[train_idx])
+    y_train = fit_targets(prep, prep.transform_target(frame.iloc[train_idx]))
+    validation = None
+    if len(val_idx):
+        rows = frame.iloc[val_idx]
+        validation = (prep.transform(rows), fit_targets(prep, prep.transform_target(rows)))
+    model = build_model(X_train.shape[1], prep.output(), cfg)
+    if plan is not None:
+        plan(prep, model)
+    cbs = list(callbacks or [])
+    if cfg["patience"] and validation is not None:
+        cbs.append(EarlyStopping(patience=int(cfg["patience"])))
+    history = model.fit(
+        X_train,
+        y_train,
+        epochs=int(cfg["epochs"]),
+        batch_size=int(cfg["batch_size"]),
+        validation_data=validation,
+        verbose=verbose,
+        callbacks=cbs,
+        seed=int(cfg["seed"]),
+    )
+    return model, prep, history
+
+
+def _run_name(label: str) -> str:
+    return label[:-4] if label.lower().endswith(".csv") else label
+
+
 def train_run(
-    config: dict | None = None, verbose: int = 0, callbacks=None, **overrides
+    config: dict | None = None, verbose: int = 0, callbacks=None, announce=None, **overrides
 ) -> RunResult:
-    """Run the whole workflow once and return what it produced (see module docstring)."""
+    """Run the whole workflow once and return what it produced (see module docstring).
+
+    Args:
+        config: settings (see `nnlab.run_config.DEFAULTS`); `overrides` win over it.
+        verbose: `fit`'s verbosity.
+        callbacks: extra callbacks for `fit`.
+        announce: called with a `RunPlan` just before training starts.
+    """
     from nnlab.diagnostics import diagnose, diagnose_gradients
 
     cfg = resolve_config(config, **overrides)
@@ -358,48 +246,35 @@ def train_run(
         test_size=cfg["test_size"],
         seed=int(cfg["seed"]),
     )
-    prep = _preprocessor(target, cfg)
-    prep.fit(frame.iloc[train_idx])
-    output = prep.output()
-    parts = {}
-    for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
-        rows = frame.iloc[idx]
-        parts[name] = (prep.transform(rows), prep.transform_target(rows))
-    n_classes = len(prep.classes)
-    model = build_model(parts["train"][0].shape[1], output, cfg)
-    cbs = list(callbacks or [])
-    if cfg["patience"]:
-        cbs.append(EarlyStopping(patience=int(cfg["patience"])))
-    fit_targets = {k: _targets(y, prep.task, n_classes) for k, (_, y) in parts.items()}
-    validation = (parts["val"][0], fit_targets["val"]) if len(val_idx) else None
-    history = model.fit(
-        parts["train"][0],
-        fit_targets["train"],
-        epochs=int(cfg["epochs"]),
-        batch_size=int(cfg["batch_size"]),
-        validation_data=validation,
-        verbose=verbose,
-        callbacks=cbs,
-        seed=int(cfg["seed"]),
+
+    def plan(prep, model):
+        if announce is not None:
+            announce(
+                RunPlan(
+                    dataset=label,
+                    n_rows=len(frame),
+                    target=target,
+                    task=prep.task,
+                    class_names=[str(c) for c in prep.classes],
+                    n_train=len(train_idx),
+                    n_val=len(val_idx),
+                    n_test=len(test_idx),
+                    stratified=prep.task in ("binary", "multiclass"),
+                    notes=data_notes + list(prep.report),
+                    model=model,
+                    config=cfg,
+                )
+            )
+
+    model, prep, history = _fit_split(
+        frame, target, train_idx, val_idx, cfg, verbose=verbose, callbacks=callbacks, plan=plan
     )
-    X_test, y_test = parts["test"]
-    scores = model.evaluate(X_test, fit_targets["test"], verbose=0, return_dict=True)
-    P = model.predict(X_test, verbose=0)
-    test_metrics = {f"test_{k}": float(v) for k, v in scores.items()}
-    if prep.task in ("binary", "multiclass"):
-        pred = _predicted_classes(P)
-        test_metrics["test_accuracy"] = float(np.mean(pred == y_test))
-        present = len(np.unique(y_test))
-        # AUC needs every class in the test rows and finite scores (a diverged run may
-        # leave weights that overflow on new rows)
-        if present == max(P.shape[1], 2) and np.isfinite(P).all():
-            auc_scores = P[:, 0] if P.shape[1] == 1 else P
-            test_metrics["test_auc"] = float(metrics.roc_auc(y_test, auc_scores))
-    else:
-        if np.isfinite(P).all():
-            test_metrics["test_r2"] = float(metrics.r2_score(y_test, P))
+    X_test = prep.transform(frame.iloc[test_idx])
+    y_test = prep.transform_target(frame.iloc[test_idx])
+    test_metrics = score(model, prep, X_test, y_test, prefix="test_")
+    P = predict_rows(model, prep, frame.iloc[test_idx])
     return RunResult(
-        name=f"{label}-{cfg['seed']}",
+        name=f"{_run_name(label)}-{cfg['seed']}",
         dataset=label,
         task=prep.task,
         config=cfg,
@@ -419,47 +294,68 @@ def train_run(
         findings=list(diagnose_gradients(history)),
         notes=data_notes + list(prep.report),
         data_notes=data_notes,
+        split={"train": train_idx, "val": val_idx, "test": test_idx},
     )
 
 
 def cross_validate_run(config: dict | None = None, k: int = 5, **overrides):
-    """k-fold cross-validation of the configured model on the configured data.
+    """k-fold cross-validation of the configured workflow on the configured data.
 
-    Every fold fits its own TabularPreprocessor on its training rows only.
+    The test fraction is not used: each fold's held-out rows are its test rows. Every
+    fold takes a validation split (`val_size` of the fold's training rows) for early
+    stopping, fits its own preprocessing on the remaining training rows only, trains a
+    fresh model with every training setting, and is scored on its held-out fold.
+
+    Returns:
+        A `CVResult` whose runs are the folds ("fold 1" ... "fold k").
     """
-    from nnlab.model_selection import cross_validate
+    from nnlab.data.split import kfold_indices
+    from nnlab.model_selection import CVResult
 
     cfg = resolve_config(config, **overrides)
     frame, target, _, _ = prepare_table(cfg)
-    probe = _preprocessor(target, cfg).fit(frame)
-    output, n_classes = probe.output(), len(probe.classes)
-
-    def targets(prep, rows):  # rows: the fold's slice of the target column
-        return _targets(prep.transform_target(rows.to_frame()), prep.task, n_classes)
-
-    return cross_validate(
-        lambda n_features: build_model(n_features, output, cfg),
-        frame,
-        frame[target],
+    y_all = frame[target].to_numpy()
+    probe = _preprocessor(target, cfg).fit(frame)  # the task and the class of every row
+    classes = probe.task in ("binary", "multiclass")
+    folds = kfold_indices(
+        probe.transform_target(frame) if classes else len(frame),
         k=k,
+        stratified=classes,
         seed=int(cfg["seed"]),
-        preprocessing=lambda: _preprocessor(target, cfg),
-        target_transform=targets,
-        fit_kwargs={"epochs": int(cfg["epochs"]), "batch_size": int(cfg["batch_size"])},
     )
+    runs, watched = [], []
+    for i, (fold_train, fold_test) in enumerate(folds):
+        fold_cfg = {**cfg, "seed": int(cfg["seed"]) + i}
+        set_random_seed(fold_cfg["seed"])
+        inner_train, inner_val, _ = holdout_split(
+            y_all[fold_train], val_size=cfg["val_size"], test_size=0.0, seed=fold_cfg["seed"]
+        )
+        model, prep, _ = _fit_split(
+            frame, target, fold_train[inner_train], fold_train[inner_val], fold_cfg
+        )
+        watched.append(fold_train[inner_val])
+        rows = frame.iloc[fold_test]
+        runs.append(score(model, prep, prep.transform(rows), prep.transform_target(rows)))
+    return CVResult(runs=runs, splits=folds, name="fold", validation=watched)
 
 
 def gradcheck_run(
-    source: str = "penguins_lecture", hidden="4", activation: str = "tanh", samples: int = 8
+    source: str = "penguins_lecture",
+    hidden="4",
+    activation: str = "tanh",
+    samples: int = 8,
+    target: str = "",
 ):
     """Gradient check (float64) of a small MLP on the first rows of a dataset or CSV."""
     from nnlab import config as nn_config
     from nnlab.diagnostics import gradient_check
 
+    is_csv = source.endswith(".csv") or os.path.sep in source or os.path.exists(source)
     cfg = resolve_config(
-        {"csv": source} if source.endswith(".csv") else {"dataset": source},
+        {"csv": source} if is_csv else {"dataset": source},
         hidden=hidden,
         activation=activation,
+        target=target or None,
     )
     frame, target, _, _ = prepare_table(cfg)
     prep = _preprocessor(target, cfg).fit(frame)
@@ -468,7 +364,7 @@ def gradcheck_run(
     nn_config.set_floatx("float64")
     try:
         model = build_model(len(prep.feature_names), prep.output(), cfg)
-        y = _targets(prep.transform_target(rows), prep.task, len(prep.classes))
+        y = fit_targets(prep, prep.transform_target(rows))
         return gradient_check(model, prep.transform(rows).astype(np.float64), y)
     finally:
         nn_config.set_floatx(old)

@@ -8,13 +8,46 @@ import os
 # SciPy's array-API mode is on; turn it on (before SciPy is imported) so it runs.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import shutil  # noqa: E402
 import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from nnlab import backend  # noqa: E402
 from nnlab.layers.base import clear_session  # noqa: E402
+
+
+def pytest_collection_finish(session):
+    """Browser tests run, never skip: when a collected test module drives Chromium and
+    there is none, install it (Debian's package, as root), as the README promises."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    modules = {Path(str(item.path)) for item in session.items}
+    if not any("chromium" in m.read_text(encoding="utf-8", errors="ignore") for m in modules):
+        return
+    capture = session.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        _install_chromium()
+
+
+def _install_chromium() -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("\nChromium is missing: install it with `apt-get install chromium` (as root).")
+        return
+    print("\nInstalling Chromium for the browser tests: apt-get install chromium", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+    ):
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        if done.returncode != 0:
+            print(f"`{' '.join(command)}` failed (exit {done.returncode}).", flush=True)
+            return
 
 
 @pytest.fixture(autouse=True)

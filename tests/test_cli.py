@@ -29,6 +29,19 @@ def nnlab(*args, cwd):
     )
 
 
+def result_table(stdout: str) -> dict:
+    """The `Result` rows that `nnlab train` prints last: {name: value}, wrapped values
+    joined."""
+    table, key = {}, None
+    for line in stdout.split("Result (test rows)\n", 1)[1].splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            key, _, value = line.strip().partition("  ")
+            table[key] = value.strip()
+        elif key and line.strip():
+            table[key] += " " + line.strip()
+    return table
+
+
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     """`nnlab train` with no arguments: the lectures' penguins example."""
@@ -42,9 +55,9 @@ def test_train_without_arguments_runs_the_penguins_example(default_run):
     cwd, result = default_run
     out = result.stdout
     assert "Epoch 1/200" in out  # progress, one line per epoch with --verbose 2
-    table = dict(line.split(None, 1) for line in out.splitlines()[-8:] if line.strip())
+    table = result_table(out)
     assert table["data"].startswith("penguins_lecture (binary")
-    assert table["model"].startswith("3 -> 16 -> 1")
+    assert table["model"].startswith("3 -> Dense(16, relu) -> Dense(1, sigmoid) (81 param")
     assert float(table["test_accuracy"]) >= 0.95
     assert "diagnosis" in table
     run = cwd / "run"
@@ -139,7 +152,7 @@ def test_train_a_csv_and_cross_validate(tmp_path):
         "cv", "data.csv", "--target", "label", "--k", "3", "--epochs", "20", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("run ") == 3 and "accuracy:" in result.stdout
+    assert result.stdout.count("fold ") == 3 and "accuracy:" in result.stdout
     assert "±" in result.stdout
 
 

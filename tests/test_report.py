@@ -89,7 +89,10 @@ def test_figures_are_available_from_python(circle_report):
 
 def _chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "Chromium is needed for this test: apt-get install chromium (.ci/run does)"
+    assert path, (
+        "Chromium is needed for this test: apt-get install chromium "
+        "(python -m pytest does it when run as root)"
+    )
     return path
 
 
@@ -172,3 +175,91 @@ def test_write_report_is_atomic(circle_report, tmp_path, monkeypatch):
     assert target.read_text() == "old report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
     assert np.isfinite(run.p_test).all()
+
+
+# -- one confusion-matrix layout (issue 12) ----------------------------------------------
+class _Table(HTMLParser):
+    """The cells of the report's confusion-matrix table (class="cm")."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self._in, self._cell = [], False, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and ("class", "cm") in attrs:
+            self._in = True
+        elif self._in and tag == "tr":
+            self.rows.append([])
+        elif self._in and tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in = False
+        elif self._in and tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(self._cell)
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+
+def _numbers(text: str) -> tuple[int, float]:
+    count, pct = re.fullmatch(r"(\d+)\s*\(?([\d.]+)%\)?", text.strip()).groups()
+    return int(count), float(pct)
+
+
+def test_confusion_figure_and_table_agree_in_orientation_and_numbers(tmp_path):
+    run = train_run(dataset="iris", epochs=8, hidden="4")  # a few mistakes on purpose
+    html = Path(write_report(tmp_path / "r.html", run)).read_text()
+    table = _Table()
+    table.feed(html)
+    header, *body = table.rows
+    names = ["setosa", "versicolor", "virginica"]
+    assert header == ["Predicted \\ actual", *names, "Total predicted"]
+    assert [row[0] for row in body] == [*names, "Total actual"]
+    html_cells = [[_numbers(c) for c in row[1:]] for row in body]
+
+    fig = plots.confusion_matrix(run.confusion)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [row[0] for row in body]
+    assert [t.get_text() for t in ax.get_xticklabels()] == header[1:]
+    assert ax.get_ylabel() == "predicted label" and ax.get_xlabel() == "actual label"
+    fig_cells = [[None] * 4 for _ in range(4)]
+    for t in ax.texts:
+        x, y = t.get_position()
+        fig_cells[int(y)][int(x)] = _numbers(t.get_text().replace("\n", " "))
+    assert fig_cells == html_cells
+
+    # and the numbers are the truth: cell (i, j) = predicted class i, actual class j
+    pred = run.p_test.argmax(axis=1)
+    for i in range(3):
+        for j in range(3):
+            n = int(np.sum((pred == i) & (run.y_test == j)))
+            assert html_cells[i][j] == (n, round(100 * n / len(pred), 2))
+    assert (pred != run.y_test).any()  # an off-diagonal cell is checked too
+    # the metric function's array keeps scikit-learn's orientation (rows true)
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
+    np.testing.assert_array_equal(run.confusion.counts, sk_confusion(run.y_test, pred))
+
+
+def test_gradient_section_explains_the_figure_and_gives_a_verdict(circle_report):
+    run, path = circle_report
+    html = path.read_text(encoding="utf-8")
+    section = html.split('<section id="gradients">')[1].split("</section>")[0]
+    assert "L2 norm of the gradient" in section and "vanishing gradients" in section
+    assert "Verdict: " in section
+
+
+def test_a_csv_runs_report_names_the_csv(tmp_path):
+    from nnlab.datasets.bundled import DATA_DIR
+
+    csv = tmp_path / "my_penguins.csv"
+    csv.write_bytes((DATA_DIR / "penguins.csv").read_bytes())
+    run = train_run(csv=str(csv), target="species", epochs=3)
+    html = Path(write_report(tmp_path / "r.html", run)).read_text()
+    assert run.dataset == "my_penguins.csv" and run.name == "my_penguins-0"
+    assert "<td>dataset</td><td>my_penguins.csv</td>" in html
+    assert "penguins_lecture" not in html

@@ -11,7 +11,10 @@ numbers, and can be saved with the model (`to_config` / `from_config`, plain JSO
   and constant columns are flagged and dropped;
 - the target: class names (binary / multi-class), a set of 0/1 columns (multi-label),
   or numbers (regression), with the task inferred and the output layer and loss
-  proposed from the lectures' table.
+  proposed from the lectures' table. With `standardize_target=True` a regression
+  target is also z-scored with the training mean and standard deviation for training
+  (`scale_target`), and predictions are brought back to the target's units with
+  `inverse_transform_target`; `transform_target` always gives the target's own units.
 
 Everything it did is listed in `report` in plain words. Applying it to new rows
 checks the columns and categories and says clearly what does not match.
@@ -94,6 +97,19 @@ class TabularPreprocessor:
         non_numeric: what to do with the few non-numeric cells of a column of numbers
             (a typo such as 'abc'): "error" (default) names them; "missing" treats them
             as missing values (imputed like any other) and says so in `report`.
+        standardize_target: regression only: learn the training mean and standard
+            deviation of the target, so that a model can be trained on z-scored targets
+            (`scale_target`) and its predictions mapped back (`inverse_transform_target`).
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [10.0, 20.0, 30.0, 40.0]})
+        >>> prep = TabularPreprocessor("y", standardize_target=True).fit(rows)
+        >>> z = prep.scale_target(prep.transform_target(rows))
+        >>> [round(float(v), 4) for v in z[:, 0]]
+        [-1.3416, -0.4472, 0.4472, 1.3416]
+        >>> prep.inverse_transform_target(z)[:, 0].round(9).tolist()
+        [10.0, 20.0, 30.0, 40.0]
     """
 
     def __init__(
@@ -105,6 +121,7 @@ class TabularPreprocessor:
         id_threshold: float = 0.9,
         positive_class=None,
         non_numeric: str = "error",
+        standardize_target: bool = False,
     ):
         if non_numeric not in ("error", "missing"):
             raise ValueError(
@@ -123,6 +140,8 @@ class TabularPreprocessor:
         self.task = task
         self.id_threshold = float(id_threshold)
         self.positive_class = positive_class
+        self.standardize_target = bool(standardize_target)
+        self.target_scaling: dict | None = None
         if positive_class is not None and (len(self.targets) != 1 or task not in (None, "binary")):
             raise ValueError("positive_class needs a single target column and a binary task.")
         self.fitted = False
@@ -137,6 +156,7 @@ class TabularPreprocessor:
                 f"Column(s) {missing} not found. The table has columns {list(df.columns)}."
             )
         df, self.report = check_numbers(df, self.non_numeric)
+        self.target_scaling = None
         y = df[self.targets]
         if y.isna().any().any():
             rows = row_numbers(df, y.isna().any(axis=1).to_numpy())
@@ -257,6 +277,19 @@ class TabularPreprocessor:
                 )
             self.classes = []
             self.report.append(f"target '{self.targets[0]}': numeric (regression)")
+            if self.standardize_target:
+                values = y.to_numpy(dtype=np.float64)
+                std = values.std(axis=0)
+                self.target_scaling = {
+                    "center": values.mean(axis=0).tolist(),
+                    "scale": np.where(std > 0, std, 1.0).tolist(),
+                }
+                self.report.append(
+                    f"target '{self.targets[0]}': standardized for training (mean "
+                    f"{self.target_scaling['center'][0]:.4g}, std "
+                    f"{self.target_scaling['scale'][0]:.4g}); predictions and metrics "
+                    "are in its own units"
+                )
             return
         self.classes = sorted(col.unique().tolist(), key=lambda v: (str(type(v)), v))
         self.report.append(
@@ -332,6 +365,26 @@ class TabularPreprocessor:
             )
         return col.map(lookup).to_numpy().astype(np.int64)
 
+    def scale_target(self, y) -> np.ndarray:
+        """Targets in the target's units -> what the model is trained on (z-scored when
+        the target is standardized; unchanged otherwise)."""
+        self._require_fit()
+        if self.target_scaling is None:
+            return np.asarray(y)
+        s = self.target_scaling
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        return (y - np.array(s["center"])) / np.array(s["scale"])
+
+    def inverse_transform_target(self, P) -> np.ndarray:
+        """Model outputs -> the target's own units (undoes `scale_target`; other tasks'
+        outputs, e.g. probabilities, are returned unchanged)."""
+        self._require_fit()
+        if self.target_scaling is None:
+            return np.asarray(P)
+        s = self.target_scaling
+        P = np.asarray(P, dtype=np.float64).reshape(len(P), -1)
+        return P * np.array(s["scale"]) + np.array(s["center"])
+
     def output(self) -> OutputProposal:
         """The output layer and loss for this task (the lectures' table)."""
         self._require_fit()
@@ -355,6 +408,8 @@ class TabularPreprocessor:
             "categorical": self.categorical,
             "dropped": self.dropped,
             "report": self.report,
+            "standardize_target": self.standardize_target,
+            "target_scaling": self.target_scaling,
         }
 
     @classmethod
@@ -367,7 +422,9 @@ class TabularPreprocessor:
             config["id_threshold"],
             config.get("positive_class"),
             config.get("non_numeric", "error"),
+            config.get("standardize_target", False),  # older files: not standardized
         )
+        prep.target_scaling = config.get("target_scaling")
         prep.classes = list(config["classes"])
         prep.numeric = dict(config["numeric"])
         prep.categorical = dict(config["categorical"])

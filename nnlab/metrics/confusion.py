@@ -5,10 +5,13 @@ doesn't": entry (i, j) counts the examples of class C_i classified as class C_j.
 Ideally one sees the identity matrix; large off-diagonal entries show which
 classification is problematic.
 
-`ConfusionMatrix.counts` follows scikit-learn: rows are the true (actual) classes,
-columns the predicted ones. The text rendering is laid out like the lectures' table,
-predicted label down the side and actual label across, each cell with its count and
-its percentage of all samples, plus a "Total predicted" column and a "Total actual" row.
+`ConfusionMatrix.counts` (and every array the metric functions return) follows
+scikit-learn: rows are the true (actual) classes, columns the predicted ones. Every
+*rendering* (the text from `str(cm)`, `lecture_table()`, the report's figure from
+`nnlab.report.plots.confusion_matrix` and its HTML table) is laid out like the lectures'
+table: predicted label down the side and actual label across, each cell with its count
+and its percentage of all samples, plus a "Total predicted" column and a "Total actual"
+row.
 """
 
 from __future__ import annotations
@@ -97,6 +100,36 @@ class ConfusionMatrix:
     def pred_totals_percent(self) -> np.ndarray:
         """Examples per predicted class as a percentage of all examples."""
         return _percent(self.pred_totals, self.total)
+
+    def lecture_table(self) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+        """The lectures' table as numbers: predicted classes in rows, actual classes in
+        columns, a last "Total predicted" column and a last "Total actual" row.
+
+        Returns:
+            (row_labels, column_labels, counts, percent): counts and percent (of all
+            examples) are (k + 1, k + 1) arrays, totals included.
+
+        Example:
+            >>> cm = ConfusionMatrix.from_counts([[3, 1], [0, 4]], ["a", "b"])
+            >>> rows, cols, counts, percent = cm.lecture_table()
+            >>> rows, cols
+            (['a', 'b', 'Total actual'], ['a', 'b', 'Total predicted'])
+            >>> counts.tolist()  # predicted a: 3 actual a, 0 actual b
+            [[3, 0, 3], [1, 4, 5], [4, 4, 8]]
+        """
+        k = len(self.labels)
+        counts = np.zeros((k + 1, k + 1), dtype=np.int64)
+        counts[:k, :k] = self.counts.T
+        counts[:k, k] = self.pred_totals
+        counts[k, :k] = self.true_totals
+        counts[k, k] = self.total
+        names = [str(lab) for lab in self.labels]
+        return (
+            names + ["Total actual"],
+            names + ["Total predicted"],
+            counts,
+            _percent(counts, self.total),
+        )
 
     def to_text(self, normalize="all", rows="predicted", decimals=2) -> str:
         """The table as text, each cell "count percent%".

@@ -60,6 +60,53 @@ def _table(rows, header=None) -> str:
     return "".join(out)
 
 
+def confusion_table(cm) -> str:
+    """The lectures' confusion-matrix table as HTML (the figure's layout and numbers):
+    predicted classes in rows, actual classes in columns, totals, % of all examples."""
+    row_labels, col_labels, counts, percent = cm.lecture_table()
+    out = ['<table class="cm"><tr><th>Predicted \\ actual</th>']
+    out += [f"<th>{html.escape(c)}</th>" for c in col_labels]
+    out.append("</tr>")
+    for i, name in enumerate(row_labels):
+        out.append(f"<tr><th>{html.escape(name)}</th>")
+        for j in range(len(col_labels)):
+            pct = "-" if np.isnan(percent[i, j]) else f"{percent[i, j]:.2f}%"
+            out.append(f"<td>{counts[i, j]} ({pct})</td>")
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+GRADIENT_EXPLANATION = (
+    "Each line is one layer's gradient size (the L2 norm of the gradient of the loss with "
+    "respect to its weights, dW) at the end of every epoch, on a log scale. In healthy "
+    "training the layers' lines stay within a few powers of ten of each other and drift "
+    "down slowly as the loss settles. Lines of the first layers far below the last "
+    "layer's mean vanishing gradients (those layers barely learn); lines growing by "
+    "powers of ten mean exploding gradients."
+)
+
+
+def gradient_verdict(norms: dict, findings: list) -> str:
+    """The gradient-norm figure's verdict in words."""
+    if not norms:
+        return "No gradient norms were recorded."
+    if findings:
+        return "Verdict: " + " ".join(f"{f.name}: {f.message}" for f in findings)
+    last = {name: values[-1] for name, values in norms.items() if len(values)}
+    finite = [v for v in last.values() if np.isfinite(v) and v > 0]
+    spread = (
+        f" At the last epoch the layers' gradient norms range from {min(finite):.2g} to "
+        f"{max(finite):.2g}."
+        if finite
+        else ""
+    )
+    return (
+        "Verdict: healthy. No vanishing or exploding gradients and no dead ReLU units "
+        "were found." + spread
+    )
+
+
 def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, (float, np.floating)) else str(v)
 
@@ -98,6 +145,7 @@ def render_report(run) -> str:
     )
     config_rows = [(k, v) for k, v in run.config.items()]
     data_rows = [
+        ("dataset", run.dataset),
         ("training rows", run.n_train),
         ("validation rows", run.n_val),
         ("test rows", run.n_test),
@@ -141,10 +189,10 @@ def render_report(run) -> str:
             _section(
                 "confusion-matrix",
                 "Confusion matrix (test set)",
-                _img(plots.confusion_matrix(cm.counts, run.class_names), "confusion matrix")
-                + "<pre>"
-                + html.escape(str(cm))
-                + "</pre>",
+                "<p>Predicted classes in rows, actual classes in columns; each cell: count "
+                "(percentage of all test examples), as in the lectures.</p>"
+                + _img(plots.confusion_matrix(cm), "confusion matrix")
+                + confusion_table(cm),
             )
         )
         parts.append(
@@ -167,9 +215,15 @@ def render_report(run) -> str:
         _section(
             "gradients",
             "Gradient health",
-            _img(plots.gradient_norms(norms), "gradient norms")
-            if norms
-            else "<p>No gradient norms were recorded.</p>",
+            (
+                f"<p>{html.escape(GRADIENT_EXPLANATION)}</p>"
+                + _img(plots.gradient_norms(norms), "gradient norms")
+                if norms
+                else ""
+            )
+            + f'<div class="diag {"warn" if run.findings else ""}">'
+            + html.escape(gradient_verdict(norms, run.findings))
+            + "</div>",
         )
     )
     body = "\n".join(parts)

@@ -74,31 +74,39 @@ def learning_curves(history, best_epoch: int | None = None):
     return fig
 
 
-def confusion_matrix(counts: np.ndarray, labels: list[str]):
-    """Counts with row percentages (of each true class) in every cell."""
+def confusion_matrix(cm, labels=None):
+    """The lectures' confusion-matrix table as a figure: predicted classes in rows,
+    actual classes in columns, totals in the last row and column, each cell with its
+    count and its percentage of all examples (the same numbers as `str(cm)`).
+
+    Args:
+        cm: a `nnlab.metrics.ConfusionMatrix`, or counts in scikit-learn's orientation
+            (rows true, columns predicted) with their `labels`.
+    """
+    from nnlab.metrics.confusion import ConfusionMatrix
+
+    if not isinstance(cm, ConfusionMatrix):
+        cm = ConfusionMatrix.from_counts(cm, labels)
+    row_labels, col_labels, counts, percent = cm.lecture_table()
     plt = _plt()
-    counts = np.asarray(counts)
-    k = len(labels)
-    fig, ax = plt.subplots(figsize=(1.2 * k + 2.4, 1.1 * k + 1.8))
-    rows = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, rows, out=np.zeros(counts.shape, float), where=rows > 0)
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for i in range(k):
-        for j in range(k):
-            color = "white" if share[i, j] > 0.6 else "black"
-            ax.text(
-                j,
-                i,
-                f"{counts[i, j]}\n{100 * share[i, j]:.1f}%",
-                ha="center",
-                va="center",
-                color=color,
-                fontsize=9,
-            )
-    ax.set_xticks(range(k), labels, rotation=30, ha="right")
-    ax.set_yticks(range(k), labels)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    k = len(cm.labels)
+    fig, ax = plt.subplots(figsize=(1.3 * (k + 1) + 2.4, 1.0 * (k + 1) + 1.6))
+    shade = np.where(np.isnan(percent), 0.0, percent) / 100.0
+    shade[k, :] = shade[:, k] = 0.0  # totals stay white
+    ax.imshow(shade, cmap="Blues", vmin=0, vmax=max(shade.max(), 1e-9) / 0.8)
+    for i in range(k + 1):
+        for j in range(k + 1):
+            pct = "-" if np.isnan(percent[i, j]) else f"{percent[i, j]:.2f}%"
+            ax.text(j, i, f"{counts[i, j]}\n{pct}", ha="center", va="center", fontsize=9,
+                    fontweight="bold" if i == k or j == k else "normal",
+                    color="white" if shade[i, j] > 0.65 * shade.max() > 0 else "black")
+    ax.axhline(k - 0.5, color="#555", linewidth=1)
+    ax.axvline(k - 0.5, color="#555", linewidth=1)
+    ax.set_xticks(range(k + 1), col_labels, rotation=30, ha="right")
+    ax.set_yticks(range(k + 1), row_labels)
+    ax.set_xlabel("actual label")
+    ax.set_ylabel("predicted label")
+    ax.set_title("percentages of all examples", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -171,7 +179,8 @@ def decision_boundary(
 
 
 def gradient_norms(norms: dict[str, list[float]]):
-    """Per-layer gradient norm per epoch (log scale): vanishing and exploding show here."""
+    """Per-layer gradient norm per epoch (log scale): vanishing and exploding show here.
+    `nnlab.report.html.gradient_verdict` says in words what the figure shows."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for name, values in norms.items():

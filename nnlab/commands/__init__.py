@@ -1,0 +1,6 @@
+"""Pieces of the `nnlab` command line (the commands themselves are in `nnlab.cli`).
+
+- `options`: one flag per workflow setting, with its default shown in `--help`;
+- `console`: what a run prints (the plan, the progress, the summary);
+- `run_folder`: the files of a run folder.
+"""
