@@ -150,7 +150,8 @@ def test_every_setting_has_a_flag():
     assert set(DEFAULTS) - {"dataset", "csv"} <= dests  # those two come from SOURCE
     assert set(SETTINGS) == set(DEFAULTS)
     cv_dests = {p.name for p in main.commands["cv"].params}
-    assert dests - cv_dests == {"out_dir", "verbose", "test_size"}  # every training option
+    # every training option; the run folder's own options are train's alone
+    assert dests - cv_dests == {"out_dir", "verbose", "test_size", "force", "resume_dir"}
 
 
 def test_the_new_flags_reach_the_run(nnlab, tables, tmp_path):

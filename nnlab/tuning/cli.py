@@ -20,11 +20,11 @@ from nnlab.cli import handle_errors
 
 @click.command()
 @click.argument("data")
-@click.option("--target", default="", help="Target column (for a CSV).")
+@click.option("--target", default=None, help="Target column (needed for a CSV).")
 @click.option("--space", "space_path", type=click.Path(dir_okay=False),
               help="TOML file with a [space] table (default: a space for the task).")
 @click.option("--strategy", type=click.Choice(["grid", "random", "halving", "hyperband", "bayes"]),
-              default="random", show_default=True)
+              default="random", show_default=True, help="How candidates are chosen.")
 @click.option("--trials", type=click.IntRange(min=1), default=None,
               help="Candidates to try [default: 20; grid: the whole grid].")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,
@@ -40,7 +40,8 @@ from nnlab.cli import handle_errors
               show_default=True, help="Share of rows kept for the winner's test.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Output folder [default: runs/tune-<data>].")
-@click.option("--progress/--no-progress", default=True, help="Progress bar of trials.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress bar of trials.")
 @handle_errors
 def tune(data, target, space_path, strategy, trials, cv, scheduler, workers, resume, seed,
          test_size, out_dir, progress):  # fmt: skip
@@ -59,7 +60,7 @@ def tune(data, target, space_path, strategy, trials, cv, scheduler, workers, res
     search = Search(data, space_path, strategy=strategy, n_trials=trials, cv=cv, seed=seed,
                     scheduler=scheduler or "processes", n_workers=workers,
                     results=os.path.join(out_dir, "trials.jsonl"), resume=resume,
-                    test_size=test_size, target=target, progress=progress)  # fmt: skip
+                    test_size=test_size, target=target or "", progress=progress)  # fmt: skip
     result = search.run()
     from nnlab.fileio import atomic_write
 
