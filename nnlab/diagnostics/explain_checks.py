@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab.diagnostics.gradcheck import numeric_gradient
 from nnlab.layers.dense import Dense
 from nnlab.losses import reduce
 
@@ -104,7 +105,7 @@ def add_finite_differences(twin, step, X, loss, eps: float) -> None:
         if not layer.trainable:
             continue
         for k, W in layer.params.items():
-            s.numeric[k] = _numeric(loss_fn, W, eps)
+            s.numeric[k] = numeric_gradient(loss_fn, W, eps)
 
 
 def _loss_function(twin, step, X, Y, loss):
@@ -124,20 +125,6 @@ def _loss_function(twin, step, X, Y, loss):
         return weight * E + sum(layer.penalty() for layer in layers if layer.trainable)
 
     return value
-
-
-def _numeric(f, W: np.ndarray, eps: float) -> np.ndarray:
-    G = np.zeros_like(W)
-    flat, gflat = W.reshape(-1), G.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = f()
-        flat[i] = old - eps
-        down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return G
 
 
 # -- the chain rule -------------------------------------------------------------------
