@@ -441,8 +441,18 @@ def test_cli_on_a_saved_model(tmp_path):
     assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "expects" in bad.output
     csv = runner.invoke(main, [*args[:2], "--csv", str(tmp_path / "rows.csv")])
     assert csv.exit_code == 2 and "preprocessing" in csv.output
-    clobber = runner.invoke(main, [*args, "--html", str(path)])
-    assert clobber.exit_code == 2 and "overwrite" in clobber.output
+    saved = path.read_bytes()
+    for target in (path, tmp_path / "link.nnlab"):  # the model, or a symlink to it
+        if target != path:
+            target.symlink_to(path)
+        clobber = runner.invoke(main, [*args, "--html", str(target), "--force"])
+        assert clobber.exit_code == 2 and "would destroy it" in clobber.output
+        assert path.read_bytes() == saved
+    html.write_text("mine")  # an existing output is replaced only with --force
+    again = runner.invoke(main, [*args, "--html", str(html)])
+    assert again.exit_code == 2 and "--force" in again.output and html.read_text() == "mine"
+    again = runner.invoke(main, [*args, "--html", str(html), "--force"])
+    assert again.exit_code == 0 and html.read_text().startswith("<!DOCTYPE html>")
     both = runner.invoke(main, [*args, "--csv", str(tmp_path / "rows.csv")])
     assert both.exit_code == 2 and "do not combine" in both.output
     neither = runner.invoke(main, ["explain"])
