@@ -29,6 +29,7 @@ from nnlab.layers import Activation, BatchNormalization, Dense, Dropout, Flatten
 from nnlab.losses import LOSSES
 from nnlab.models import Model, Sequential
 from nnlab.optimizers import SGD, Adagrad, Adam, RMSprop
+from nnlab.regularizers import L2
 
 SLIDE_PREDICTIONS = [0.521, 0.648, 0.758, 0.837, 0.881, 0.908, 0.925]
 
@@ -267,6 +268,26 @@ def test_finite_differences_with_dropout_batchnorm_and_penalty(float64):
             for k, G in s.grads.items():
                 np.testing.assert_allclose(G, s.numeric[k], rtol=1e-6, atol=1e-9)
     assert {"gamma", "beta"} <= set(trace.steps[0].layers[1].numeric)
+
+
+def test_chain_rule_adds_the_weight_penalty(float64):
+    model = Sequential(
+        [
+            Input(shape=(2,)),
+            Dense(3, activation="tanh", kernel_regularizer=L2(0.5), name="hidden"),
+            Dense(1, activation="sigmoid", name="out"),
+        ]
+    )
+    model.compile(optimizer=SGD(0.1), loss="binary_crossentropy")
+    trace = explain(model, [[0.5, -1.0]], [[1.0]], weight="hidden/kernel[0,1]")
+    c, W = trace.steps[0].chain, trace.steps[0].layers[0].W
+    assert c.penalty == pytest.approx(2 * 0.5 * W[0, 1], rel=1e-12)  # L2(0.5): d(0.5 w^2)/dw
+    assert c.product + c.penalty == pytest.approx(c.analytic, rel=1e-9)
+    assert c.analytic == pytest.approx(c.numeric, rel=1e-6)
+    text = trace.to_text(digits=4)
+    assert "dE/dw = dE/dy * dy/dz * dz/dA * dA/dZ * dZ/dw + dR/dw" in text
+    assert f"      = {c.product + c.penalty:.4f}" in text
+    assert explain(model, [[0.5, -1.0]], [[1.0]]).steps[0].chain.penalty is None  # out: none
 
 
 def test_fused_output_note_states_the_divisor(float64):

@@ -148,10 +148,12 @@ class ChainRule:
     product: float
     analytic: float
     numeric: float | None
+    penalty: float | None = None  # dR/dw of the weight's regularizer (added to the product)
 
 
-def chain_rule(step, where: tuple) -> ChainRule:
-    """The chain rule for weight `where` = (layer, "kernel" | "bias", index)."""
+def chain_rule(step, where: tuple, regularizer=None) -> ChainRule:
+    """The chain rule for weight `where` = (layer, "kernel" | "bias", index); with the
+    weight's `regularizer`, its penalty gradient dR/dw is added to the product."""
     name, kind, index = where
     pos = next(i for i, s in enumerate(step.layers) if s.name == name)
     s = step.layers[pos]
@@ -171,6 +173,7 @@ def chain_rule(step, where: tuple) -> ChainRule:
         ]
     product = float(np.sum(np.prod([f.values for f in factors], axis=0)))
     numeric = s.numeric.get(kind)
+    W = s.W if kind == "kernel" else s.b  # the weight before this step's update
     return ChainRule(
         name,
         kind,
@@ -179,6 +182,7 @@ def chain_rule(step, where: tuple) -> ChainRule:
         product,
         float(s.grads[kind][index]),
         None if numeric is None else float(numeric[index]),
+        None if regularizer is None else float(np.asarray(regularizer.grad(W))[index]),
     )
 
 
