@@ -114,8 +114,9 @@ def unique_folder(path) -> str:
 def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
     """Create (or reuse) the run folder `folder` for the files `names`, checked first.
 
-    Yields the folder. If the body fails and the folder was created here and is still
-    empty, it is removed again, so a failed run leaves nothing behind.
+    Yields the folder. If the body fails, the folders created here (the run folder and
+    any missing parents) are removed again while they are empty, so a failed run leaves
+    nothing behind.
 
     Raises:
         OutputError: `folder` is a file, cannot be created or written, or one of `names`
@@ -126,7 +127,10 @@ def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
         raise OutputError(
             f"Cannot use {folder} as the run folder: it is a file. Choose a folder path with --out."
         )
-    created = not os.path.lexists(folder)
+    created, missing = [], os.path.abspath(folder)  # what makedirs will create, deepest first
+    while not os.path.lexists(missing):
+        created.append(missing)
+        missing = os.path.dirname(missing)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -139,7 +143,7 @@ def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
             check_output(os.path.join(folder, name), inputs, force)
         yield folder
     except BaseException:
-        if created:
+        for path in created:
             with contextlib.suppress(OSError):
-                os.rmdir(folder)  # only succeeds while it is empty
+                os.rmdir(path)  # only succeeds while it is empty
         raise

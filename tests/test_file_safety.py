@@ -118,9 +118,16 @@ def test_an_unwritable_run_folder_is_found_before_training(tmp_path):
     assert os.listdir(tmp_path) == ["a-file"]  # (a nested new run folder works: see above)
 
 
+@pytest.mark.filterwarnings("ignore:EarlyStopping is watching")  # two rows: no validation
 def test_a_failed_training_removes_the_run_folder_it_created(tmp_path):
     result = _cli(tmp_path, "train", "missing.csv", "--target", "y", "--out", "r")
     assert result.exit_code == 2 and not (tmp_path / "r").exists()
+    # two rows: the folders are made, then training finds no rows left to train on
+    (tmp_path / "tiny.csv").write_text("x,y\n1,0\n2,1\n")
+    for out in ("r", "new/r"):
+        result = _cli(tmp_path, "train", "tiny.csv", "--target", "y", "--out", out)
+        assert result.exit_code == 2 and "0 samples" in result.stderr, result.output
+        assert os.listdir(tmp_path) == ["tiny.csv"]  # the run folder and the parent it made
 
 
 # -- temporary files ----------------------------------------------------------------------
