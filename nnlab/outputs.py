@@ -115,8 +115,8 @@ def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
     """Create (or reuse) the run folder `folder` for the files `names`, checked first.
 
     Yields the folder. If the body fails, the folders created here (the run folder and
-    any missing parents) are removed again while empty, so a failed run leaves nothing
-    behind.
+    any missing parents) are removed again while they are empty, so a failed run leaves
+    nothing behind.
 
     Raises:
         OutputError: `folder` is a file, cannot be created or written, or one of `names`
@@ -127,10 +127,10 @@ def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
         raise OutputError(
             f"Cannot use {folder} as the run folder: it is a file. Choose a folder path with --out."
         )
-    created, parent = [], os.path.abspath(folder)
-    while not os.path.lexists(parent):  # the folders made here, innermost first
-        created.append(parent)
-        parent = os.path.dirname(parent)
+    created, missing = [], os.path.abspath(folder)  # what makedirs will create, deepest first
+    while not os.path.lexists(missing):
+        created.append(missing)
+        missing = os.path.dirname(missing)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -143,7 +143,7 @@ def run_folder(folder, names: list[str], inputs: dict, force: bool = False):
             check_output(os.path.join(folder, name), inputs, force)
         yield folder
     except BaseException:
-        with contextlib.suppress(OSError):
-            for made in created:
-                os.rmdir(made)  # only succeeds while it is empty
+        for path in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)  # only succeeds while it is empty
         raise

@@ -206,6 +206,8 @@ FILE_CASES = [
     ("bad-metric", _set("compile.metrics", [[{"class_name": "os.system"}]]), "compile.metrics"),
     ("negative-iterations", _set("optimizer_state.iterations", -1), "iterations is -1"),
     ("slot-shape", _wrong_slot_shape, "optimizer_state.slots[0].momentum"),
+    ("layout-size", _set("optimizer_state.layout.0.2", 999), "optimizer_state.layout"),
+    ("layout-not-triples", _set("optimizer_state.layout", [["dense"]]), "optimizer_state.layout"),
     ("rng-state", _entry_set("rng_state", {"bit_generator": "MT19937"}, "Dropout"), "rng_state"),
     ("metadata-user", _set("metadata.user", [1, 2]), "metadata.user is [1, 2]"),
     ("classes-empty", _prep(lambda c: c.__setitem__("classes", [])), "classes is []"),

@@ -29,6 +29,7 @@ from nnlab.layers import Activation, BatchNormalization, Dense, Dropout, Flatten
 from nnlab.losses import LOSSES
 from nnlab.models import Model, Sequential
 from nnlab.optimizers import SGD, Adagrad, Adam, RMSprop
+from nnlab.regularizers import L2
 
 SLIDE_PREDICTIONS = [0.521, 0.648, 0.758, 0.837, 0.881, 0.908, 0.925]
 
@@ -269,6 +270,26 @@ def test_finite_differences_with_dropout_batchnorm_and_penalty(float64):
     assert {"gamma", "beta"} <= set(trace.steps[0].layers[1].numeric)
 
 
+def test_chain_rule_adds_the_weight_penalty(float64):
+    model = Sequential(
+        [
+            Input(shape=(2,)),
+            Dense(3, activation="tanh", kernel_regularizer=L2(0.5), name="hidden"),
+            Dense(1, activation="sigmoid", name="out"),
+        ]
+    )
+    model.compile(optimizer=SGD(0.1), loss="binary_crossentropy")
+    trace = explain(model, [[0.5, -1.0]], [[1.0]], weight="hidden/kernel[0,1]")
+    c, W = trace.steps[0].chain, trace.steps[0].layers[0].W
+    assert c.penalty == pytest.approx(2 * 0.5 * W[0, 1], rel=1e-12)  # L2(0.5): d(0.5 w^2)/dw
+    assert c.product + c.penalty == pytest.approx(c.analytic, rel=1e-9)
+    assert c.analytic == pytest.approx(c.numeric, rel=1e-6)
+    text = trace.to_text(digits=4)
+    assert "dE/dw = dE/dy * dy/dz * dz/dA * dA/dZ * dZ/dw + dR/dw" in text
+    assert f"      = {c.product + c.penalty:.4f}" in text
+    assert explain(model, [[0.5, -1.0]], [[1.0]]).steps[0].chain.penalty is None  # out: none
+
+
 def test_fused_output_note_states_the_divisor(float64):
     model, x, y = _net(SGD(0.1))  # softmax + categorical cross-entropy, 5 samples, 3 classes
     out = explain(model, x, y).steps[0].layers[-1]
@@ -441,8 +462,18 @@ def test_cli_on_a_saved_model(tmp_path):
     assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "expects" in bad.output
     csv = runner.invoke(main, [*args[:2], "--csv", str(tmp_path / "rows.csv")])
     assert csv.exit_code == 2 and "preprocessing" in csv.output
-    clobber = runner.invoke(main, [*args, "--html", str(path)])
-    assert clobber.exit_code == 2 and "overwrite" in clobber.output
+    saved = path.read_bytes()
+    for target in (path, tmp_path / "link.nnlab"):  # the model, or a symlink to it
+        if target != path:
+            target.symlink_to(path)
+        clobber = runner.invoke(main, [*args, "--html", str(target), "--force"])
+        assert clobber.exit_code == 2 and "would destroy it" in clobber.output
+        assert path.read_bytes() == saved
+    html.write_text("mine")  # an existing output is replaced only with --force
+    again = runner.invoke(main, [*args, "--html", str(html)])
+    assert again.exit_code == 2 and "--force" in again.output and html.read_text() == "mine"
+    again = runner.invoke(main, [*args, "--html", str(html), "--force"])
+    assert again.exit_code == 0 and html.read_text().startswith("<!DOCTYPE html>")
     both = runner.invoke(main, [*args, "--csv", str(tmp_path / "rows.csv")])
     assert both.exit_code == 2 and "do not combine" in both.output
     neither = runner.invoke(main, ["explain"])

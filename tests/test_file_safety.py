@@ -98,11 +98,13 @@ def test_command_line_outputs_get_the_umask_and_are_replaced_only_with_force(tmp
         assert out.read_text() == "mine\n"
         result = _cli(tmp_path, "predict", saved_model, "predictions.csv", "--force")
         assert result.exit_code == 0 and out.read_text().startswith("prediction,")
-        result = _cli(tmp_path, "train", "iris", "--epochs", "1", "--verbose", "0", "--out", "r")
+        # a run folder whose parent does not exist yet is created with its parent
+        result = _cli(tmp_path, "train", "iris", "--epochs", "1", "--verbose", "0", "--out",
+                      "new/r")
         assert result.exit_code == 0, result.output
         names = ["config.toml", "history.csv", "model.nnlab", "report.html"]
-        assert sorted(os.listdir(tmp_path / "r")) == names
-        assert {_mode(tmp_path / "r" / n) for n in names} == {0o640}
+        assert sorted(os.listdir(tmp_path / "new" / "r")) == names
+        assert {_mode(tmp_path / "new" / "r" / n) for n in names} == {0o640}
     finally:
         os.umask(old)
 
@@ -113,13 +115,19 @@ def test_an_unwritable_run_folder_is_found_before_training(tmp_path):
     result = _cli(tmp_path, "train", "iris", "--epochs", "500", "--out", "a-file/run")
     assert result.exit_code == 2 and "Cannot create the run folder" in result.stderr
     assert "Epoch" not in result.output and time.perf_counter() - start < 10
-    result = _cli(tmp_path, "train", "iris", "--epochs", "1", "--verbose", "0", "--out", "new/r")
-    assert result.exit_code == 0, result.output
+    assert os.listdir(tmp_path) == ["a-file"]  # (a nested new run folder works: see above)
 
 
+@pytest.mark.filterwarnings("ignore:EarlyStopping is watching")  # two rows: no validation
 def test_a_failed_training_removes_the_run_folder_it_created(tmp_path):
     result = _cli(tmp_path, "train", "missing.csv", "--target", "y", "--out", "r")
     assert result.exit_code == 2 and not (tmp_path / "r").exists()
+    # two rows: the folders are made, then training finds no rows left to train on
+    (tmp_path / "tiny.csv").write_text("x,y\n1,0\n2,1\n")
+    for out in ("r", "new/r"):
+        result = _cli(tmp_path, "train", "tiny.csv", "--target", "y", "--out", out)
+        assert result.exit_code == 2 and "0 samples" in result.stderr, result.output
+        assert os.listdir(tmp_path) == ["tiny.csv"]  # the run folder and the parent it made
 
 
 # -- temporary files ----------------------------------------------------------------------

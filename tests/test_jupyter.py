@@ -9,6 +9,8 @@ import sys
 import pytest
 from jupyter_kernel import REPO, mime_outputs, notebook, run
 
+from nnlab.callbacks import Callback
+
 SETUP = """
 import matplotlib
 backend_before = matplotlib.get_backend()
@@ -155,3 +157,28 @@ def test_live_curves_checks_every():
 
     with pytest.raises(ValueError, match="positive int"):
         LiveCurves(every=0)
+
+
+class _StopAfter(Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = epoch >= self.epoch
+
+
+@pytest.mark.parametrize("every, stop, draws", [(2, None, 3), (10, 2, 1), (2, 2, 2)])
+def test_live_curves_draw_every_nth_epoch_and_the_last_once(every, stop, draws, capsys):
+    import numpy as np
+
+    import nnlab
+    from nnlab.plotting import LiveCurves
+
+    model = nnlab.Sequential([nnlab.Input((1,)), nnlab.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    live = LiveCurves(every=every, notebook=True)  # outside a kernel IPython prints reprs
+    stops = [] if stop is None else [_StopAfter(stop)]
+    model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=5, verbose=0, callbacks=[live, *stops])
+    # 5 epochs, every 2: epochs 2, 4 and the last (5); stopped after 3: 2 and 3, or only 3
+    assert live.updates == draws

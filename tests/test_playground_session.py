@@ -13,6 +13,7 @@ import pytest
 from nnlab.models import load_model
 from nnlab.playground import PlaygroundState
 from nnlab.playground.data import generate, read_upload
+from nnlab.playground.engine import fit_targets
 from nnlab.playground.session import Session, shades
 
 # The default link quoted in shared/anchors/playground.md (TensorFlow Playground's own).
@@ -132,6 +133,17 @@ def test_beyond_options_switch_to_fit_and_back():
     s.handle({"type": "set", "key": "stopEpoch", "value": 4})
     frame = s.handle({"type": "step", "epochs": 10})[0]
     assert frame["epoch"] == 4 and frame["stopped"]
+
+
+@pytest.mark.parametrize("fragment", ["seed=0.3&dataset=spiral3&networkShape=3",
+                                      "seed=0.3&dataset=circle&loss=crossentropy&networkShape=3"])
+def test_fit_rule_shows_the_cross_entropy_fit_minimises(fragment):
+    s = _session(fragment)
+    s.handle({"type": "step", "epochs": 2})
+    X, y = s.inputs["train"], s.data["y_train"]
+    expected = s.engine.model.evaluate(X, fit_targets(y, s.engine.kind), verbose=0)
+    assert s.engine.loss(X, y) == pytest.approx(expected, rel=1e-12)
+    assert s.history[-1][0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_regression_reports_r2():

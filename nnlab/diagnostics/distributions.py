@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlab.callbacks import Callback
+from nnlab.layers.input_layer import InputLayer
 
 KINDS = ("weights", "activations", "gradients")
 
@@ -78,7 +79,7 @@ class LayerStatsRecorder(Callback):
         wanted = {layer.name for layer in self._layers()}
         A, out = self.x, {}
         for layer in self.model.layers:
-            if type(layer).__name__ == "InputLayer":
+            if isinstance(layer, InputLayer):
                 continue
             A = layer(A, training=False)
             if layer.name in wanted:

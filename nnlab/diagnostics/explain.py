@@ -101,7 +101,8 @@ def explain(
         step = _one_step(work, X, y, k + 1)
         if twin is not None:
             checks.add_finite_differences(twin, step, X, work.output_losses()[0][0], eps)
-        step.chain = checks.chain_rule(step, where)
+        layer = next(layer for layer in work.layers if layer.name == where[0])
+        step.chain = checks.chain_rule(step, where, layer.regularizers.get(where[1]))
         _update(work, step)
         trace.steps.append(step)
     return trace

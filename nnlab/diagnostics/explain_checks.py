@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab.diagnostics.gradcheck import numeric_gradient
 from nnlab.layers.dense import Dense
 from nnlab.losses import reduce
 
@@ -104,7 +105,7 @@ def add_finite_differences(twin, step, X, loss, eps: float) -> None:
         if not layer.trainable:
             continue
         for k, W in layer.params.items():
-            s.numeric[k] = _numeric(loss_fn, W, eps)
+            s.numeric[k] = numeric_gradient(loss_fn, W, eps)
 
 
 def _loss_function(twin, step, X, Y, loss):
@@ -124,20 +125,6 @@ def _loss_function(twin, step, X, Y, loss):
         return weight * E + sum(layer.penalty() for layer in layers if layer.trainable)
 
     return value
-
-
-def _numeric(f, W: np.ndarray, eps: float) -> np.ndarray:
-    G = np.zeros_like(W)
-    flat, gflat = W.reshape(-1), G.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = f()
-        flat[i] = old - eps
-        down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return G
 
 
 # -- the chain rule -------------------------------------------------------------------
@@ -161,10 +148,12 @@ class ChainRule:
     product: float
     analytic: float
     numeric: float | None
+    penalty: float | None = None  # dR/dw of the weight's regularizer (added to the product)
 
 
-def chain_rule(step, where: tuple) -> ChainRule:
-    """The chain rule for weight `where` = (layer, "kernel" | "bias", index)."""
+def chain_rule(step, where: tuple, regularizer=None) -> ChainRule:
+    """The chain rule for weight `where` = (layer, "kernel" | "bias", index); with the
+    weight's `regularizer`, its penalty gradient dR/dw is added to the product."""
     name, kind, index = where
     pos = next(i for i, s in enumerate(step.layers) if s.name == name)
     s = step.layers[pos]
@@ -184,6 +173,7 @@ def chain_rule(step, where: tuple) -> ChainRule:
         ]
     product = float(np.sum(np.prod([f.values for f in factors], axis=0)))
     numeric = s.numeric.get(kind)
+    W = s.W if kind == "kernel" else s.b  # the weight before this step's update
     return ChainRule(
         name,
         kind,
@@ -192,6 +182,7 @@ def chain_rule(step, where: tuple) -> ChainRule:
         product,
         float(s.grads[kind][index]),
         None if numeric is None else float(numeric[index]),
+        None if regularizer is None else float(np.asarray(regularizer.grad(W))[index]),
     )
 
 

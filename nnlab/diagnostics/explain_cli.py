@@ -99,6 +99,11 @@ def _from_csv(model, csv_path: str, row: int):
     type=click.Path(dir_okay=False),
     help="Also write the explanation as an HTML page.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing --html file (never the command's own inputs).",
+)
 @_handled
 def explain_command(
     model_path,
@@ -113,12 +118,17 @@ def explain_command(
     all_steps,
     max_params,
     html_path,
+    force,
 ):
     """Every number of a training step: forward, loss, chain rule, update."""
     if (model_path is None) == (preset is None):
         raise ValueError("Give exactly one of: a saved model (MODEL_PATH) or --preset NAME.")
     if csv_path is not None and (preset is not None or x_text is not None or y_text is not None):
         raise ValueError("--csv gives the sample of a saved model; do not combine it with --x/--y.")
+    if html_path is not None:  # checked before any work, as every nnlab output
+        from nnlab.outputs import check_output
+
+        check_output(html_path, {"the model": model_path, "the input CSV": csv_path}, force)
     if preset is not None:
         build, preset_steps = PRESETS[preset]
         model, x, y = build()
@@ -140,9 +150,6 @@ def explain_command(
     trace = explain(model, x, y, steps=steps or 1, weight=weight, max_params=max_params)
     click.echo(trace.to_text(digits, all_steps), nl=False)
     if html_path is not None:
-        inputs = {os.path.abspath(p) for p in (model_path, csv_path) if p}
-        if os.path.abspath(html_path) in inputs:
-            raise ValueError(f"--html {html_path} would overwrite an input; choose another path.")
         from nnlab.fileio import atomic_write
 
         with atomic_write(html_path, "w", encoding="utf-8") as f:

@@ -148,7 +148,8 @@ def _chain(step: StepTrace, digits: int) -> list[tuple]:
     c = step.chain
     where = f"{c.layer}/{c.weight}[{','.join(map(str, c.index))}]"
     symbols = " * ".join(f.symbol for f in c.factors)
-    lines = [f"dE/dw = {symbols}"]
+    penalty = "" if c.penalty is None else " + dR/dw"
+    lines = [f"dE/dw = {symbols}{penalty}"]
     n = len(c.factors[0].values)
     for i in range(n):
         values = " * ".join(f"({fmt(f.values[i], digits)})" for f in c.factors)
@@ -156,6 +157,9 @@ def _chain(step: StepTrace, digits: int) -> list[tuple]:
     lines.append(
         f"      = {fmt(c.product, digits)}" + (f" (sum over {n} samples)" if n > 1 else "")
     )
+    if c.penalty is not None:
+        lines.append(f"      + {fmt(c.penalty, digits)} (dR/dw, the weight penalty's gradient)")
+        lines.append(f"      = {fmt(c.product + c.penalty, digits)}")
     check = f"backprop {fmt(c.analytic, digits)}"
     if c.numeric is not None:
         check += f", finite difference {fmt(c.numeric, digits)}"

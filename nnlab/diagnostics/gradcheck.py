@@ -116,18 +116,30 @@ def _check(model, data, eps, floor, check_inputs, random_layers) -> GradientChec
     for layer in model._weight_layers():
         for name, W in layer.params.items():
             analytic = layer.grads[name].copy()
-            numeric = _numeric(loss_value, W, eps)
+            numeric = numeric_gradient(loss_value, W, eps)
             result.weights[(layer.name, name)] = _errors(analytic, numeric, floor)
     if check_inputs:
         for name, X, d in zip(model.input_names, data.X, dX):
-            numeric = _numeric(loss_value, X, eps)
+            numeric = numeric_gradient(loss_value, X, eps)
             analytic = np.zeros_like(X) if d is None else d
             result.inputs[name] = _errors(analytic, numeric, floor)
     return result
 
 
-def _numeric(f, A: np.ndarray, eps: float) -> np.ndarray:
-    """Central differences of f() with respect to every entry of A (perturbed in place)."""
+def numeric_gradient(f, A: np.ndarray, eps: float) -> np.ndarray:
+    """Central differences (f(a + eps) - f(a - eps)) / (2 eps) of the scalar f() with
+    respect to every entry a of A; A is perturbed in place and restored.
+
+    Args:
+        f: a function of no arguments that reads A and returns a float.
+        A: the array to differentiate against (changed in place during the call).
+        eps: the step.
+
+    Example:
+        >>> A = np.array([1.0, 2.0])
+        >>> numeric_gradient(lambda: float((A**2).sum()), A, 1e-6).round(6).tolist()
+        [2.0, 4.0]
+    """
     G = np.zeros_like(A)
     flat, gflat = A.reshape(-1), G.reshape(-1)
     for i in range(flat.size):

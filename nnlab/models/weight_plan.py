@@ -142,16 +142,18 @@ def check_optimizer_state(path, state, sizes: dict, files: dict) -> None:
         and all(isinstance(g, dict) and len(g) <= 4 for g in slots),
         "at most one {slot name: member} object",
     )
-    ok = isinstance(layout, list) and all(
-        isinstance(t, list) and len(t) == 3 and sizes.get((t[0], t[1])) == t[2]
-        for t in layout
-        if isinstance(t, list) and len(t) == 3 and is_str_list(t[:2])
-    )
     check(
         path,
         "optimizer_state.layout",
         layout,
-        ok and all(isinstance(t, list) and len(t) == 3 and is_str_list(t[:2]) for t in layout),
+        isinstance(layout, list)
+        and all(
+            isinstance(t, list)
+            and len(t) == 3
+            and is_str_list(t[:2])
+            and sizes.get((t[0], t[1])) == t[2]
+            for t in layout
+        ),
         "[layer, weight, size] triples of the model's trainable weights",
     )
     n = sum(t[2] for t in layout)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import initializers, optimizers, regularizers
+from nnlab import initializers, losses, optimizers, regularizers
 from nnlab.layers import Dense, Dropout, Input
 from nnlab.models import Sequential
 from nnlab.playground.data import seed_number
@@ -162,12 +162,10 @@ class FitEngine:
         out = self.layer_outputs(X)[-1]
         if self.kind in ("tanh", "linear"):
             return float(np.mean(0.5 * (out[:, 0] - y) ** 2))
-        eps = 1e-7
+        t = fit_targets(y, self.kind)  # the mean cross-entropy, as fit computes it
         if self.kind == "sigmoid":
-            p, t = np.clip(out[:, 0], eps, 1 - eps), fit_targets(y, self.kind)
-            return float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
-        p = np.clip(out[np.arange(len(y)), np.asarray(y, int)], eps, 1.0)
-        return float(-np.mean(np.log(p)))
+            t = t.reshape(-1, 1)
+        return float(losses.get(self.loss_name)(t, out))
 
     def weights(self):
         W = [layer.get_weights()[0] for layer in self._dense]

@@ -118,8 +118,7 @@ class Session:
         if new_weights:
             self.resets += 1
         feats = self.state.features()
-        self.inputs = {part: feature_matrix(self.data[f"X_{part}"], feats)
-                       for part in ("train", "test")}
+        self._compute_inputs()
         self.grid = feature_matrix(GRID_POINTS, feats)
         if not feats:
             self.engine = None
@@ -128,6 +127,12 @@ class Session:
         self.epoch, self.history, self.edited, self._charted = 0, [], False, 0
         self.hover = None
         self._record()
+
+    def _compute_inputs(self):
+        """The switched-on features of the training and the test points."""
+        feats = self.state.features()
+        self.inputs = {part: feature_matrix(self.data[f"X_{part}"], feats)
+                       for part in ("train", "test")}
 
     def _record(self):
         if self.engine is not None:
@@ -218,8 +223,7 @@ class Session:
         self.state.seed = new_seed()
         self.data = data_mod.generate(self.state)
         self.edited = self.edited or self.epoch > 0  # a replay from the start would differ
-        feats = self.state.features()
-        self.inputs = {p: feature_matrix(self.data[f"X_{p}"], feats) for p in ("train", "test")}
+        self._compute_inputs()
         return [self.describe(), self.points(), self.frame()]
 
     def _on_hover(self, msg):

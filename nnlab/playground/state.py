@@ -27,8 +27,8 @@ PROBLEMS = ("classification", "regression")
 LOSSES = ("square", "crossentropy")
 OPTIMIZER_NAMES = ("playground", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad",
                    "adadelta")
-#: Playground's UI limits, and the bounded larger ones of `largeLimits=true`.
-LIMITS = {"layers": 6, "neurons": 8}
+#: The bounded larger limits of `largeLimits=true` (and of links); Playground's own 6 x 8
+#: are the page's `+`/`-` buttons' limits.
 LARGE_LIMITS = {"layers": 10, "neurons": 32}
 MAX_EPOCHS = 100_000
 HIDABLE = ("showTestData", "discretize", "playButton", "stepButton", "resetButton",
@@ -127,12 +127,7 @@ class PlaygroundState:
         """
         if key not in _FIELDS or key in ("hidden", "uploadClasses"):
             raise ValueError(f"Unknown setting {key!r}. Expected one of {sorted(_FIELDS)}.")
-        parsed = _PARSERS[key](value)
-        if key == "networkShape":
-            limits = LARGE_LIMITS
-            if len(parsed) > limits["layers"] or any(n > limits["neurons"] for n in parsed):
-                raise ValueError(f"networkShape allows at most {limits['layers']} hidden layers "
-                                 f"of {limits['neurons']} neurons. Received: {parsed}")
+        parsed = _PARSERS[key](value)  # (networkShape's parser bounds it by LARGE_LIMITS)
         old = getattr(self, key)
         setattr(self, key, parsed)
         if old == parsed:

@@ -112,12 +112,12 @@ class PlaygroundTrainer:
             self.W.append(np.ascontiguousarray(W))
             self.b.append(np.full(n_out, 0.0 if init_zero else 0.1))
             self.dead.append(np.zeros((n_in, n_out), dtype=bool))
-        self._reset_sums()
+        # the running sums of dE/dW, dE/db over the points since the last update
+        self._dW = [np.zeros_like(W) for W in self.W]
+        self._db = [np.zeros_like(b) for b in self.b]
+        self._count = 0
 
     def _reset_sums(self):
-        if not hasattr(self, "_dW"):
-            self._dW = [np.zeros_like(W) for W in self.W]
-            self._db = [np.zeros_like(b) for b in self.b]
         for s in (*self._dW, *self._db):
             s.fill(0.0)
         self._count = 0

@@ -62,6 +62,7 @@ class LiveCurves(Callback):
         self._output = UpdatingOutput()
         self._live = in_notebook() if self.notebook is None else bool(self.notebook)
         self._text = None
+        self._shown = None  # the epoch the picture shows
         if self._live:
             require_matplotlib("LiveCurves")
         elif not self.params.get("verbose"):
@@ -85,7 +86,7 @@ class LiveCurves(Callback):
 
     def on_train_end(self, logs=None):
         epochs = len(self.history.get("loss", []))
-        if self._live and epochs and self.updates and epochs % self.every:
+        if self._live and epochs and self._shown != epochs - 1:
             self._show(epochs - 1)  # stopped early between redraws
 
     def _panels(self) -> list[str]:
@@ -131,3 +132,4 @@ class LiveCurves(Callback):
         from IPython.display import Image
 
         self._output.show(Image(data=to_png(self.figure(epoch), dpi=80), format="png"))
+        self._shown = epoch
