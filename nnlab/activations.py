@@ -9,9 +9,36 @@ a name, `None` (linear) or an instance.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from nnlab.backend import xp
+
+
+def expit(Z):
+    """SciPy's logistic sigmoid 1 / (1 + e^-Z) (scipy.special.expit), imported on first use.
+
+    scipy.special takes longer to import than the rest of nnlab together, so `import nnlab`
+    leaves it out; making a `Sigmoid` or `Softplus` imports it (before any fit starts), and
+    so does a first call of this function. Loading rebinds this module's `expit` to SciPy's
+    ufunc, so later calls go straight to it. NumPy's `1 / (1 + np.exp(-Z))` is not a
+    substitute: its exp differs from the C library's in the last bit for ~2% of float64
+    inputs, so results would not stay bit-identical.
+
+    Args:
+        Z: array of pre-activations.
+
+    Example:
+        >>> float(expit(np.array(0.0)))
+        0.5
+    """
+    return load_expit()(Z)
+
+
+def load_expit():
+    """Import scipy.special.expit (once) and make it this module's `expit`; returns it."""
+    global expit
+    from scipy.special import expit
+
+    return expit
 
 
 class Activation:
@@ -68,6 +95,9 @@ class Sigmoid(Activation):
     """A = 1 / (1 + e^-Z), computed without overflow (SciPy's expit); g'(Z) = A (1 - A)."""
 
     name = "sigmoid"
+
+    def __init__(self):
+        load_expit()  # scipy.special: when a model gets a sigmoid, not inside its first fit
 
     def forward(self, Z):
         return expit(Z)
@@ -152,11 +182,14 @@ class Softplus(Activation):
 
     name = "softplus"
 
+    def __init__(self):
+        load_expit()  # for backward's sigmoid, as in Sigmoid
+
     def forward(self, Z):
         return xp.logaddexp(Z, 0).astype(Z.dtype, copy=False)
 
     def backward(self, dA, Z, A):
-        return dA * _SIGMOID.forward(Z)
+        return dA * expit(Z)
 
 
 def _row_max(Z):
@@ -213,8 +246,6 @@ class Step(Activation):
             "activation such as 'sigmoid'."
         )
 
-
-_SIGMOID = Sigmoid()
 
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, Softmax, Step)

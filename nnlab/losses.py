@@ -17,8 +17,8 @@ path below clips p to [EPS, 1 - EPS] as Keras's NumPy backend does.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
+from nnlab import activations
 from nnlab.backend import EPS, xp
 from nnlab.loss_reductions import (  # noqa: F401  (reduce, reduce_grad: public here too)
     REDUCTIONS,
@@ -30,7 +30,7 @@ from nnlab.loss_reductions import (  # noqa: F401  (reduce, reduce_grad: public 
 
 
 def _sigmoid(Z):
-    return expit(Z)
+    return activations.expit(Z)  # SciPy's, imported on first use (see activations.expit)
 
 
 def _softmax(Z):
@@ -206,6 +206,7 @@ class BinaryCrossentropy(Loss):
         super().__init__(name, reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
+        activations.load_expit()  # for the gradient from logits: now, not in the first fit
 
     def _smooth(self, Y):
         ls = self.label_smoothing

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from nnlab.backend import make_rng
 from nnlab.datasets.base import Dataset
@@ -101,6 +100,8 @@ def load_penguins(features=None, target="species", dropna=True) -> Dataset:
         >>> load_penguins(target="Adelie", dropna=False).X.shape
         (344, 4)
     """
+    import pandas as pd  # here, not at the top: `import nnlab` does not load pandas
+
     table = pd.read_csv(DATA_DIR / "penguins.csv")
     features = list(PENGUIN_FEATURES if features is None else features)
     numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
@@ -177,6 +178,8 @@ def load_titanic(encode=True) -> Dataset:
         >>> ds.X.shape, round(float(ds.y.mean()), 3)
         ((1309, 9), 0.382)
     """
+    import pandas as pd  # here, not at the top: `import nnlab` does not load pandas
+
     table = pd.read_csv(DATA_DIR / "titanic.csv")
     raw = table[TITANIC_FEATURES]
     notes = ["missing values kept as NaN: age 263, fare 1, embarked 2"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nnlab.datasets import bundled, playground, synthetic
 from nnlab.datasets.synthetic import GENERATED_LICENSE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _GEN = GENERATED_LICENSE
 _PG = "generated (TensorFlow Playground formulas, Apache-2.0)"  # full text on each Dataset
@@ -44,6 +47,8 @@ def list_datasets() -> pd.DataFrame:
         >>> table.loc["iris", "shape"], table.loc["mnist_subset", "license"]
         ((150, 4), 'CC BY-SA 3.0')
     """
+    import pandas as pd  # here, not at the top: `import nnlab` does not load pandas
+
     rows = [
         {"name": name, "kind": kind, "shape": shape, "task": task, "license": lic}
         for name, (_, kind, shape, task, lic) in REGISTRY.items()
