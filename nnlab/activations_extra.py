@@ -11,10 +11,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erf, expit
 
+from nnlab import activations as _activations
 from nnlab.activations import Activation
 from nnlab.backend import xp
+
+
+def expit(Z):
+    """SciPy's logistic sigmoid, loaded on first use (see `nnlab.activations.expit`)."""
+    return _activations.expit(Z)
+
+
+def erf(Z):
+    """SciPy's error function, imported on first use (scipy.special is slow to import)."""
+    from scipy.special import erf as scipy_erf
+
+    return scipy_erf(Z)
 
 #: SELU's constants (Klambauer et al. 2017), as Keras.
 SELU_ALPHA = 1.6732632423543772848170429916717

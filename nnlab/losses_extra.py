@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit
 
+from nnlab.activations_extra import expit
 from nnlab.backend import EPS, xp
 from nnlab.losses import Hinge, Loss, _check_smoothing
 

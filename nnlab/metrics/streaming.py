@@ -9,8 +9,8 @@ positive when nonzero. Sample weights weight each sample's counts.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
+from nnlab.activations_extra import expit
 from nnlab.metrics.keras_metrics import Metric, _match
 
 EPSILON = 1e-7  # keras.config.epsilon()
