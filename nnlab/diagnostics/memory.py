@@ -20,7 +20,11 @@ FLOPs count a multiply-add as 2 FLOPs (the usual convention; some tools count it
 1 and quote half): a Dense layer costs 2 * d_in * units (+ units with a bias) per
 sample and position. BatchNormalization counts 2 per element (its inference form is
 one multiply-add per element), merges (Add, Subtract, Multiply, Average) k - 1 per
-output element (Average k); activation functions, dropout and reshapes count 0. A
+output element (Average k); Conv1D/Conv2D are Dense over every window,
+2 * (window size * channels) * filters (+ filters) per output position; pooling counts
+one compare or add per window cell, global pooling one per input element; activation
+functions, dropout and reshapes count 0. Convolutions also keep their im2col patches
+(window size * channels values per output position), which is not counted. A
 training step costs about 3x the forward FLOPs (backward needs two matrix products
 per Dense layer).
 """
@@ -156,6 +160,14 @@ def layer_flops(layer) -> int:
         d_in = layer.input_shape[-1]
         positions = _size(out) // layer.units
         return positions * (2 * d_in * layer.units + (layer.units if layer.use_bias else 0))
+    if kind in ("Conv1D", "Conv2D"):  # Dense over every window: k * C inputs per filter
+        fan_in = math.prod(layer.kernel_size) * layer.input_shape[-1]
+        positions = _size(out) // layer.filters
+        return positions * (2 * fan_in * layer.filters + (layer.filters if layer.use_bias else 0))
+    if kind.endswith(("Pooling1D", "Pooling2D")) and not kind.startswith("Global"):
+        return _size(out) * math.prod(layer.pool_size)  # one compare or add per cell
+    if kind.startswith("Global"):
+        return _size(layer.input_shape)
     if kind == "BatchNormalization":
         return 2 * _size(out)
     if kind in ("Add", "Subtract", "Multiply", "Average"):

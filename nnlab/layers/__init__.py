@@ -2,6 +2,7 @@
 
 from nnlab.layers.activation import Activation
 from nnlab.layers.base import Layer
+from nnlab.layers.convolutional import Conv1D, Conv2D
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
 from nnlab.layers.input_layer import Input, InputLayer
@@ -18,7 +19,18 @@ from nnlab.layers.merging import (
     subtract,
 )
 from nnlab.layers.normalization import BatchNormalization
+from nnlab.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from nnlab.layers.reshaping import Flatten, Reshape
+from nnlab.layers.spatial import SpatialDropout1D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 from nnlab.layers.symbolic import KerasTensor
 
 LAYERS = {
@@ -27,16 +39,30 @@ LAYERS = {
         Activation,
         Add,
         Average,
+        AveragePooling1D,
+        AveragePooling2D,
         BatchNormalization,
         Concatenate,
+        Conv1D,
+        Conv2D,
         Dense,
         Dropout,
         Flatten,
         GaussianNoise,
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling1D,
+        GlobalMaxPooling2D,
         InputLayer,
+        MaxPooling1D,
+        MaxPooling2D,
         Multiply,
         Reshape,
+        SpatialDropout1D,
+        SpatialDropout2D,
         Subtract,
+        UpSampling2D,
+        ZeroPadding2D,
     )
 }
 
@@ -44,20 +70,34 @@ __all__ = [
     "Activation",
     "Add",
     "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
     "BatchNormalization",
     "Concatenate",
+    "Conv1D",
+    "Conv2D",
     "Dense",
     "Dropout",
     "Flatten",
     "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "KerasTensor",
     "LAYERS",
     "Layer",
+    "MaxPooling1D",
+    "MaxPooling2D",
     "Multiply",
     "Reshape",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
     "Subtract",
+    "UpSampling2D",
+    "ZeroPadding2D",
     "add",
     "average",
     "concatenate",
