@@ -327,3 +327,11 @@ def test_flops_of_keras_mnist_convnet():
         26 * 26 * 32 * 19 + 13 * 13 * 32 * 4 + 11 * 11 * 64 * 577 + 5 * 5 * 64 * 4 + 32010
     )
     assert flops_per_sample(model) == expected
+
+
+def test_default_names_follow_keras():
+    assert [Conv2D(1, 1).name, MaxPooling2D().name, GlobalAveragePooling2D().name] == [
+        "conv2d",
+        "max_pooling2d",
+        "global_average_pooling2d",
+    ]

@@ -162,13 +162,35 @@ def test_every_layer_class_round_trips(tmp_path):
     model.compile(Adam(0.01, amsgrad=True), "huber")
     X = np.random.default_rng(0).normal(size=(16, 2, 3)).astype("float32")
     model.fit(X, X.sum(axis=(1, 2))[:, None], epochs=2, batch_size=4, verbose=0, seed=0)
-    assert {type(layer).__name__ for layer in model.layers} == set(LAYERS)
-    model.save(tmp_path / "all.nnlab")
-    loaded = load_model(tmp_path / "all.nnlab")
-    assert [layer.get_config() for layer in loaded.layers] == [
-        layer.get_config() for layer in model.layers
-    ]
-    assert np.array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+    images = _image_model()
+    covered = {type(layer).__name__ for m in (model, images) for layer in m.layers}
+    assert covered == set(LAYERS)
+    for m, inputs in [(model, X), (images, np.ones((2, 6, 6, 2), dtype="float32"))]:
+        m.save(tmp_path / "all.nnlab")
+        loaded = load_model(tmp_path / "all.nnlab")
+        assert [layer.get_config() for layer in loaded.layers] == [
+            layer.get_config() for layer in m.layers
+        ]
+        assert np.array_equal(loaded.predict(inputs, verbose=0), m.predict(inputs, verbose=0))
+
+
+def _image_model():
+    """Every convolution, pooling and image layer in one model (sequences as rows)."""
+    from nnlab import layers as L
+
+    x = Input(shape=(6, 6, 2))
+    h = L.ZeroPadding2D(1)(L.Conv2D(3, 3, padding="same", dilation_rate=2)(x))
+    h = L.SpatialDropout2D(0.2, seed=1)(L.UpSampling2D(2)(L.MaxPooling2D(2)(h)))
+    h = L.AveragePooling2D(2, strides=1, padding="same")(h)
+    flat = L.GlobalAveragePooling2D()(h)
+    peak = L.GlobalMaxPooling2D()(h)
+    seq = L.Reshape((8, 4))(L.Conv2D(2, 3)(L.Conv2D(2, 1)(x)))  # (4, 4, 2) as 8 steps
+    seq = L.SpatialDropout1D(0.1)(L.Conv1D(3, 2, padding="causal")(seq))
+    seq = L.AveragePooling1D(2)(L.MaxPooling1D(2, strides=1)(seq))
+    both = [L.GlobalAveragePooling1D()(seq), L.GlobalMaxPooling1D()(seq)]
+    model = Model(x, Dense(1)(Concatenate()([flat, peak, *both])))
+    model.compile("adam", "mse")
+    return model
 
 
 def test_load_without_compile_and_unbuilt_sequential(tmp_path):

@@ -42,7 +42,9 @@ def clear_session() -> None:
 
 
 def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """Keras's rule: "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d"."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Layer:
