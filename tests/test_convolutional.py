@@ -27,6 +27,7 @@ from nnlab.layers import (
     Input,
     MaxPooling1D,
     MaxPooling2D,
+    Reshape,
     SpatialDropout1D,
     SpatialDropout2D,
     UpSampling2D,
@@ -335,3 +336,33 @@ def test_default_names_follow_keras():
         "max_pooling2d",
         "global_average_pooling2d",
     ]
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_onnx_export_of_image_layers_predicts_as_nnlab(tmp_path, rng, opset):
+    import onnxruntime as ort
+
+    from nnlab.layers import Concatenate
+    from nnlab.models import Model
+    from nnlab.onnx_export import export_onnx
+
+    x = Input(shape=(7, 6, 2))
+    h = Conv2D(3, 3, padding="same", strides=2, activation="relu")(x)
+    h = ZeroPadding2D(((1, 0), (0, 2)))(UpSampling2D((2, 1))(h))
+    h = SpatialDropout2D(0.3)(MaxPooling2D(3, strides=2, padding="same")(h))
+    h = AveragePooling2D(2, strides=1, padding="same")(Conv2D(4, 2, dilation_rate=2)(h))
+    seq = Reshape((-1, 4))(h)
+    seq = MaxPooling1D(2, padding="same")(Conv1D(3, 3, padding="causal", activation="tanh")(seq))
+    seq = AveragePooling1D(2, padding="same")(Conv1D(2, 2, padding="same")(seq))
+    heads = [
+        GlobalAveragePooling2D()(h),
+        GlobalMaxPooling2D()(h),
+        GlobalAveragePooling1D()(seq),
+        GlobalMaxPooling1D()(seq),
+    ]
+    model = Model(x, Dense(2, activation="softmax")(Concatenate()(heads)))
+    X = rng.normal(size=(5, 7, 6, 2)).astype("float32")
+    proto = export_onnx(model, tmp_path / "cnn.onnx", opset=opset)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {model.input_names[0]: X})
+    np.testing.assert_allclose(out, model.predict(X, verbose=0), atol=1e-6)
