@@ -5,7 +5,9 @@ from nnlab.layers.base import Layer
 from nnlab.layers.convolutional import Conv1D, Conv2D
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
+from nnlab.layers.gru import GRU
 from nnlab.layers.input_layer import Input, InputLayer
+from nnlab.layers.lstm import LSTM
 from nnlab.layers.merging import (
     Add,
     Average,
@@ -30,6 +32,7 @@ from nnlab.layers.pooling import (
     MaxPooling2D,
 )
 from nnlab.layers.reshaping import Flatten, Reshape
+from nnlab.layers.simple_rnn import SimpleRNN
 from nnlab.layers.spatial import SpatialDropout1D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 from nnlab.layers.symbolic import KerasTensor
 
@@ -48,16 +51,19 @@ LAYERS = {
         Dense,
         Dropout,
         Flatten,
+        GRU,
         GaussianNoise,
         GlobalAveragePooling1D,
         GlobalAveragePooling2D,
         GlobalMaxPooling1D,
         GlobalMaxPooling2D,
         InputLayer,
+        LSTM,
         MaxPooling1D,
         MaxPooling2D,
         Multiply,
         Reshape,
+        SimpleRNN,
         SpatialDropout1D,
         SpatialDropout2D,
         Subtract,
@@ -79,6 +85,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "GRU",
     "GaussianNoise",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
@@ -88,11 +95,13 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "LAYERS",
+    "LSTM",
     "Layer",
     "MaxPooling1D",
     "MaxPooling2D",
     "Multiply",
     "Reshape",
+    "SimpleRNN",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Subtract",
