@@ -162,16 +162,38 @@ def test_every_layer_class_round_trips(tmp_path):
     model.compile(Adam(0.01, amsgrad=True), "huber")
     X = np.random.default_rng(0).normal(size=(16, 2, 3)).astype("float32")
     model.fit(X, X.sum(axis=(1, 2))[:, None], epochs=2, batch_size=4, verbose=0, seed=0)
-    images = _image_model()
-    covered = {type(layer).__name__ for m in (model, images) for layer in m.layers}
+    images, sequences = _image_model(), _sequence_model()
+    covered = {type(layer).__name__ for m in (model, images, sequences) for layer in m.layers}
     assert covered == set(LAYERS)
-    for m, inputs in [(model, X), (images, np.ones((2, 6, 6, 2), dtype="float32"))]:
+    tokens = np.array([[3, 1, 4, 1, 5, 0], [2, 7, 0, 0, 0, 0]], dtype="float32")
+    for m, inputs in [
+        (model, X),
+        (images, np.ones((2, 6, 6, 2), dtype="float32")),
+        (sequences, tokens),
+    ]:
         m.save(tmp_path / "all.nnlab")
         loaded = load_model(tmp_path / "all.nnlab")
         assert [layer.get_config() for layer in loaded.layers] == [
             layer.get_config() for layer in m.layers
         ]
         assert np.array_equal(loaded.predict(inputs, verbose=0), m.predict(inputs, verbose=0))
+
+
+def _sequence_model():
+    """Every recurrent layer, wrapper and Embedding in one model (token ids in)."""
+    from nnlab import layers as L
+
+    x = Input(shape=(6,))
+    h = L.Embedding(8, 3, mask_zero=True)(x)
+    h = L.Bidirectional(L.LSTM(4, return_sequences=True, dropout=0.1))(h)
+    h = L.TimeDistributed(Dense(3, activation="tanh"))(h)
+    out, state = L.GRU(2, return_sequences=True, return_state=True, reset_after=False)(h)
+    last = L.SimpleRNN(2, go_backwards=True)(out, initial_state=[state])
+    extra = L.LSTM(2, recurrent_dropout=0.2, unit_forget_bias=False)(h)
+    heads = [last, L.GlobalAveragePooling1D()(out), state, extra]
+    model = Model(x, Dense(1)(Concatenate()(heads)))
+    model.compile("adam", "mse")
+    return model
 
 
 def _image_model():

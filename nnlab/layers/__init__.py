@@ -5,6 +5,7 @@ from nnlab.layers.base import Layer
 from nnlab.layers.convolutional import Conv1D, Conv2D
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
+from nnlab.layers.embedding import Embedding
 from nnlab.layers.gru import GRU
 from nnlab.layers.input_layer import Input, InputLayer
 from nnlab.layers.lstm import LSTM
@@ -20,6 +21,7 @@ from nnlab.layers.merging import (
     multiply,
     subtract,
 )
+from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.normalization import BatchNormalization
 from nnlab.layers.pooling import (
     AveragePooling1D,
@@ -35,6 +37,7 @@ from nnlab.layers.reshaping import Flatten, Reshape
 from nnlab.layers.simple_rnn import SimpleRNN
 from nnlab.layers.spatial import SpatialDropout1D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 from nnlab.layers.symbolic import KerasTensor
+from nnlab.layers.wrappers import Bidirectional, TimeDistributed
 
 LAYERS = {
     cls.__name__: cls
@@ -45,11 +48,13 @@ LAYERS = {
         AveragePooling1D,
         AveragePooling2D,
         BatchNormalization,
+        Bidirectional,
         Concatenate,
         Conv1D,
         Conv2D,
         Dense,
         Dropout,
+        Embedding,
         Flatten,
         GRU,
         GaussianNoise,
@@ -62,11 +67,13 @@ LAYERS = {
         MaxPooling1D,
         MaxPooling2D,
         Multiply,
+        OutputItem,
         Reshape,
         SimpleRNN,
         SpatialDropout1D,
         SpatialDropout2D,
         Subtract,
+        TimeDistributed,
         UpSampling2D,
         ZeroPadding2D,
     )
@@ -79,11 +86,13 @@ __all__ = [
     "AveragePooling1D",
     "AveragePooling2D",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
     "Conv2D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GRU",
     "GaussianNoise",
@@ -105,6 +114,7 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Subtract",
+    "TimeDistributed",
     "UpSampling2D",
     "ZeroPadding2D",
     "add",

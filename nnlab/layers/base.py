@@ -57,6 +57,9 @@ class Layer:
         input_shape: (for the first layer of a Sequential) the shape of one sample.
     """
 
+    #: whether a mask from the layer before (Embedding(mask_zero=True)) passes through
+    supports_masking = False
+
     def __init__(
         self,
         name: str | None = None,
@@ -106,6 +109,10 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def compute_mask(self, mask):
+        """The mask of this layer's output, given its input's (None: no mask)."""
+        return mask if self.supports_masking else None
 
     def _build_once(self, input_shape) -> None:
         if self.built:
@@ -172,7 +179,12 @@ class Layer:
             shape = [t.shape for t in items] if isinstance(inputs, (list, tuple)) else inputs.shape
             self._build_once(shape)
             out_shape = self.compute_output_shape(shape)
-            return KerasTensor(out_shape, self.dtype.name, self, tuple(items))
+            out = KerasTensor(out_shape, self.dtype.name, self, tuple(items))
+            if isinstance(out_shape, list):  # several outputs (return_state): one tensor each
+                from nnlab.layers.multi_output import split_outputs
+
+                return split_outputs(out)
+            return out
         if isinstance(inputs, (list, tuple)):
             X = [np.asarray(x, dtype=self.dtype) for x in inputs]
             shape = [(None,) + x.shape[1:] for x in X]

@@ -188,7 +188,14 @@ class _GlobalPooling(Layer):
 
     def forward(self, X, training: bool = False):
         axes = tuple(range(1, 1 + self.rank))
-        if self.kind == "average":
+        mask, self.input_mask = getattr(self, "input_mask", None), None
+        if self.kind == "average" and mask is not None and self.rank == 1:
+            # the mean over the unmasked steps only (Keras); an all-masked row gives 0
+            m = np.asarray(mask, X.dtype)[:, :, None]
+            weights = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+            self._cache = weights
+            A = (X * weights).sum(axis=1, keepdims=True)
+        elif self.kind == "average":
             A = X.mean(axis=axes, keepdims=True)
             self._cache = X.shape
         else:
@@ -200,6 +207,9 @@ class _GlobalPooling(Layer):
 
     def backward(self, dY, need_dX: bool = True):
         self._require_forward("_cache")
+        if self.kind == "average" and not isinstance(self._cache, tuple):  # masked mean
+            weights = self._cache
+            return weights * dY.reshape(weights.shape[0], 1, -1)
         if self.kind == "average":
             shape = self._cache
             positions = int(np.prod(shape[1:-1]))
@@ -229,9 +239,18 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """The mean over all steps, per channel: X (n, steps, C) -> (n, C)."""
+    """The mean over all steps, per channel: X (n, steps, C) -> (n, C).
+
+    After Embedding(mask_zero=True) the mean is over the unmasked steps only:
+    A = sum_t m_t X_t / sum_t m_t, so dX_t = m_t dA / sum_t m_t (a row with every step
+    masked gives 0, where Keras gives NaN).
+    """
 
     rank = 1
+    supports_masking = True
+
+    def compute_mask(self, mask):
+        return None  # the steps are gone
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

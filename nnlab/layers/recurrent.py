@@ -103,6 +103,16 @@ class RNN(_Random):
         self._cache = None
         self._masks = (None, None)
 
+    def __call__(self, inputs, initial_state=None, mask=None, training: bool = False):
+        """As Layer.__call__, plus Keras's `initial_state` (a list of state tensors or
+        arrays) and, on arrays, an explicit `mask` (n, steps) of steps to read."""
+        if initial_state is not None:
+            states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+            inputs = [inputs, *states]
+        if mask is not None:
+            self.input_mask = mask
+        return super().__call__(inputs, training=training)
+
     # -- shapes and weights -------------------------------------------------------------
     def _split_shape(self, input_shape):
         if isinstance(input_shape, list):
@@ -193,7 +203,7 @@ class RNN(_Random):
     def _draw_masks(self, n: int, d: int, dtype, training: bool):
         if not training or (self.dropout == 0 and self.recurrent_dropout == 0):
             return None, None
-        if self._held and self._masks != (None, None):
+        if self._held and any(m is not None for m in self._masks):
             return self._masks
         per_gate = self.gates if self.recurrent_dropout > 0 else 1
 
