@@ -72,10 +72,13 @@ class _Pooling(Layer):
         n, C = X.shape[0], X.shape[-1]
         if self.kind == "max":
             view, padded, pads, out = self._windows(X, -np.inf)
-            flat = view.reshape(n, *out, -1, C)  # (n, *out, window, C)
-            where = flat.argmax(axis=-2)
-            A = np.take_along_axis(flat, where[..., None, :], axis=-2)[..., 0, :]
-            self._cache = (X.shape, padded, pads, out, where)
+            # One strided slice per window offset k (all windows' k-th element): the max is a
+            # running np.maximum over the offsets, much faster than argmax over a tiny axis.
+            A = None
+            for offset in np.ndindex(*self.pool_size):
+                S = view[(slice(None), *(slice(None),) * self.rank, *offset)]
+                A = S.copy() if A is None else np.maximum(A, S, out=A)
+            self._cache = (X.shape, padded, pads, out, (view, A))
             return A
         view, padded, pads, out = self._windows(X, 0.0)
         counts = self._counts(X.shape, X.dtype)
@@ -93,11 +96,17 @@ class _Pooling(Layer):
         self._require_forward("_cache")
         X_shape, padded, pads, out, extra = self._cache
         n, C = X_shape[0], X_shape[-1]
-        window = int(np.prod(self.pool_size))
         if self.kind == "max":
-            dW = np.zeros((n, *out, window, C), dtype=dY.dtype)
-            np.put_along_axis(dW, extra[..., None, :], dY[..., None, :], axis=-2)
-            dW = dW.reshape(n, *out, *self.pool_size, C)
+            # dY goes to the first offset (row-major in the window) that holds the max, as
+            # TensorFlow's MaxPool gradient does on ties; the others of a tie get nothing.
+            view, A = extra
+            dW = np.zeros((n, *out, *self.pool_size, C), dtype=dY.dtype)
+            free = np.ones(A.shape, dtype=bool)  # windows whose max is not yet claimed
+            for offset in np.ndindex(*self.pool_size):
+                hit = view[(slice(None), *(slice(None),) * self.rank, *offset)] == A
+                hit &= free
+                free &= ~hit
+                np.multiply(dY, hit, out=dW[(slice(None), *(slice(None),) * self.rank, *offset)])
         else:
             share = dY / extra  # each real position in a window gets dY / count
             dW = np.broadcast_to(
