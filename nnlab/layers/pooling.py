@@ -69,7 +69,6 @@ class _Pooling(Layer):
         return view, Xp.shape, pads, out
 
     def forward(self, X, training: bool = False):
-        n, C = X.shape[0], X.shape[-1]
         if self.kind == "max":
             view, padded, pads, out = self._windows(X, -np.inf)
             # One strided slice per window offset k (all windows' k-th element): the max is a
