@@ -12,6 +12,10 @@ MNIST subset as (28, 28, 1) images scaled to [0, 1], a stratified split of 4,000
 
 trained with Adam(1e-3), batch 128, on sparse categorical cross-entropy. Each seed drives
 the initial weights, the shuffling and the dropout masks.
+
+Measured on 2026-12-01 (2 shared cores): `python examples/mnist_cnn.py` printed test
+accuracies 0.9640, 0.9620, 0.9650 for seeds 0, 1, 2, mean 0.9637, in 41-46 s per seed on a
+lightly loaded machine (176 s for seed 0 under heavy load).
 """
 
 from __future__ import annotations
