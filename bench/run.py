@@ -57,6 +57,13 @@ SMALL_TARGETS = {"torch": 5.0, "sklearn": 2.5, "keras": 30.0}
 # ... over the fastest peer on the throughput tasks, and its share of the step-GEMM bound.
 LARGE_TARGET_RATIO = 1.15
 LARGE_TARGET_BOUND = 0.75
+# The convnets (issue 18): nnlab's speed relative to each peer (seconds_peer / seconds_nnlab),
+# and its test accuracy within ACCURACY_POINTS percentage points of each peer's.
+CNN_TARGETS = {
+    "digits-cnn": {"keras": 1.0, "torch": 1.0},
+    "mnist-cnn": {"keras": 1.0, "torch": 0.8},
+}
+ACCURACY_POINTS = 1.0
 THREADS = 2
 QUICK_FRACTION = 0.1
 
@@ -369,6 +376,31 @@ def check_targets(summary: dict, ratios: dict) -> list[dict]:
                     "ok": None if frac is None else frac >= LARGE_TARGET_BOUND,
                 }
             )
+        for peer, want in CNN_TARGETS.get(task, {}).items():
+            got = r.get(peer)
+            rows.append(
+                {
+                    "task": task,
+                    "check": f"speed vs {peer} (peer s / nnlab s)",
+                    "want": f">= {want}x",
+                    "got": got,
+                    "ok": None if got is None else got >= want,
+                }
+            )
+            if peer in summary[task] and "nnlab" in summary[task]:
+                accs = summary[task]
+                gap = 100 * (accs[peer]["test_metric"] - accs["nnlab"]["test_metric"])
+                rows.append(
+                    {
+                        "task": task,
+                        "check": f"test accuracy within {ACCURACY_POINTS:g} point of {peer}",
+                        "want": f"{peer} - nnlab <= {ACCURACY_POINTS:g}",
+                        "got": gap,
+                        "ok": gap <= ACCURACY_POINTS,
+                    }
+                )
+        if task in CNN_TARGETS:
+            continue  # the peak-RSS comparison is reported in the table, not a target here
         mine = summary[task].get("nnlab", {}).get("peak_rss_mb")
         others = {p: summary[task][p]["peak_rss_mb"] for p in PEERS if p in summary[task]}
         if mine is not None and others:
@@ -429,7 +461,7 @@ def _blas_name(blas) -> str:
 
 def format_task_table(task: str, by_tool: dict, gemm: dict | None, quick: bool) -> str:
     spec = TASKS[task]
-    net = "-".join(str(s) for s in spec.sizes)
+    net = spec.describe()
     bound = ""
     if gemm and task in gemm.get("tasks", {}):
         bound = f"; step-GEMM bound {gemm['tasks'][task]['step_gemm_bound_samples_per_s']:,.0f}/s"
@@ -494,6 +526,8 @@ def format_targets(rows: list[dict]) -> str:
             got_s = f"{got:.0f} MB"
         elif "bound" in r["check"]:
             got_s = f"{got:.1%}"
+        elif "accuracy" in r["check"]:
+            got_s = f"{got:+.1f} pt"
         else:
             got_s = f"{got:.2f}x"
         ok = {True: "ok", False: "MISSED", None: "not measured"}[r["ok"]]
@@ -574,10 +608,15 @@ def main(argv=None) -> int:
         print("measuring the GEMM limit ...", file=sys.stderr)
         gemm_before = measure_gemm(a.tasks, env, tmp, tag="gemm-before")
         k = 0
-        total = a.repeats * len(a.tasks) * len(tools)
+        n_pairs = sum(
+            1 for t in a.tasks for tool in tools if not (tool == "sklearn" and TASKS[t].net)
+        )
+        total = a.repeats * n_pairs
         for rep in range(a.repeats):
             for task in a.tasks:
                 for tool in tools:  # interleaved: A B C A B C ...
+                    if tool == "sklearn" and TASKS[task].net:
+                        continue  # no convolutional layers in scikit-learn
                     k += 1
                     epochs = epochs_for(task, tool, a.quick, scale)
                     out = Path(tmp) / f"r{rep}-{task}-{tool}.json"

@@ -154,6 +154,70 @@ def binary_accuracy(pred_positive, y_test) -> float:
     return float(np.mean(np.asarray(pred_positive).ravel().astype(np.int64) == y_test))
 
 
+def cnn_stack(L, spec: TaskSpec) -> list:
+    """A convnet task's layers for nnlab or Keras (`L`: nnlab.layers or keras.layers)."""
+    stack = [L.Input(shape=tuple(spec.image_shape))]
+    for layer in spec.net:
+        kind = layer[0]
+        if kind == "conv":
+            stack.append(L.Conv2D(layer[1], layer[2], padding=layer[3], activation="relu"))
+        elif kind == "maxpool":
+            stack.append(L.MaxPooling2D(layer[1]))
+        elif kind == "gap":
+            stack.append(L.GlobalAveragePooling2D())
+        elif kind == "flatten":
+            stack.append(L.Flatten())
+        elif kind == "dropout":
+            stack.append(L.Dropout(layer[1]))
+        else:
+            stack.append(L.Dense(layer[1], activation=spec.output))
+    return stack
+
+
+def channels_first(spec: TaskSpec, X):
+    """PyTorch's layout: images (n, C, H, W), made once before timing."""
+    return np.ascontiguousarray(X.transpose(0, 3, 1, 2)) if spec.net else X
+
+
+def torch_cnn(torch, spec: TaskSpec, weights) -> list:
+    """A convnet task's PyTorch modules (channels first; logits out) with the shared weights:
+    kernels (k, k, C, F) -> (F, C, k, k); the Dense after Flatten gets its rows reordered from
+    the (H, W, C) order of a channels-last flatten to PyTorch's (C, H, W)."""
+    from bench_tasks import cnn_shapes
+
+    mods, w = [], list(weights)
+    for layer, shape in zip(spec.net, cnn_shapes(spec)):
+        kind = layer[0]
+        if kind == "conv":
+            K, b = w.pop(0), w.pop(0)
+            conv = torch.nn.Conv2d(K.shape[2], K.shape[3], K.shape[0], padding=layer[3])
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(K.transpose(3, 2, 0, 1).copy()))
+                conv.bias.copy_(torch.from_numpy(b))
+            mods += [conv, torch.nn.ReLU()]
+        elif kind == "maxpool":
+            mods.append(torch.nn.MaxPool2d(layer[1]))
+        elif kind == "gap":
+            mods += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()]
+        elif kind == "flatten":
+            h, w_, c = shape["in"]
+            flat_order = (h, w_, c)
+            mods.append(torch.nn.Flatten())
+        elif kind == "dropout":
+            mods.append(torch.nn.Dropout(layer[1]))
+        else:
+            W, b = w.pop(0), w.pop(0)
+            if "flatten" in [x[0] for x in spec.net]:
+                h, w_, c = flat_order
+                W = W.reshape(h, w_, c, -1).transpose(2, 0, 1, 3).reshape(h * w_ * c, -1)
+            lin = torch.nn.Linear(W.shape[0], W.shape[1])
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(W.T.copy()))
+                lin.bias.copy_(torch.from_numpy(b))
+            mods.append(lin)
+    return mods
+
+
 # -- tools ---------------------------------------------------------------------------------
 # Each returns (train_seconds, epoch_end_offsets, metric, version, notes).
 
@@ -162,12 +226,15 @@ def run_nnlab(spec, d, weights, epochs, threads):
     import nnlab
     from nnlab import callbacks, layers, models, optimizers
 
-    stack = [layers.Input(shape=(spec.sizes[0],))]
-    for units in spec.sizes[1:-1]:
-        stack.append(layers.Dense(units, activation=spec.hidden))
-    out_act = None if spec.output == "linear" else spec.output
-    stack.append(layers.Dense(spec.sizes[-1], activation=out_act))
-    model = models.Sequential(stack)
+    if spec.net:
+        model = models.Sequential(cnn_stack(layers, spec))
+    else:
+        stack = [layers.Input(shape=(spec.sizes[0],))]
+        for units in spec.sizes[1:-1]:
+            stack.append(layers.Dense(units, activation=spec.hidden))
+        out_act = None if spec.output == "linear" else spec.output
+        stack.append(layers.Dense(spec.sizes[-1], activation=out_act))
+        model = models.Sequential(stack)
     if spec.optimizer == "adam":
         opt = optimizers.Adam(learning_rate=spec.lr, epsilon=1e-8)
     else:
@@ -214,6 +281,9 @@ def run_torch(spec, d, weights, epochs, threads):
     act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[spec.hidden]
     mods = []
     pairs = list(zip(spec.sizes[:-1], spec.sizes[1:]))
+    if spec.net:
+        mods = torch_cnn(torch, spec, weights)
+        pairs = []
     for i, (a, b) in enumerate(pairs):
         lin = torch.nn.Linear(a, b)
         with torch.no_grad():
@@ -223,7 +293,7 @@ def run_torch(spec, d, weights, epochs, threads):
         if i < len(pairs) - 1:
             mods.append(act())
     model = torch.nn.Sequential(*mods)  # the output activation lives in the loss (logits)
-    X = torch.from_numpy(d["X_train"])
+    X = torch.from_numpy(channels_first(spec, d["X_train"]))
     if spec.output == "softmax":
         Y = torch.from_numpy(d["y_train"])  # int64 labels
         loss_fn = torch.nn.CrossEntropyLoss()
@@ -254,7 +324,7 @@ def run_torch(spec, d, weights, epochs, threads):
     t1 = time.perf_counter()
     model.eval()
     with torch.no_grad():
-        out = model(torch.from_numpy(d["X_test"])).numpy()
+        out = model(torch.from_numpy(channels_first(spec, d["X_test"]))).numpy()
     if spec.output == "sigmoid":
         metric = binary_accuracy(out > 0.0, d["y_test"])
     else:
@@ -271,12 +341,15 @@ def run_keras(spec, d, weights, epochs, threads):
     import keras
 
     keras.utils.set_random_seed(0)
-    stack = [keras.Input(shape=(spec.sizes[0],))]
-    for units in spec.sizes[1:-1]:
-        stack.append(keras.layers.Dense(units, activation=spec.hidden))
-    out_act = None if spec.output == "linear" else spec.output
-    stack.append(keras.layers.Dense(spec.sizes[-1], activation=out_act))
-    model = keras.Sequential(stack)
+    if spec.net:
+        model = keras.Sequential(cnn_stack(keras.layers, spec))
+    else:
+        stack = [keras.Input(shape=(spec.sizes[0],))]
+        for units in spec.sizes[1:-1]:
+            stack.append(keras.layers.Dense(units, activation=spec.hidden))
+        out_act = None if spec.output == "linear" else spec.output
+        stack.append(keras.layers.Dense(spec.sizes[-1], activation=out_act))
+        model = keras.Sequential(stack)
     if spec.optimizer == "adam":
         opt = keras.optimizers.Adam(learning_rate=spec.lr, epsilon=1e-8)
     else:
@@ -312,6 +385,8 @@ def run_keras(spec, d, weights, epochs, threads):
 
 
 def run_sklearn(spec, d, weights, epochs, threads):
+    if spec.net:
+        raise ValueError(f"scikit-learn has no convolutional layers: no {spec.name} run")
     import sklearn
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier, MLPRegressor

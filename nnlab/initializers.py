@@ -131,6 +131,43 @@ class TruncatedNormal(_Random):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
+class Orthogonal(_Random):
+    """A random orthogonal matrix times `gain` (Keras's default for recurrent kernels).
+
+    The shape is read as (prod(shape[:-1]), shape[-1]); Q of the QR decomposition of a
+    standard normal matrix (of the transposed shape when it has fewer rows than
+    columns), with each column's sign fixed by the sign of R's diagonal so that Q is
+    uniformly distributed. Rows (or columns, whichever are fewer) are orthonormal.
+
+    Example:
+        >>> import numpy as np
+        >>> Q = Orthogonal(seed=0)((3, 3), "float64")
+        >>> bool(np.allclose(Q.T @ Q, np.eye(3)))
+        True
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        super().__init__(seed)
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(
+                f"Orthogonal needs a shape of rank >= 2 (a matrix). Received: shape={shape}"
+            )
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        A = self._rng.standard_normal((max(rows, cols), min(rows, cols)))
+        Q, R = np.linalg.qr(A)
+        Q = Q * np.sign(np.diag(R))
+        if rows < cols:
+            Q = Q.T
+        return (self.gain * Q).reshape(shape).astype(standardize_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, "seed": self.seed}
+
+
 def _truncated(rng: np.random.Generator, shape) -> np.ndarray:
     """Standard normal samples, those outside [-2, 2] redrawn."""
     Z = rng.standard_normal(size=shape)
@@ -258,6 +295,7 @@ INITIALIZERS: dict[str, type[Initializer]] = {
     "he_normal": HeNormal,
     "lecun_uniform": LecunUniform,
     "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in INITIALIZERS.values()}
 

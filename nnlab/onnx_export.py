@@ -22,6 +22,8 @@ Dropout, GaussianNoise Identity (they are identities at inference)
 BatchNormalization     Mul by gamma / sqrt(moving_variance + epsilon), then Add of
                        beta - moving_mean * that scale (the inference constants folded,
                        shaped to broadcast along the layer's axis)
+Conv, pooling, image   see `nnlab.onnx_images` (channels-last data transposed around
+layers                 ONNX's channels-first Conv and pooling operators)
 =====================  ===============================================================
 
 Float32, float64 and float16 models export in their own dtype. ONNX Runtime has no
@@ -46,6 +48,9 @@ from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.merging import Add, Average, Concatenate, Multiply, Subtract
 from nnlab.layers.normalization import BatchNormalization
 from nnlab.layers.reshaping import Flatten, Reshape
+from nnlab.onnx_images import IMAGE_LAYERS
+from nnlab.onnx_images import export as export_image_layer
+from nnlab.onnx_images import handles as is_image_layer
 
 #: The opset written when `opset=None`: supported by every ONNX Runtime since 1.13.
 DEFAULT_OPSET = 17
@@ -66,6 +71,7 @@ SUPPORTED_LAYERS = (
     "Dropout",
     "GaussianNoise",
     "BatchNormalization",
+    *IMAGE_LAYERS,
 )
 SUPPORTED_ACTIVATIONS = (
     "linear",
@@ -283,6 +289,8 @@ class _Builder:
             self.op("Concat", ins, out, axis=layer.axis)
         elif kind is BatchNormalization:
             self.batch_norm(layer, ins[0], out)
+        elif is_image_layer(layer):
+            export_image_layer(self, layer, ins[0], out)
         else:
             raise ONNXExportError(
                 f"Cannot export layer '{name}' ({type(layer).__name__}) to ONNX: "

@@ -168,13 +168,57 @@ def test_every_layer_class_round_trips(tmp_path):
     model.compile(Adam(0.01, amsgrad=True), "huber")
     X = np.random.default_rng(0).normal(size=(16, 2, 3)).astype("float32")
     model.fit(X, X.sum(axis=(1, 2))[:, None], epochs=2, batch_size=4, verbose=0, seed=0)
-    assert {type(layer).__name__ for layer in model.layers} == set(LAYERS)
-    model.save(tmp_path / "all.nnlab")
-    loaded = load_model(tmp_path / "all.nnlab")
-    assert [layer.get_config() for layer in loaded.layers] == [
-        layer.get_config() for layer in model.layers
-    ]
-    assert np.array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+    images, sequences = _image_model(), _sequence_model()
+    covered = {type(layer).__name__ for m in (model, images, sequences) for layer in m.layers}
+    assert covered == set(LAYERS)
+    tokens = np.array([[3, 1, 4, 1, 5, 0], [2, 7, 0, 0, 0, 0]], dtype="float32")
+    for m, inputs in [
+        (model, X),
+        (images, np.ones((2, 6, 6, 2), dtype="float32")),
+        (sequences, tokens),
+    ]:
+        m.save(tmp_path / "all.nnlab")
+        loaded = load_model(tmp_path / "all.nnlab")
+        assert [layer.get_config() for layer in loaded.layers] == [
+            layer.get_config() for layer in m.layers
+        ]
+        assert np.array_equal(loaded.predict(inputs, verbose=0), m.predict(inputs, verbose=0))
+
+
+def _sequence_model():
+    """Every recurrent layer, wrapper and Embedding in one model (token ids in)."""
+    from nnlab import layers as L
+
+    x = Input(shape=(6,))
+    h = L.Embedding(8, 3, mask_zero=True)(x)
+    h = L.Bidirectional(L.LSTM(4, return_sequences=True, dropout=0.1))(h)
+    h = L.TimeDistributed(Dense(3, activation="tanh"))(h)
+    out, state = L.GRU(2, return_sequences=True, return_state=True, reset_after=False)(h)
+    last = L.SimpleRNN(2, go_backwards=True)(out, initial_state=[state])
+    extra = L.LSTM(2, recurrent_dropout=0.2, unit_forget_bias=False)(h)
+    heads = [last, L.GlobalAveragePooling1D()(out), state, extra]
+    model = Model(x, Dense(1)(Concatenate()(heads)))
+    model.compile("adam", "mse")
+    return model
+
+
+def _image_model():
+    """Every convolution, pooling and image layer in one model (sequences as rows)."""
+    from nnlab import layers as L
+
+    x = Input(shape=(6, 6, 2))
+    h = L.ZeroPadding2D(1)(L.Conv2D(3, 3, padding="same", dilation_rate=2)(x))
+    h = L.SpatialDropout2D(0.2, seed=1)(L.UpSampling2D(2)(L.MaxPooling2D(2)(h)))
+    h = L.AveragePooling2D(2, strides=1, padding="same")(h)
+    flat = L.GlobalAveragePooling2D()(h)
+    peak = L.GlobalMaxPooling2D()(h)
+    seq = L.Reshape((8, 4))(L.Conv2D(2, 3)(L.Conv2D(2, 1)(x)))  # (4, 4, 2) as 8 steps
+    seq = L.SpatialDropout1D(0.1)(L.Conv1D(3, 2, padding="causal")(seq))
+    seq = L.AveragePooling1D(2)(L.MaxPooling1D(2, strides=1)(seq))
+    both = [L.GlobalAveragePooling1D()(seq), L.GlobalMaxPooling1D()(seq)]
+    model = Model(x, Dense(1)(Concatenate()([flat, peak, *both])))
+    model.compile("adam", "mse")
+    return model
 
 
 def test_load_without_compile_and_unbuilt_sequential(tmp_path):

@@ -41,6 +41,7 @@ from nnlab.datasets.readers import (
     read_cifar10_binary,
     read_idx,
 )
+from nnlab.datasets.sequences import make_adding, make_parity, make_sine_forecast
 from nnlab.datasets.synthetic import make_polynomial, make_sine, make_teacher, teacher_weights
 
 __all__ = [
@@ -61,13 +62,16 @@ __all__ = [
     "load_penguins",
     "load_penguins_lecture",
     "load_titanic",
+    "make_adding",
     "make_circle",
     "make_circle_bench",
     "make_gauss",
+    "make_parity",
     "make_polynomial",
     "make_reg_gauss",
     "make_reg_plane",
     "make_sine",
+    "make_sine_forecast",
     "make_spiral",
     "make_teacher",
     "make_xor",

@@ -207,23 +207,40 @@ def load_titanic(encode=True) -> Dataset:
     )
 
 
-def load_digits() -> Dataset:
+def _check_as_images(as_images):
+    if not isinstance(as_images, (bool, np.bool_)):
+        raise TypeError(
+            f"as_images must be True (X as (n, h, w, 1) images for Conv2D) or False (X as flat "
+            f"rows for Dense). Received: as_images={as_images!r}"
+        )
+    return bool(as_images)
+
+
+def load_digits(as_images=False) -> Dataset:
     """scikit-learn's 8x8 handwritten digits: 1797 images, pixel values 0..16.
 
+    Args:
+        as_images: False: X is flat rows (1797, 64) for Dense layers; True: X is the images
+            with one channel, (1797, 8, 8, 1), the channels-last input of Conv2D.
+
     Returns:
-        Dataset: X (1797, 64) float64, y (1797,) int64; `images` is X as (1797, 8, 8).
+        Dataset: X (1797, 64) or (1797, 8, 8, 1) float64, y (1797,) int64; `images` is the
+        pixels as (1797, 8, 8) either way.
 
     Example:
         >>> ds = load_digits()
         >>> ds.X.shape, ds.images.shape, float(ds.X.max())
         ((1797, 64), (1797, 8, 8), 16.0)
+        >>> load_digits(as_images=True).X.shape
+        (1797, 8, 8, 1)
     """
+    as_images = _check_as_images(as_images)
     from sklearn.datasets import load_digits as sk_load_digits
 
     bunch = sk_load_digits()
     X = np.ascontiguousarray(bunch.data, dtype=np.float64)
     return Dataset(
-        X=X,
+        X=X.reshape(-1, 8, 8, 1) if as_images else X,
         y=bunch.target.astype(np.int64),
         feature_names=list(bunch.feature_names),
         target_names=[str(t) for t in bunch.target_names],
@@ -236,22 +253,27 @@ def load_digits() -> Dataset:
     )
 
 
-def load_mnist_subset(shuffle=False, seed=None) -> Dataset:
+def load_mnist_subset(shuffle=False, seed=None, as_images=False) -> Dataset:
     """5,000 real MNIST digits, 500 per class (rows sorted by class unless shuffled).
 
     Args:
         shuffle: shuffle the rows (the file is sorted: 500 zeros, then 500 ones, ...).
         seed: seed of the shuffle; None draws one from nnlab's seed stream.
+        as_images: False: X is flat rows (5000, 784) for Dense layers; True: X is the images
+            with one channel, (5000, 28, 28, 1), the channels-last input of Conv2D.
 
     Returns:
-        Dataset: X (5000, 784) uint8 (0..255; divide by 255 for training), y (5000,) int64;
-        `images` is X as (5000, 28, 28).
+        Dataset: X (5000, 784) or (5000, 28, 28, 1) uint8 (0..255; divide by 255 for
+        training), y (5000,) int64; `images` is the pixels as (5000, 28, 28) either way.
 
     Example:
         >>> ds = load_mnist_subset()
         >>> ds.X.shape, ds.images.shape, np.bincount(ds.y).tolist()[:3]
         ((5000, 784), (5000, 28, 28), [500, 500, 500])
+        >>> load_mnist_subset(as_images=True).X.shape
+        (5000, 28, 28, 1)
     """
+    as_images = _check_as_images(as_images)
     with np.load(DATA_DIR / "mnist_5k.npz", allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"].astype(np.int64)
     notes = []
@@ -260,7 +282,7 @@ def load_mnist_subset(shuffle=False, seed=None) -> Dataset:
         images, labels = images[order], labels[order]
         notes.append("rows shuffled")
     return Dataset(
-        X=images.reshape(len(images), -1),
+        X=images[..., None] if as_images else images.reshape(len(images), -1),
         y=labels,
         feature_names=[f"pixel_{i}" for i in range(784)],
         target_names=[str(k) for k in range(10)],

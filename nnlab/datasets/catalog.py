@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nnlab.datasets import bundled, playground, synthetic
+from nnlab.datasets import bundled, playground, sequences, synthetic
 from nnlab.datasets.synthetic import GENERATED_LICENSE
 
 if TYPE_CHECKING:
@@ -33,6 +33,11 @@ REGISTRY = {
     "polynomial": (synthetic.make_polynomial, "generated", (100, 1), "regression", _GEN),
     "sine": (synthetic.make_sine, "generated", (30, 1), "regression", _GEN),
     "teacher": (synthetic.make_teacher, "generated", (1000, 20), "regression", _GEN),
+    "sine_forecast": (
+        sequences.make_sine_forecast, "generated", (1000, 20, 1), "regression", _GEN
+    ),
+    "adding": (sequences.make_adding, "generated", (1000, 30, 2), "regression", _GEN),
+    "parity": (sequences.make_parity, "generated", (1000, 8, 1), "binary", _GEN),
 }  # fmt: skip
 
 

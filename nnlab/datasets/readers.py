@@ -187,7 +187,9 @@ def load_cifar10_dataset(paths, name="cifar10") -> Dataset:
         name: the dataset's name.
 
     Returns:
-        Dataset with X (n, 32, 32, 3) uint8 (0..255) and y (n,) int64 over CIFAR10_CLASSES.
+        Dataset with X (n, 32, 32, 3) uint8 (0..255), channels last as Conv2D reads it (scale
+        with `X / 255.0` before training), and y (n,) int64 over CIFAR10_CLASSES; `images`
+        is the same array.
 
     Example (with CIFAR-10's binary files on disk)::
 
@@ -204,6 +206,7 @@ def load_cifar10_dataset(paths, name="cifar10") -> Dataset:
         task="multiclass",
         name=name,
         description="CIFAR-10 images (Krizhevsky, 2009) read from user-supplied binary batches.",
+        images=images,
         license="Supplied by the user. CIFAR-10's authors state no explicit licence; cite "
         "A. Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009.",
     )

@@ -20,7 +20,17 @@ FLOPs count a multiply-add as 2 FLOPs (the usual convention; some tools count it
 1 and quote half): a Dense layer costs 2 * d_in * units (+ units with a bias) per
 sample and position. BatchNormalization counts 2 per element (its inference form is
 one multiply-add per element), merges (Add, Subtract, Multiply, Average) k - 1 per
-output element (Average k); activation functions, dropout and reshapes count 0. A
+output element (Average k); Conv1D/Conv2D are Dense over every window,
+2 * (window size * channels) * filters (+ filters) per output position; pooling counts
+one compare or add per window cell, global pooling one per input element; activation
+functions, dropout, reshapes and Embedding (a table look-up) count 0. SimpleRNN, LSTM
+and GRU count, per time step, their two matrix products and biases,
+2 * (d + units) * G + G per bias with G = gates * units (1, 4, 3 gates; GRU with
+reset_after has two biases); the element-wise gate arithmetic is not counted, like the
+activations. Bidirectional is its two layers plus one FLOP per output element of one
+direction for sum and mul (two for ave, none for concat); TimeDistributed is T times
+its layer. Convolutions also keep their im2col patches
+(window size * channels values per output position), which is not counted. A
 training step costs about 3x the forward FLOPs (backward needs two matrix products
 per Dense layer).
 """
@@ -156,12 +166,42 @@ def layer_flops(layer) -> int:
         d_in = layer.input_shape[-1]
         positions = _size(out) // layer.units
         return positions * (2 * d_in * layer.units + (layer.units if layer.use_bias else 0))
+    if kind in ("Conv1D", "Conv2D"):  # Dense over every window: k * C inputs per filter
+        fan_in = math.prod(layer.kernel_size) * layer.input_shape[-1]
+        positions = _size(out) // layer.filters
+        return positions * (2 * fan_in * layer.filters + (layer.filters if layer.use_bias else 0))
+    if kind.endswith(("Pooling1D", "Pooling2D")) and not kind.startswith("Global"):
+        return _size(out) * math.prod(layer.pool_size)  # one compare or add per cell
+    if kind.startswith("Global"):
+        return _size(layer.input_shape)
+    if kind in ("SimpleRNN", "LSTM", "GRU"):
+        return _recurrent_flops(layer)
+    if kind == "Bidirectional":
+        inner = layer.forward_layer
+        merge = {"concat": 0, "sum": 1, "mul": 1, "ave": 2}[layer.merge_mode]
+        one = _size(inner.output_shape if not inner.return_state else inner.output_shape[0])
+        return layer_flops(inner) + layer_flops(layer.backward_layer) + merge * one
+    if kind == "TimeDistributed":
+        steps = layer.input_shape[1] or 0
+        return steps * layer_flops(layer.layer)
     if kind == "BatchNormalization":
         return 2 * _size(out)
     if kind in ("Add", "Subtract", "Multiply", "Average"):
         k = len(layer.input_shape)
         return (k if kind == "Average" else k - 1) * _size(out)
     return 0
+
+
+def _recurrent_flops(layer) -> int:
+    """T steps of P_t = x_t W (+ b) and R_t = h_{t-1} U (+ the recurrent bias of GRU with
+    reset_after): 2 (d + units) G + G per bias, with G = gates * units (1, 4 or 3 gates)."""
+    shape = layer.input_shape[0] if isinstance(layer.input_shape, list) else layer.input_shape
+    steps, d = shape[1] or 0, shape[-1]
+    G = layer.gates * layer.units
+    biases = 0
+    if layer.use_bias:
+        biases = 2 if getattr(layer, "reset_after", False) else 1
+    return steps * (2 * (d + layer.units) * G + biases * G)
 
 
 def flops_per_sample(model) -> int:

@@ -17,6 +17,8 @@ class Activation(Layer):
         [[0.0, 2.0]]
     """
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations_mod.get(activation)

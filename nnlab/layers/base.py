@@ -43,7 +43,9 @@ def clear_session() -> None:
 
 
 def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """Keras's rule: "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d"."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Layer:
@@ -55,6 +57,9 @@ class Layer:
         trainable: whether optimizers update this layer's params.
         input_shape: (for the first layer of a Sequential) the shape of one sample.
     """
+
+    #: whether a mask from the layer before (Embedding(mask_zero=True)) passes through
+    supports_masking = False
 
     def __init__(
         self,
@@ -110,6 +115,10 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def compute_mask(self, mask):
+        """The mask of this layer's output, given its input's (None: no mask)."""
+        return mask if self.supports_masking else None
 
     def _build_once(self, input_shape) -> None:
         if self.built:
@@ -181,8 +190,13 @@ class Layer:
             self._build_once(shape)
             out_shape = self.compute_output_shape(shape)
             self._input_tensor = inputs
-            self.output = KerasTensor(out_shape, self.dtype.name, self, tuple(items))
-            return self.output
+            out = KerasTensor(out_shape, self.dtype.name, self, tuple(items))
+            if isinstance(out_shape, list):  # several outputs (return_state): one tensor each
+                from nnlab.layers.multi_output import split_outputs
+
+                out = split_outputs(out)
+            self.output = out
+            return out
         if isinstance(inputs, (list, tuple)):
             X = [np.asarray(x, dtype=self.dtype) for x in inputs]
             shape = [(None,) + x.shape[1:] for x in X]

@@ -36,6 +36,8 @@ class Dense(Layer):
         [[6.0, 6.0]]
     """
 
+    supports_masking = True
+
     def __init__(
         self,
         units: int,

@@ -53,6 +53,8 @@ class Dropout(_Random):
         [[1.0, 1.0, 1.0, 1.0]]
     """
 
+    supports_masking = True
+
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(
@@ -120,6 +122,8 @@ class GaussianNoise(_Random):
         stddev: standard deviation of the noise, in [0, 1] (as Keras).
         seed: seed of the layer's own generator.
     """
+
+    supports_masking = True
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs):
         if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or not 0 <= stddev <= 1:

@@ -20,6 +20,7 @@ class Node:
     output: int  # position of the tensor written: this node's own index
     multi_input: bool  # the layer takes a list (merge layers)
     reads_only_inputs: bool = False  # dX is not needed (unless checking input gradients)
+    masked: bool = False  # a mask (from Embedding(mask_zero=True)) may reach or leave it
 
 
 def build_graph(
@@ -74,6 +75,7 @@ def build_graph(
 
     pos = {id(t): i for i, t in enumerate(order)}
     nodes = []
+    carries: set[int] = set()  # tensors that may carry a mask
     seen_layers: dict[int, str] = {}
     for t in order:
         layer = t._layer
@@ -89,19 +91,31 @@ def build_graph(
         else:
             multi = len(t._inputs) > 1 or _called_on_list(layer)
             only_inputs = all(id(p) in input_ids for p in t._inputs)
+            masked_in = any(id(p) in carries for p in t._inputs)
+            if getattr(layer, "mask_zero", False) or (masked_in and layer.supports_masking):
+                carries.add(id(t))
+            masked = masked_in or id(t) in carries
             nodes.append(
-                Node(layer, tuple(pos[id(p)] for p in t._inputs), pos[id(t)], multi, only_inputs)
+                Node(
+                    layer,
+                    tuple(pos[id(p)] for p in t._inputs),
+                    pos[id(t)],
+                    multi,
+                    only_inputs,
+                    masked,
+                )
             )
     return nodes, [pos[id(t)] for t in outputs]
 
 
 def _called_on_list(layer) -> bool:
-    return isinstance(layer.input_shape, list)
+    return isinstance(layer.input_shape, list) and not getattr(layer, "single_input", False)
 
 
 def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object]:
     """Run every node; returns the value of each tensor by position."""
     values: dict[int, object] = {}
+    masks: dict[int, object] = {}
     k = 0
     for node in nodes:
         if not node.inputs:  # an input node
@@ -109,7 +123,13 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
             k += 1
             continue
         X = [values[i] for i in node.inputs] if node.multi_input else values[node.inputs[0]]
-        values[node.output] = node.layer.forward(X, training)
+        if node.masked:  # the layer reads its input's mask and says what its output's is
+            mask = masks.get(node.inputs[0])
+            node.layer.input_mask = mask
+            values[node.output] = node.layer.forward(X, training)
+            masks[node.output] = node.layer.compute_mask(mask)
+        else:
+            values[node.output] = node.layer.forward(X, training)
     return values
 
 

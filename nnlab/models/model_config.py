@@ -17,6 +17,8 @@ from nnlab import metrics as metrics_mod
 from nnlab import optimizers as optimizers_mod
 from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
+from nnlab.layers.multi_output import OutputItem
+from nnlab.layers.wrappers import WRAPPED_LAYER_KEYS
 from nnlab.models.model import Model, _metric_lists, _per_output
 from nnlab.models.model_file import ModelFileError
 from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
@@ -118,8 +120,12 @@ def rebuild(path, spec, arrays: dict | None, layers: list | None = None):
                 if isinstance(layer, InputLayer):
                     tensors[layer.name] = layer.output
                     continue
+                if isinstance(layer, OutputItem) and layer.name in tensors:
+                    continue  # made by the multi-output call before it
                 inbound = [tensors[name] for name in entry["inbound"]]
-                tensors[layer.name] = layer(inbound if entry["call_on_list"] else inbound[0])
+                out = layer(inbound if entry["call_on_list"] else inbound[0])
+                for t in out if isinstance(out, list) else [out]:
+                    tensors[t._layer.name] = t
             outputs = [tensors[name] for name in spec["outputs"]]
             model = Model(
                 [tensors[name] for name in spec["inputs"]],
@@ -159,9 +165,9 @@ def _make_layer(path, entry: dict):
 
 def _decode(key: str, value):
     """Serialized activations, initializers and regularizers back to objects."""
-    if not isinstance(value, dict):
-        return value
-    if key == "activation":
+    if not isinstance(value, dict) or key in WRAPPED_LAYER_KEYS:
+        return value  # a wrapper rebuilds its own inner layers from their configs
+    if key.endswith("activation"):  # activation, recurrent_activation
         return activations.deserialize(value)
     if key.endswith("_initializer"):
         return initializers.deserialize(value)

@@ -1,0 +1,323 @@
+"""Keras differential check of the convolutional and recurrent layers (issue 18).
+
+    python bench/keras_diff_layers.py            # every case; exit code 1 if any exceeds 1e-6
+    python bench/keras_diff_layers.py lstm gru   # only the cases whose name contains a word
+
+Each case builds the same small model twice, once with nnlab and once with Keras 3 (TensorFlow
+backend), both in float64. nnlab's initial weights are replaced by N(0, 0.4^2) draws and copied
+into the Keras model (same order and shapes, which is checked). Then it compares
+
+- the forward output (`predict`) on the case's inputs,
+- three full-batch SGD(0.02) steps on the MSE loss (`fit(epochs=3, shuffle=False)`): the three
+  losses and every weight afterwards, which checks every gradient the layers produce.
+
+The largest absolute difference of each case must be below TOL = 1e-6. Cases whose layer is
+random in training (SpatialDropout) compare the inference forward only. Needs keras>=3 and
+tensorflow (`pip install -e ".[keras]"`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+TOL = 1e-6
+LR = 0.02  # small enough that no case diverges in three steps
+SEED = 0
+
+
+# -- the model builders: each takes the module (nnlab or keras) and returns a model ---------
+
+
+def image_model(layer_fn, shape=(7, 8, 2), conv_first=True):
+    """Input -> [Conv2D(3, 2)] -> layer -> Flatten -> Dense(2): the conv before the layer
+    under test makes its input gradient matter for the weights."""
+
+    def build(m):
+        x = m.layers.Input(shape=shape)
+        h = m.layers.Conv2D(3, 2, activation="tanh")(x) if conv_first else x
+        h = layer_fn(m)(h)
+        if len(h.shape) > 2:
+            h = m.layers.Flatten()(h)
+        return m.models.Model(x, m.layers.Dense(2)(h))
+
+    return build
+
+
+def seq_model(layer_fn, shape=(9, 2), conv_first=True):
+    """Input -> [Conv1D(3, 2)] -> layer -> Flatten -> Dense(2)."""
+
+    def build(m):
+        x = m.layers.Input(shape=shape)
+        h = m.layers.Conv1D(3, 2, activation="tanh")(x) if conv_first else x
+        h = layer_fn(m)(h)
+        if len(h.shape) > 2:
+            h = m.layers.Flatten()(h)
+        return m.models.Model(x, m.layers.Dense(2)(h))
+
+    return build
+
+
+def rnn_model(cls, masked=False, **kw):
+    """[Embedding(9, 3, mask_zero) ->] RNN(4, **kw) -> [Flatten] -> Dense(2)."""
+
+    def build(m):
+        if masked:
+            x = m.layers.Input(shape=(7,))
+            h = m.layers.Embedding(9, 3, mask_zero=True)(x)
+        else:
+            x = m.layers.Input(shape=(6, 2))
+            h = x
+        h = getattr(m.layers, cls)(4, **kw)(h)
+        if kw.get("return_state"):
+            h = m.layers.Concatenate()(list(h))
+        if len(h.shape) > 2:
+            h = m.layers.Flatten()(h) if not masked else m.layers.GlobalAveragePooling1D()(h)
+        return m.models.Model(x, m.layers.Dense(2)(h))
+
+    return build
+
+
+def stacked_bidirectional(cls, merge_mode="concat"):
+    """Embedding(mask_zero) -> Bidirectional(RNN, return_sequences) -> RNN -> Dense(2)."""
+
+    def build(m):
+        x = m.layers.Input(shape=(7,))
+        h = m.layers.Embedding(9, 3, mask_zero=True)(x)
+        rnn = getattr(m.layers, cls)(4, return_sequences=True)
+        h = m.layers.Bidirectional(rnn, merge_mode=merge_mode)(h)
+        h = getattr(m.layers, cls)(3)(h)
+        return m.models.Model(x, m.layers.Dense(2)(h))
+
+    return build
+
+
+def time_distributed(m):
+    x = m.layers.Input(shape=(7,))
+    h = m.layers.Embedding(9, 3, mask_zero=True)(x)
+    h = m.layers.TimeDistributed(m.layers.Dense(5, activation="tanh"))(h)
+    h = m.layers.GlobalAveragePooling1D()(h)
+    return m.models.Model(x, m.layers.Dense(2)(h))
+
+
+def state_passing(m):
+    """return_state of one LSTM as the initial_state of another."""
+    x = m.layers.Input(shape=(6, 2))
+    out, h, c = m.layers.LSTM(4, return_state=True)(x)
+    y2 = m.layers.LSTM(4)(x, initial_state=[h, c])
+    return m.models.Model(x, m.layers.Dense(2)(m.layers.Concatenate()([out, y2, c])))
+
+
+def small_cnn(m):
+    """The digits-cnn benchmark network on 8x8x1 images."""
+    x = m.layers.Input(shape=(8, 8, 1))
+    h = m.layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    h = m.layers.MaxPooling2D(2)(h)
+    h = m.layers.Conv2D(5, 3, padding="same", activation="relu")(h)
+    h = m.layers.GlobalAveragePooling2D()(h)
+    return m.models.Model(x, m.layers.Dense(2)(h))
+
+
+def L(name, **kw):
+    return lambda m: getattr(m.layers, name)(**kw)
+
+
+# -- the table of cases: name, builder, input kind, forward only ----------------------------
+
+CASES = [
+    ("conv2d valid", image_model(L("Conv2D", filters=4, kernel_size=3), conv_first=False), "img"),
+    ("conv2d strides=2", image_model(L("Conv2D", filters=4, kernel_size=3, strides=2)), "img"),
+    ("conv2d same", image_model(L("Conv2D", filters=4, kernel_size=3, padding="same")), "img"),
+    (
+        "conv2d same strides=2",
+        image_model(L("Conv2D", filters=4, kernel_size=3, padding="same", strides=2)),
+        "img",
+    ),
+    (
+        "conv2d dilation=2",
+        image_model(L("Conv2D", filters=4, kernel_size=2, dilation_rate=2)),
+        "img",
+    ),
+    (
+        "conv2d (2,4) strides=(2,3) same relu",
+        image_model(
+            L("Conv2D", filters=4, kernel_size=(2, 4), strides=(2, 3), padding="same",
+              activation="relu")
+        ),
+        "img",
+    ),
+    ("conv2d no bias", image_model(L("Conv2D", filters=4, kernel_size=3, use_bias=False)), "img"),
+    ("conv1d valid", seq_model(L("Conv1D", filters=3, kernel_size=3), conv_first=False), "seq"),
+    ("conv1d strides=2", seq_model(L("Conv1D", filters=3, kernel_size=3, strides=2)), "seq"),
+    ("conv1d same", seq_model(L("Conv1D", filters=3, kernel_size=3, padding="same")), "seq"),
+    (
+        "conv1d causal dilation=2",
+        seq_model(L("Conv1D", filters=3, kernel_size=3, padding="causal", dilation_rate=2)),
+        "seq",
+    ),
+    ("max_pooling2d 2", image_model(L("MaxPooling2D", pool_size=2)), "img"),
+    (
+        "max_pooling2d 3/2 same",
+        image_model(L("MaxPooling2D", pool_size=3, strides=2, padding="same")),
+        "img",
+    ),
+    ("average_pooling2d 2", image_model(L("AveragePooling2D", pool_size=2)), "img"),
+    (
+        "average_pooling2d (2,3) same",
+        image_model(L("AveragePooling2D", pool_size=(2, 3), padding="same")),
+        "img",
+    ),
+    ("max_pooling1d 2", seq_model(L("MaxPooling1D", pool_size=2)), "seq"),
+    (
+        "max_pooling1d 3/2 same",
+        seq_model(L("MaxPooling1D", pool_size=3, strides=2, padding="same")),
+        "seq",
+    ),
+    (
+        "average_pooling1d 3/2 same",
+        seq_model(L("AveragePooling1D", pool_size=3, strides=2, padding="same")),
+        "seq",
+    ),
+    ("global_average_pooling2d", image_model(L("GlobalAveragePooling2D")), "img"),
+    ("global_max_pooling2d", image_model(L("GlobalMaxPooling2D")), "img"),
+    ("global_average_pooling1d", seq_model(L("GlobalAveragePooling1D")), "seq"),
+    ("global_max_pooling1d", seq_model(L("GlobalMaxPooling1D")), "seq"),
+    (
+        "zero_padding2d ((1,2),(0,3))",
+        image_model(L("ZeroPadding2D", padding=((1, 2), (0, 3)))),
+        "img",
+    ),
+    ("up_sampling2d (2,3)", image_model(L("UpSampling2D", size=(2, 3))), "img"),
+    ("spatial_dropout2d (inference)", image_model(L("SpatialDropout2D", rate=0.5)), "img", True),
+    ("spatial_dropout1d (inference)", seq_model(L("SpatialDropout1D", rate=0.5)), "seq", True),
+    ("digits-cnn shaped network", small_cnn, "img8"),
+]
+for _cls in ("SimpleRNN", "LSTM", "GRU"):
+    _low = _cls.lower()
+    CASES += [
+        (f"{_low}", rnn_model(_cls), "rnn"),
+        (f"{_low} return_sequences", rnn_model(_cls, return_sequences=True), "rnn"),
+        (
+            f"{_low} go_backwards return_sequences",
+            rnn_model(_cls, go_backwards=True, return_sequences=True),
+            "rnn",
+        ),
+        (f"{_low} return_state", rnn_model(_cls, return_state=True), "rnn"),
+        (f"{_low} embedding mask_zero", rnn_model(_cls, masked=True), "ids"),
+        (
+            f"{_low} masked return_sequences",
+            rnn_model(_cls, masked=True, return_sequences=True),
+            "ids",
+        ),
+        (f"{_low} bidirectional concat (masked)", stacked_bidirectional(_cls), "ids"),
+    ]
+CASES += [
+    ("gru reset_after=False", rnn_model("GRU", reset_after=False), "rnn"),
+    ("gru reset_after=False masked", rnn_model("GRU", reset_after=False, masked=True), "ids"),
+    ("lstm unit_forget_bias=False", rnn_model("LSTM", unit_forget_bias=False), "rnn"),
+    ("bidirectional sum", stacked_bidirectional("GRU", "sum"), "ids"),
+    ("bidirectional mul", stacked_bidirectional("LSTM", "mul"), "ids"),
+    ("bidirectional ave", stacked_bidirectional("SimpleRNN", "ave"), "ids"),
+    ("time_distributed dense + masked mean", time_distributed, "ids"),
+    ("lstm return_state -> initial_state", state_passing, "rnn"),
+]
+
+
+def inputs(kind, rng):
+    """The case's input batch (6 samples) and MSE targets (6, 2)."""
+    if kind == "img":
+        x = rng.normal(size=(6, 7, 8, 2))
+    elif kind == "img8":
+        x = rng.normal(size=(6, 8, 8, 1))
+    elif kind == "seq":
+        x = rng.normal(size=(6, 9, 2))
+    elif kind == "rnn":
+        x = rng.normal(size=(6, 6, 2))
+    else:  # token ids with padding 0: trailing, leading, and a row of a single token
+        x = rng.integers(1, 9, size=(6, 7))
+        x[0, 5:] = 0
+        x[1, :3] = 0
+        x[2, 1:] = 0
+        x[3, 2] = 0
+        x = x.astype(np.float64)
+    return x, rng.normal(size=(6, 2))
+
+
+def compare(name, builder, kind, forward_only=False):
+    """Largest absolute nnlab-Keras difference of one case: forward, 3 losses, final weights."""
+    import keras
+
+    import nnlab
+
+    rng = np.random.default_rng(SEED)
+    x, y = inputs(kind, rng)
+    mn, mk = builder(nnlab), builder(keras)
+    weights = [rng.normal(size=w.shape) * 0.4 for w in mn.get_weights()]
+    shapes_k = [tuple(w.shape) for w in mk.get_weights()]
+    if [w.shape for w in weights] != shapes_k:
+        raise AssertionError(f"{name}: weight shapes differ: nnlab {[w.shape for w in weights]}"
+                             f" vs keras {shapes_k}")
+    mn.set_weights(weights)
+    mk.set_weights(weights)
+    forward_k = np.asarray(mk(x, training=False))
+    errs = {"forward": float(np.abs(mn.predict(x, verbose=0) - forward_k).max())}
+    if not forward_only:
+        mn.compile(optimizer=nnlab.optimizers.SGD(LR), loss="mse")
+        # Eager: these models are tiny, and tracing a graph per model would cost more.
+        mk.compile(optimizer=keras.optimizers.SGD(LR), loss="mse", run_eagerly=True)
+        fit = dict(epochs=3, batch_size=len(x), shuffle=False, verbose=0)
+        hn = mn.fit(x, y, **fit).history["loss"]
+        hk = mk.fit(x, y, **fit).history["loss"]
+        errs["losses"] = float(np.abs(np.subtract(hn, hk)).max())
+        errs["weights"] = max(
+            float(np.abs(a - b).max()) for a, b in zip(mn.get_weights(), mk.get_weights())
+        )
+    return errs
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    import keras
+    import tensorflow as tf
+
+    import nnlab
+    from nnlab import backend
+
+    keras.config.set_floatx("float64")
+    backend.set_floatx("float64")
+    keras.utils.set_random_seed(SEED)
+    cases = [c for c in CASES if not argv or any(w.lower() in c[0] for w in argv)]
+    print(f"nnlab {nnlab.__version__} vs keras {keras.__version__} (tensorflow {tf.__version__}),"
+          f" float64, tolerance {TOL:g}")
+    print(f"{'case':44s} {'forward':>9s} {'3 losses':>9s} {'weights':>9s}")
+    t0 = time.perf_counter()
+    failed = []
+    for case in cases:
+        name, builder, kind = case[:3]
+        errs = compare(name, builder, kind, forward_only=len(case) > 3 and case[3])
+        worst = max(errs.values())
+        cells = [f"{errs[k]:9.1e}" if k in errs else f"{'-':>9s}"
+                 for k in ("forward", "losses", "weights")]
+        flag = "" if worst <= TOL else "   <-- EXCEEDS TOLERANCE"
+        print(f"{name:44s} {' '.join(cells)}{flag}")
+        if worst > TOL:
+            failed.append(name)
+    print(f"{len(cases)} cases in {time.perf_counter() - t0:.1f} s")
+    if failed:
+        print(f"FAILED: {len(failed)} case(s) exceed {TOL:g}: {', '.join(failed)}")
+        return 1
+    print(f"OK: every case within {TOL:g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Conv1D and Conv2D: Dense applied to every window of the input.
+
+With P the im2col matrix of the input's windows (`nnlab.layers.patches`), one row per
+output position and one column per (window offset, input channel), a convolution is
+
+    Z = P W + b,   A = g(Z)
+
+with W the kernel reshaped to (prod(kernel_size) * C, filters). Backward is Dense's:
+dZ = dA * g'(Z), dW = P^T dZ, db = column sums of dZ, and dP = dZ W^T, whose rows are sent
+back to the input positions they were read from (col2im: overlapping windows add).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab import activations as activations_mod
+from nnlab import initializers as initializers_mod
+from nnlab import regularizers as regularizers_mod
+from nnlab.backend import gemm
+from nnlab.layers import patches
+from nnlab.layers.base import Layer, _no_constraints
+
+
+class _Conv(Layer):
+    """Shared body of Conv1D / Conv2D (`rank` spatial axes, channels last)."""
+
+    rank = 2
+    paddings = patches.PADDINGS
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        data_format=None,
+        dilation_rate=1,
+        groups: int = 1,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        owner = type(self).__name__
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
+            raise ValueError(f"{owner}(filters=...) expects a positive int. Received: {filters!r}")
+        if groups != 1:
+            raise ValueError(
+                f"{owner}: nnlab supports groups=1 only (every filter sees every input "
+                f"channel). Received: groups={groups!r}"
+            )
+        patches.check_channels_last(data_format, owner)
+        _no_constraints(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = patches.as_tuple(kernel_size, self.rank, "kernel_size", owner)
+        self.strides = patches.as_tuple(strides, self.rank, "strides", owner)
+        self.dilation_rate = patches.as_tuple(dilation_rate, self.rank, "dilation_rate", owner)
+        self.padding = patches.check_padding(padding, owner, self.paddings)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{owner}: strides > 1 together with dilation_rate > 1 is not supported "
+                f"(Keras refuses it too). Received: strides={self.strides}, "
+                f"dilation_rate={self.dilation_rate}"
+            )
+        self.activation = activations_mod.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_mod.get(kernel_initializer)
+        self.bias_initializer = initializers_mod.get(bias_initializer)
+        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
+        self._P = self._Z = self._A = None
+
+    # -- shapes ----------------------------------------------------------------------
+    def _check_input_shape(self, input_shape) -> None:
+        if (
+            isinstance(input_shape, list)
+            or len(input_shape) != self.rank + 2
+            or input_shape[-1] is None
+        ):
+            axes = "steps" if self.rank == 1 else "height, width"
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs inputs of shape (batch, {axes}, "
+                f"channels) with a known channel count. Received input shape {input_shape}. "
+                "Give Input a full shape, e.g. Input(shape=(28, 28, 1)) for grey images."
+            )
+        for size, k, s, d in zip(
+            input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate
+        ):
+            if size is not None and patches.output_size(size, k, s, d, self.padding) < 1:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': a kernel of size {self.kernel_size} "
+                    f"(dilation {self.dilation_rate}) does not fit an input of spatial shape "
+                    f"{tuple(input_shape[1:-1])} with padding='valid'. Use padding='same' or "
+                    "a smaller kernel."
+                )
+
+    def build(self, input_shape) -> None:
+        self._check_input_shape(input_shape)
+        C = input_shape[-1]
+        self.add_weight(
+            "kernel",
+            (*self.kernel_size, C, self.filters),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+        if self.use_bias:
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer
+            )
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        out = tuple(
+            patches.output_size(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate
+            )
+        )
+        return (input_shape[0], *out, self.filters)
+
+    def _plan(self, spatial):
+        plans = [
+            patches.plan(size, k, s, d, self.padding)
+            for size, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
+        ]
+        return [(b, a) for b, a, _ in plans], tuple(o for _, _, o in plans)
+
+    # -- computing -------------------------------------------------------------------
+    def forward(self, X, training: bool = False):
+        pads, out = self._plan(X.shape[1:-1])
+        Xp = patches.pad(X, pads)
+        view = patches.windows(Xp, self.kernel_size, self.strides, self.dilation_rate, out)
+        W = self.params["kernel"]
+        P = view.reshape(-1, W.size // self.filters)  # (n * positions, k * C)
+        Z = gemm(P, W.reshape(-1, self.filters))  # (n * positions, k * C) @ (k * C, filters)
+        if self.use_bias:
+            Z += self.params["bias"]
+        A = self.activation.forward_inplace(Z)
+        self._P, self._Z, self._A = P, Z, A
+        self._shapes = (X.shape, Xp.shape, pads, out)
+        return A.reshape(X.shape[0], *out, self.filters)
+
+    def backward(self, dA, need_dX: bool = True):
+        self._require_forward("_P")
+        dZ = self.activation.backward(dA.reshape(self._Z.shape), self._Z, self._A)
+        W = self.params["kernel"]
+        W2 = W.reshape(-1, self.filters)
+        dW2 = self.grads["kernel"].reshape(W2.shape)  # a view: gradients are contiguous
+        gemm(self._P.T, dZ, out=dW2)  # (k C, n * positions) @ (n * positions, filters)
+        if self.use_bias:
+            np.add.reduce(dZ, axis=0, out=self.grads["bias"])
+        if not need_dX:
+            return None
+        X_shape, Xp_shape, pads, out = self._shapes
+        dP = gemm(dZ, W2.T)  # (m, filters) @ (filters, k C)
+        dP = dP.reshape(X_shape[0], *out, *self.kernel_size, X_shape[-1])
+        dXp = patches.add_windows(dP, Xp_shape, self.kernel_size, self.strides, self.dilation_rate)
+        return patches.crop(dXp, pads)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": "channels_last",
+            "dilation_rate": list(self.dilation_rate),
+            "groups": 1,
+            "activation": activations_mod.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
+            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
+        }
+
+
+class Conv2D(_Conv):
+    """2-D convolution over images: Z = P W + b over every kernel window, A = g(Z).
+
+    Shape: X (n, H, W, C) -> A (n, H', W', filters); kernel (kh, kw, C, filters),
+    bias (filters,). With padding "valid", H' = floor((H - span) / stride) + 1 where
+    span = (kh - 1) * dilation + 1; with "same", H' = ceil(H / stride) (zeros added, the
+    smaller half before, as TensorFlow does).
+
+    Backward (Dense's over the patches P): dW = P^T dZ, db = column sums of dZ,
+    dX = col2im(dZ W^T).
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or (kh, kw).
+        strides: int or (sh, sw), default 1.
+        padding: "valid" (default) or "same".
+        dilation_rate: int or (dh, dw), default 1 (cannot be combined with strides > 1).
+        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer: as in Dense.
+
+    Example:
+        >>> import numpy as np
+        >>> conv = Conv2D(1, 2, kernel_initializer="ones")
+        >>> conv(np.arange(9.0).reshape(1, 3, 3, 1))[0, :, :, 0].tolist()
+        [[8.0, 12.0], [20.0, 24.0]]
+    """
+
+    rank = 2
+
+
+class Conv1D(_Conv):
+    """1-D convolution over sequences: Z = P W + b over every window of `kernel_size` steps.
+
+    Shape: X (n, steps, C) -> A (n, steps', filters); kernel (k, C, filters).
+    padding: "valid", "same", or "causal" (k - 1 zeros before the sequence, so output t
+    sees only inputs up to t). Backward as Conv2D's.
+
+    Example:
+        >>> import numpy as np
+        >>> Conv1D(1, 2, kernel_initializer="ones")(np.array([[[1.0], [2.0], [4.0]]]))[..., 0]
+        array([[3., 6.]], dtype=float32)
+    """
+
+    rank = 1
+    paddings = (*patches.PADDINGS, "causal")

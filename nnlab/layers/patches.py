@@ -1,0 +1,123 @@
+"""Patches: the sliding windows of a convolution or pooling, and their transpose.
+
+A convolution is Dense applied to every window of its input. For inputs X of shape
+(n, *spatial, C) and a window of `kernel` positions, `windows(Xp, ...)` is a view of shape
+(n, *out, *kernel, C) whose element [i, p, k, c] is the input value that output position p
+sees at window offset k, channel c. Reshaped to (n * prod(out), prod(kernel) * C) it is the
+"im2col" matrix P, and the convolution is one GEMM, Z = P W + b, as in Dense.
+
+The transpose, `add_windows` ("col2im"), sends a gradient per window element back to the
+input position it came from, adding where windows overlap: dX = sum over windows.
+Both work for 1 or 2 spatial axes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+PADDINGS = ("valid", "same")
+
+
+def as_tuple(value, rank: int, name: str, owner: str) -> tuple[int, ...]:
+    """An int or a tuple of `rank` positive ints, as Keras accepts for kernel_size etc."""
+    items = (value,) * rank if isinstance(value, (int, np.integer)) else value
+    if (
+        not isinstance(items, (tuple, list))
+        or len(items) != rank
+        or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in items)
+    ):
+        raise ValueError(
+            f"{owner}({name}=...) expects a positive int or a tuple of {rank} positive ints. "
+            f"Received: {name}={value!r}"
+        )
+    return tuple(int(v) for v in items)
+
+
+def check_padding(padding, owner: str, allowed=PADDINGS) -> str:
+    if not isinstance(padding, str) or padding.lower() not in allowed:
+        raise ValueError(
+            f"{owner}(padding=...) expects one of {list(allowed)}. Received: padding={padding!r}"
+        )
+    return padding.lower()
+
+
+def check_channels_last(data_format, owner: str) -> None:
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f"{owner}: nnlab supports data_format='channels_last' only (Keras's default: "
+            f"inputs (batch, ..., channels)). Received: data_format={data_format!r}. "
+            "Transpose your data to put the channels last."
+        )
+
+
+def plan(size: int, k: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
+    """(pad_before, pad_after, out_size) along one spatial axis, as Keras/TensorFlow pad.
+
+    valid: no padding, out = floor((size - span) / stride) + 1 with span = (k - 1) d + 1;
+    same: out = ceil(size / stride), the padding split with the smaller half first;
+    causal (Conv1D): span - 1 zeros before, none after, out = ceil(size / stride).
+    """
+    span = (k - 1) * dilation + 1
+    if padding == "valid":
+        return 0, 0, max((size - span) // stride + 1, 0)
+    if padding == "causal":
+        return span - 1, 0, (size - 1) // stride + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2, out
+
+
+def output_size(size, k, stride, dilation, padding):
+    """The output length along one axis; None stays None (unknown size)."""
+    return None if size is None else plan(size, k, stride, dilation, padding)[2]
+
+
+def pad(X: np.ndarray, pads, value: float = 0.0) -> np.ndarray:
+    """X (n, *spatial, C) padded by pads[i] = (before, after) on spatial axis i."""
+    if not any(b or a for b, a in pads):
+        return X
+    return np.pad(X, [(0, 0), *pads, (0, 0)], constant_values=value)
+
+
+def windows(Xp: np.ndarray, kernel, strides, dilation, out) -> np.ndarray:
+    """A read-only view (n, *out, *kernel, C) of every window of the padded input."""
+    s = Xp.strides
+    spatial = s[1:-1]
+    shape = (Xp.shape[0], *out, *kernel, Xp.shape[-1])
+    steps = (
+        s[0],
+        *(st * k for st, k in zip(spatial, strides)),
+        *(st * d for st, d in zip(spatial, dilation)),
+        s[-1],
+    )
+    return as_strided(Xp, shape=shape, strides=steps, writeable=False)
+
+
+def add_windows(dW: np.ndarray, padded_shape, kernel, strides, dilation) -> np.ndarray:
+    """The transpose of `windows`: dW (n, *out, *kernel, C) summed into (n, *padded, C)."""
+    rank = len(kernel)
+    out = dW.shape[1 : 1 + rank]
+    dXp = np.zeros(padded_shape, dtype=dW.dtype)
+    lead = (slice(None),) * (1 + rank)
+    for offset in np.ndindex(*kernel):
+        target = tuple(
+            slice(o * d, o * d + s * (m - 1) + 1, s)
+            for o, d, s, m in zip(offset, dilation, strides, out)
+        )
+        dXp[(slice(None), *target, slice(None))] += dW[(*lead, *offset, slice(None))]
+    return dXp
+
+
+def crop(dXp: np.ndarray, pads) -> np.ndarray:
+    """Undo `pad`: the gradient for the unpadded input."""
+    if not any(b or a for b, a in pads):
+        return dXp
+    index = tuple(slice(b, dXp.shape[1 + i] - a) for i, (b, a) in enumerate(pads))
+    return dXp[(slice(None), *index, slice(None))]
+
+
+def positions(out) -> int:
+    return int(math.prod(out))

@@ -1,0 +1,268 @@
+"""Pooling: the max or the mean of every window, per channel; and over all positions.
+
+Windows are those of a convolution (`nnlab.layers.patches`), without weights.
+Backward of a max: each window's gradient goes to the position that held its maximum
+(the first one on a tie, as TensorFlow's MaxPool gradient). Backward of a mean: each
+window's gradient divided by the number of real (unpadded) positions in it, added to each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab.layers import patches
+from nnlab.layers.base import Layer
+
+
+class _Pooling(Layer):
+    rank = 2
+    kind = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        owner = type(self).__name__
+        patches.check_channels_last(data_format, owner)
+        super().__init__(**kwargs)
+        self.pool_size = patches.as_tuple(pool_size, self.rank, "pool_size", owner)
+        self.strides = (
+            self.pool_size
+            if strides is None
+            else patches.as_tuple(strides, self.rank, "strides", owner)
+        )
+        self.padding = patches.check_padding(padding, owner)
+        self._ones = (1,) * self.rank
+        self._cache = None
+
+    def _check(self, input_shape) -> None:
+        if isinstance(input_shape, list) or len(input_shape) != self.rank + 2:
+            axes = "steps" if self.rank == 1 else "height, width"
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs inputs of shape (batch, {axes}, "
+                f"channels). Received input shape {input_shape}."
+            )
+        for size, k in zip(input_shape[1:-1], self.pool_size):
+            if size is not None and self.padding == "valid" and size < k:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': pool_size {self.pool_size} is larger "
+                    f"than the input's spatial shape {tuple(input_shape[1:-1])}. Use "
+                    "padding='same' or a smaller pool."
+                )
+
+    def build(self, input_shape) -> None:
+        self._check(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        out = tuple(
+            patches.output_size(size, k, s, 1, self.padding)
+            for size, k, s in zip(input_shape[1:-1], self.pool_size, self.strides)
+        )
+        return (input_shape[0], *out, input_shape[-1])
+
+    def _windows(self, X, fill):
+        plans = [
+            patches.plan(size, k, s, 1, self.padding)
+            for size, k, s in zip(X.shape[1:-1], self.pool_size, self.strides)
+        ]
+        pads, out = [(b, a) for b, a, _ in plans], tuple(o for _, _, o in plans)
+        Xp = patches.pad(X, pads, fill)
+        view = patches.windows(Xp, self.pool_size, self.strides, self._ones, out)
+        return view, Xp.shape, pads, out
+
+    def forward(self, X, training: bool = False):
+        if self.kind == "max":
+            view, padded, pads, out = self._windows(X, -np.inf)
+            # One strided slice per window offset k (all windows' k-th element): the max is a
+            # running np.maximum over the offsets, much faster than argmax over a tiny axis.
+            A = None
+            for offset in np.ndindex(*self.pool_size):
+                S = view[(slice(None), *(slice(None),) * self.rank, *offset)]
+                A = S.copy() if A is None else np.maximum(A, S, out=A)
+            self._cache = (X.shape, padded, pads, out, (view, A))
+            return A
+        view, padded, pads, out = self._windows(X, 0.0)
+        counts = self._counts(X.shape, X.dtype)
+        A = view.sum(axis=tuple(range(1 + self.rank, 1 + 2 * self.rank))) / counts
+        self._cache = (X.shape, padded, pads, out, counts)
+        return A
+
+    def _counts(self, shape, dtype):
+        """Real (unpadded) positions in each window: (1, *out, 1)."""
+        ones = np.ones((1, *shape[1:-1], 1), dtype=dtype)
+        view, *_ = self._windows(ones, 0.0)
+        return view.sum(axis=tuple(range(1 + self.rank, 1 + 2 * self.rank)))
+
+    def backward(self, dY, need_dX: bool = True):
+        self._require_forward("_cache")
+        X_shape, padded, pads, out, extra = self._cache
+        n, C = X_shape[0], X_shape[-1]
+        if self.kind == "max":
+            # dY goes to the first offset (row-major in the window) that holds the max, as
+            # TensorFlow's MaxPool gradient does on ties; the others of a tie get nothing.
+            view, A = extra
+            dW = np.zeros((n, *out, *self.pool_size, C), dtype=dY.dtype)
+            free = np.ones(A.shape, dtype=bool)  # windows whose max is not yet claimed
+            for offset in np.ndindex(*self.pool_size):
+                hit = view[(slice(None), *(slice(None),) * self.rank, *offset)] == A
+                hit &= free
+                free &= ~hit
+                np.multiply(dY, hit, out=dW[(slice(None), *(slice(None),) * self.rank, *offset)])
+        else:
+            share = dY / extra  # each real position in a window gets dY / count
+            dW = np.broadcast_to(
+                share.reshape(n, *out, *self._ones, C), (n, *out, *self.pool_size, C)
+            )
+        dXp = patches.add_windows(dW, padded, self.pool_size, self.strides, self._ones)
+        return patches.crop(dXp, pads)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": "channels_last",
+        }
+
+
+class MaxPooling2D(_Pooling):
+    """The maximum of each pool_size window, per channel.
+
+    Shape: X (n, H, W, C) -> (n, H', W', C); strides default to pool_size.
+    Backward: dX is dY at each window's arg-max position (added where windows overlap).
+
+    Example:
+        >>> import numpy as np
+        >>> MaxPooling2D(2)(np.arange(16.0).reshape(1, 4, 4, 1))[0, :, :, 0].tolist()
+        [[5.0, 7.0], [13.0, 15.0]]
+    """
+
+
+class _AveragePooling(_Pooling):
+    kind = "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        # Keras gives average pooling no default pool_size (max pooling's is 2)
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling2D(_AveragePooling):
+    """The mean of each pool_size window, per channel (padded positions not counted).
+
+    Shape: X (n, H, W, C) -> (n, H', W', C). Backward: dY / count to every position.
+
+    Example:
+        >>> import numpy as np
+        >>> AveragePooling2D(2)(np.arange(16.0).reshape(1, 4, 4, 1))[0, :, :, 0].tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+
+
+class MaxPooling1D(_Pooling):
+    """The maximum of each window of pool_size steps. X (n, steps, C) -> (n, steps', C)."""
+
+    rank = 1
+
+
+class AveragePooling1D(_AveragePooling):
+    """The mean of each window of pool_size steps. X (n, steps, C) -> (n, steps', C)."""
+
+    rank = 1
+
+
+class _GlobalPooling(Layer):
+    rank = 2
+    kind = "average"
+
+    def __init__(self, data_format=None, keepdims: bool = False, **kwargs):
+        patches.check_channels_last(data_format, type(self).__name__)
+        super().__init__(**kwargs)
+        self.keepdims = bool(keepdims)
+        self._cache = None
+
+    def build(self, input_shape) -> None:
+        if isinstance(input_shape, list) or len(input_shape) != self.rank + 2:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs inputs with {self.rank} spatial "
+                f"axes and channels last. Received input shape {input_shape}."
+            )
+
+    def compute_output_shape(self, input_shape):
+        if self.keepdims:
+            return (input_shape[0], *self._ones_shape(), input_shape[-1])
+        return (input_shape[0], input_shape[-1])
+
+    def _ones_shape(self):
+        return (1,) * self.rank
+
+    def forward(self, X, training: bool = False):
+        axes = tuple(range(1, 1 + self.rank))
+        mask, self.input_mask = getattr(self, "input_mask", None), None
+        if self.kind == "average" and mask is not None and self.rank == 1:
+            # the mean over the unmasked steps only (Keras); an all-masked row gives 0
+            m = np.asarray(mask, X.dtype)[:, :, None]
+            weights = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+            self._cache = weights
+            A = (X * weights).sum(axis=1, keepdims=True)
+        elif self.kind == "average":
+            A = X.mean(axis=axes, keepdims=True)
+            self._cache = X.shape
+        else:
+            A = X.max(axis=axes, keepdims=True)
+            ties = X == A
+            # the gradient of a max is shared by tied maxima (TensorFlow's reduce_max rule)
+            self._cache = ties / ties.sum(axis=axes, keepdims=True)
+        return A if self.keepdims else A.reshape(X.shape[0], X.shape[-1])
+
+    def backward(self, dY, need_dX: bool = True):
+        self._require_forward("_cache")
+        if self.kind == "average" and not isinstance(self._cache, tuple):  # masked mean
+            weights = self._cache
+            return weights * dY.reshape(weights.shape[0], 1, -1)
+        if self.kind == "average":
+            shape = self._cache
+            positions = int(np.prod(shape[1:-1]))
+            dY = dY.reshape(shape[0], *self._ones_shape(), shape[-1]) / positions
+            return np.broadcast_to(dY, shape).copy()
+        share = self._cache
+        return share * dY.reshape(share.shape[0], *self._ones_shape(), share.shape[-1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    """The mean over all positions, per channel: X (n, H, W, C) -> (n, C).
+
+    Backward: dY / (H W) to every position.
+    """
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    """The maximum over all positions, per channel: X (n, H, W, C) -> (n, C).
+
+    Backward: dY to the position of the maximum (shared equally between tied maxima).
+    """
+
+    kind = "max"
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """The mean over all steps, per channel: X (n, steps, C) -> (n, C).
+
+    After Embedding(mask_zero=True) the mean is over the unmasked steps only:
+    A = sum_t m_t X_t / sum_t m_t, so dX_t = m_t dA / sum_t m_t (a row with every step
+    masked gives 0, where Keras gives NaN).
+    """
+
+    rank = 1
+    supports_masking = True
+
+    def compute_mask(self, mask):
+        return None  # the steps are gone
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    """The maximum over all steps, per channel: X (n, steps, C) -> (n, C)."""
+
+    rank = 1
+    kind = "max"
