@@ -9,6 +9,7 @@ naming the file, the field, what it holds and what was expected.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from nnlab import activations, initializers
@@ -132,7 +133,9 @@ def _check_layer(path, where: str, entry: dict, names: list, files: dict, member
     name = config.get("name")
     unique = isinstance(name, str) and name and name not in names
     check(path, f"{where}.config.name", name, unique, "a unique non-empty string")
-    bad = sorted(_FORBIDDEN_CONFIG & set(config))
+    # a layer's own argument of that name (Embedding's input_dim, the vocabulary) is fine
+    own = set(inspect.signature(LAYERS[cls].__init__).parameters) if cls in LAYERS else set()
+    bad = sorted((_FORBIDDEN_CONFIG & set(config)) - own)
     if bad and cls != "InputLayer":
         raise error(path, f"{where}.config", f"holds {bad}", "no input shape outside InputLayer")
     for key, value in config.items():

@@ -48,7 +48,9 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
             ins = [shapes[n] for n in inbound]
             in_shape = ins if entry["call_on_list"] else ins[0]
             try:
-                out = tuple(layer.compute_output_shape(in_shape))
+                out = layer.compute_output_shape(in_shape)
+                # one shape, or a list of them for a multi-output layer (return_state)
+                out = [tuple(o) for o in out] if isinstance(out, list) else tuple(out)
                 expected = _expected_weights(layer, in_shape)
             except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
                 raise error(
@@ -65,7 +67,10 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
                     path, f"the model declares {total:,} weight values (up to {where})", limits
                 )
             _compare_weights(path, where, entry, layer, expected, in_shape, files)
-        size = math.prod(d for d in out[1:] if d is not None)
+        size = sum(
+            math.prod(d for d in o[1:] if d is not None)
+            for o in (out if isinstance(out, list) else [out])
+        )
         if limits is not None and size > limits.max_params:
             raise _too_big(
                 path,
