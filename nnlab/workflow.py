@@ -246,6 +246,13 @@ def train_run(
         test_size=cfg["test_size"],
         seed=int(cfg["seed"]),
     )
+    if not len(train_idx) or not len(test_idx):  # found before training, not after it
+        raise ValueError(
+            f"{label} has {len(frame)} rows with a target: too few for the split "
+            f"({len(train_idx)} training / {len(val_idx)} validation / {len(test_idx)} test "
+            "rows). A run needs training and test rows: use a larger table, or change "
+            "--val-size / --test-size."
+        )
 
     def plan(prep, model):
         if announce is not None:

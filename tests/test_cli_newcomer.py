@@ -177,7 +177,8 @@ def test_datasets_lists_every_bundled_dataset_with_rows_features_and_task(nnlab,
     rows = {line.split()[0]: line.split() for line in lines[1:] if line.strip()}
     table = list_datasets()
     for name, row in table.iterrows():
-        assert rows[name][1:4] == [str(row["shape"][0]), str(row["shape"][1]), row["task"]]
+        features = "x".join(map(str, row["shape"][1:]))  # sequences: steps x features
+        assert rows[name][1:4] == [str(row["shape"][0]), features, row["task"]]
 
 
 def test_gradcheck_takes_a_target_for_a_csv(nnlab, tables, tmp_path):

@@ -122,11 +122,12 @@ def test_an_unwritable_run_folder_is_found_before_training(tmp_path):
 def test_a_failed_training_removes_the_run_folder_it_created(tmp_path):
     result = _cli(tmp_path, "train", "missing.csv", "--target", "y", "--out", "r")
     assert result.exit_code == 2 and not (tmp_path / "r").exists()
-    # two rows: the folders are made, then training finds no rows left to train on
+    # two rows: the folders are made (and config.toml written), then the split leaves no
+    # test rows
     (tmp_path / "tiny.csv").write_text("x,y\n1,0\n2,1\n")
     for out in ("r", "new/r"):
         result = _cli(tmp_path, "train", "tiny.csv", "--target", "y", "--out", out)
-        assert result.exit_code == 2 and "0 samples" in result.stderr, result.output
+        assert result.exit_code == 2 and "too few for the split" in result.stderr, result.output
         assert os.listdir(tmp_path) == ["tiny.csv"]  # the run folder and the parent it made
 
 
