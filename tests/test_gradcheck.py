@@ -277,3 +277,11 @@ def test_rank_one_products_one_input_and_one_unit(float64, rng):
     dZ = rng.normal(size=(7, 1))
     np.testing.assert_array_equal(last.backward_from_Z(dZ), dZ @ last.params["kernel"].T)
     assert_gradients_ok(model, x, y)
+
+
+def test_numeric_gradient_perturbs_non_contiguous_arrays_in_place():
+    from nnlab.diagnostics.gradcheck import numeric_gradient
+
+    W = np.arange(12.0).reshape(3, 4)[:, ::2]  # a strided view: reshape(-1) would copy
+    G = numeric_gradient(lambda: float((W**2).sum()), W, 1e-6)
+    np.testing.assert_allclose(G, 2 * W, rtol=1e-6)

@@ -141,13 +141,14 @@ def numeric_gradient(f, A: np.ndarray, eps: float) -> np.ndarray:
         [2.0, 4.0]
     """
     G = np.zeros_like(A)
-    flat, gflat = A.reshape(-1), G.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    # index A itself: reshape(-1) of a non-contiguous array (a weight view) is a copy,
+    # and perturbing a copy would leave f unchanged
+    for i in np.ndindex(A.shape):
+        old = A[i]
+        A[i] = old + eps
         up = f()
-        flat[i] = old - eps
+        A[i] = old - eps
         down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
+        A[i] = old
+        G[i] = (up - down) / (2 * eps)
     return G
