@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numeric import num_grad, rel_err
 
 from nnlab import activations
 
@@ -108,21 +109,8 @@ def test_float32_in_float32_out(name):
 # --------------------------------------------------------------------------------------
 
 
-def _rel_err(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
 
 
-def _num_grad(f, Z, eps=1e-6):
-    G = np.zeros_like(Z)
-    for idx in np.ndindex(Z.shape):
-        old = Z[idx]
-        Z[idx] = old + eps
-        fp = f(Z)
-        Z[idx] = old - eps
-        fm = f(Z)
-        Z[idx] = old
-        G[idx] = (fp - fm) / (2 * eps)
-    return G
 
 
 def _z_away_from_kinks(r, shape):
@@ -153,8 +141,8 @@ def test_backward_matches_finite_differences(act, float64):
     A = act.forward(Z)
     analytic = act.backward(dA, Z, A)
     assert analytic.shape == Z.shape
-    numeric = _num_grad(lambda Q: float((dA * act.forward(Q)).sum()), Z.copy())
-    assert _rel_err(analytic, numeric) < 1e-6
+    numeric = num_grad(lambda Q: float((dA * act.forward(Q)).sum()), Z.copy())
+    assert rel_err(analytic, numeric) < 1e-6
     assert np.abs(numeric).max() > 1e-3  # not vacuous
 
 

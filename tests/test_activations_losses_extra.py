@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numeric import num_grad, rel_err
 
 from nnlab import activations, layers, losses
 from nnlab.activations import Activation
@@ -88,21 +89,8 @@ def test_golden_values_from_the_formulas():
     assert ls[2] == pytest.approx(3 - math.log(math.e + math.e**2 + math.e**3), rel=1e-14)
 
 
-def _num_grad(f, Z, eps=1e-6):
-    G = np.zeros_like(Z)
-    for idx in np.ndindex(Z.shape):
-        old = Z[idx]
-        Z[idx] = old + eps
-        fp = f(Z)
-        Z[idx] = old - eps
-        fm = f(Z)
-        Z[idx] = old
-        G[idx] = (fp - fm) / (2 * eps)
-    return G
 
 
-def _rel_err(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
 
 
 @pytest.mark.parametrize("name", sorted(ACTS) + ["general_relu"])
@@ -118,8 +106,8 @@ def test_activation_derivative_matches_central_differences(name, float64):
         Z[near] += 0.1
     dA = r.normal(size=Z.shape)
     analytic = act.backward(dA, Z, act.forward(Z))
-    numeric = _num_grad(lambda Q: float((dA * act.forward(Q)).sum()), Z.copy())
-    assert _rel_err(analytic, numeric) < 1e-6
+    numeric = num_grad(lambda Q: float((dA * act.forward(Q)).sum()), Z.copy())
+    assert rel_err(analytic, numeric) < 1e-6
     assert np.abs(numeric).max() > 1e-3
 
 
@@ -178,8 +166,8 @@ def test_loss_derivative_matches_central_differences(case, float64):
     make, y, p = LOSS_CASES[case]
     loss, Y, P = make(), KERAS[y], KERAS[p].copy()
     analytic = _grad(loss, Y, P)
-    numeric = _num_grad(lambda Q: float(_values(loss, Y, Q).sum()), P.copy())
-    assert _rel_err(analytic, numeric) < 1e-6
+    numeric = num_grad(lambda Q: float(_values(loss, Y, Q).sum()), P.copy())
+    assert rel_err(analytic, numeric) < 1e-6
     assert np.abs(numeric).max() > 1e-3
 
 

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from numeric import num_grad, rel_err
 
 from nnlab import activations, losses
 from nnlab.losses import BinaryCrossentropy, CategoricalCrossentropy, reduce, reduce_grad
@@ -428,23 +429,8 @@ def test_huge_logits_through_call():
 # --------------------------------------------------------------------------------------
 
 
-def _num_grad(f, P, eps=1e-6):
-    """Central differences of the scalar f at P, entry by entry."""
-    G = np.zeros_like(P)
-    for idx in np.ndindex(P.shape):
-        old = P[idx]
-        P[idx] = old + eps
-        fp = f(P)
-        P[idx] = old - eps
-        fm = f(P)
-        P[idx] = old
-        G[idx] = (fp - fm) / (2 * eps)
-    return G
 
 
-def _rel_err(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
 
 
 def _grad_cases():
@@ -489,8 +475,8 @@ def test_backward_matches_finite_differences(case, float64):
     P = P.copy()
     analytic = loss.backward(Y, P)
     assert analytic.shape == P.shape
-    numeric = _num_grad(lambda Q: loss.forward(Y, Q).sum(), P)
-    assert _rel_err(analytic, numeric) < 1e-6
+    numeric = num_grad(lambda Q: loss.forward(Y, Q).sum(), P)
+    assert rel_err(analytic, numeric) < 1e-6
     assert np.abs(numeric).max() > 1e-3  # the check is not vacuous
 
 
@@ -517,8 +503,8 @@ def test_backward_logits_matches_finite_differences(loss, kind, float64):
     else:  # rows that do not sum to 1: gradient is sum(Y) softmax(Z) - Y
         Y = r.uniform(0.0, 1.0, size=(4, 3))
     analytic = loss.backward_logits(Y, Z)
-    numeric = _num_grad(lambda Q: loss.forward_logits(Y, Q).sum(), Z.copy())
-    assert _rel_err(analytic, numeric) < 1e-6
+    numeric = num_grad(lambda Q: loss.forward_logits(Y, Q).sum(), Z.copy())
+    assert rel_err(analytic, numeric) < 1e-6
     assert np.abs(numeric).max() > 1e-3
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numeric import rel_err
 
 from nnlab.diagnostics import gradient_check
+from nnlab.diagnostics.gradcheck import numeric_gradient
 from nnlab.initializers import Constant
 from nnlab.layers import (
     GRU,
@@ -41,22 +43,8 @@ def _model_check(layers, x, rng, out=2, check_inputs=True, y=None):
     return result
 
 
-def _numeric(f, A, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of A."""
-    G = np.zeros_like(A)
-    for i in np.ndindex(A.shape):
-        old = A[i]
-        A[i] = old + eps
-        up = f()
-        A[i] = old - eps
-        down = f()
-        A[i] = old
-        G[i] = (up - down) / (2 * eps)
-    return G
 
 
-def _rel(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
 
 
 def _layer_check(layer, X, rng, mask=None, states=()):
@@ -80,9 +68,9 @@ def _layer_check(layer, X, rng, mask=None, states=()):
     grads = grads if isinstance(grads, list) else [grads]
     analytic = {k: g.copy() for k, g in layer.grads.items()}
     for name, W in layer.params.items():
-        assert _rel(analytic[name], _numeric(loss, W)) < TOL, name
+        assert rel_err(analytic[name], numeric_gradient(loss, W, 1e-6)) < TOL, name
     for arr, g in zip([X, *states], grads):
-        assert _rel(g, _numeric(loss, arr)) < TOL
+        assert rel_err(g, numeric_gradient(loss, arr, 1e-6)) < TOL
 
 
 # ----------------------------------------------------------------------------- gradients
