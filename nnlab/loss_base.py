@@ -95,7 +95,6 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
-
 def replaces_logits_methods(loss, cls) -> bool:
     """Whether `loss`'s class replaces one of the logits methods `cls`'s shortened
     `fused_value_and_grad` stands for (then the general path must call them)."""

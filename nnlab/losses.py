@@ -90,7 +90,6 @@ class Huber(Loss):
         return {**super().get_config(), "delta": self.delta}
 
 
-
 class Hinge(Loss):
     """L_i = mean_k max(1 - Y P, 0), with {0, 1} labels first mapped to {-1, 1}."""
 
@@ -122,7 +121,6 @@ class KLDivergence(Loss):
     def backward(self, Y, P):
         y = xp.clip(Y, EPS, 1.0)
         return -y / xp.clip(P, EPS, 1.0) * ((P >= EPS) & (P <= 1.0))
-
 
 
 LOSSES: dict[str, type[Loss]] = {

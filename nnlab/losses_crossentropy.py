@@ -201,4 +201,3 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     def get_config(self) -> dict:
         return {"from_logits": self.from_logits, "name": self.name, "reduction": self.reduction}
-

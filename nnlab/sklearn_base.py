@@ -21,11 +21,17 @@ from nnlab import optimizers as optimizers_mod
 from nnlab.callbacks import EarlyStopping
 from nnlab.sklearn_options import build_network, check_options, make_optimizer, total_steps
 
-__all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "NNEstimatorBase", "bad_param", "to_floatx"]
+__all__ = [
+    "ATTRIBUTES_DOC",
+    "PARAMETERS_DOC",
+    "NNEstimatorBase",
+    "bad_param",
+    "shared_docs",
+    "to_floatx",
+]
 
 _SEED_MAX = 2**31 - 1
 _PREDICT_BATCH = 1024
-
 
 
 # -- parameter checks (in fit, never in __init__) ----------------------------------------
@@ -327,4 +333,3 @@ def to_floatx(A, what: str):
             "(e.g. StandardScaler)."
         )
     return A.astype(dtype)
-

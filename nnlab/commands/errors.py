@@ -66,7 +66,6 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-
 force_option = click.option(
     "--force",
     is_flag=True,

@@ -66,4 +66,3 @@ def _first_paragraph(command) -> str:
         return ""
     text = command.short_help or (command.help or "").split("\n\n")[0]
     return " ".join(text.split())
-

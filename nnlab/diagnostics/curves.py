@@ -205,9 +205,7 @@ def _still_improving(c: _Curves) -> str | None:
         if series is not None:
             rel, share = _improvement(series, m)
             c.details[f"{key}_improvement"], c.details[f"{key}_progress_share"] = rel, share
-            falling = (
-                falling and rel > c.limits["plateau_tol"] and share > c.limits["progress_tol"]
-            )
+            falling = falling and rel > c.limits["plateau_tol"] and share > c.limits["progress_tol"]
     if not falling:
         return None
     both = "training and validation losses were" if c.val is not None else "training loss was"
