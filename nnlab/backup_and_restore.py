@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from nnlab import backend
-from nnlab.callbacks import Callback
+from nnlab.callbacks.base import Callback
 from nnlab.models.model_file import ModelFileError, encode_array
 
 BACKUP_FORMAT = 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnlab.callbacks import Callback
+from nnlab.callbacks.base import Callback
 
 #: Keras's hooks, each with the arguments its function receives.
 _HOOKS = {

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from nnlab.callbacks import Callback
+from nnlab.callbacks.base import Callback
 
 
 class TensorBoard(Callback):

@@ -3,13 +3,13 @@
 `nnlab` alone prints an overview. Exit codes: 0 success (also when the reader of the
 output goes away, as in `nnlab train | head -2`); 2 bad usage or bad input (one line
 saying what and how to fix, no traceback unless --debug); 1 anything else. The flags,
-the console output and the run folder are built in `nnlab.commands`.
+the console output, the run folder, the error handling and the command group are built
+in `nnlab.commands`.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import os
 import sys
 
@@ -17,119 +17,20 @@ import click
 import numpy as np
 
 from nnlab.commands import console
+from nnlab.commands.errors import (  # noqa: F401  (BAD_INPUT, InputError: public here too)
+    BAD_INPUT,
+    InputError,
+    force_option,
+    handle_errors,
+)
+from nnlab.commands.group import OVERVIEW, CommandGroup
 from nnlab.commands.options import setting_flags, settings
 from nnlab.diagnostics.explain_cli import explain_command
 from nnlab.run_config import ACTIVATIONS
 
-BAD_INPUT = (ValueError, TypeError, FileNotFoundError, KeyError)
-
-
-class InputError(click.ClickException):
-    """Bad input: exit code 2 with one line."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def handle_errors(fn):
-    """Turn exceptions into the documented exit codes and one-line messages."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        debug = click.get_current_context().find_root().params.get("debug", False)
-        try:
-            return fn(*args, **kwargs)
-        except click.ClickException:
-            raise
-        except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
-            _silence_stdout()
-            sys.exit(0)
-        except BAD_INPUT as exc:
-            if debug:
-                raise
-            raise InputError(_one_line(exc)) from None
-        except Exception as exc:  # anything else: exit 1
-            if debug:
-                raise
-            click.echo(f"error: {type(exc).__name__}: {_one_line(exc)}", err=True)
-            sys.exit(1)
-
-    return wrapper
-
-
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so the final flush cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(text.split())
-
-
-OVERVIEW = """nnlab: train, evaluate and inspect neural networks from the shell.
-
-Try first:
-  nnlab train                         the lectures' penguins example, end to end
-  nnlab datasets                      the datasets that come with nnlab
-  nnlab train iris --hidden 16,16     a bundled dataset, your own network
-  nnlab train data.csv --target y     your own table (CSV)
-"""
-
-
-class _Commands(click.Group):
-    """Usage errors as one line (`error: ...`, exit 2) instead of click's three; the
-    command list never cut off; `nnlab` alone prints an overview; a closed pipe
-    ends quietly with exit code 0."""
-
-    def main(self, args=None, prog_name=None, **kwargs):
-        try:
-            try:
-                code = self._main(args, prog_name, **kwargs)
-            except SystemExit as exc:
-                code = exc.code
-            sys.stdout.flush()
-        except BrokenPipeError:
-            _silence_stdout()
-            code = 0
-        sys.exit(code)
-
-    def _main(self, args, prog_name, **kwargs) -> int:
-        kwargs["standalone_mode"] = False
-        try:
-            result = super().main(args, prog_name, **kwargs)
-        except click.UsageError as exc:
-            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-            click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
-            return 2
-        except click.ClickException as exc:
-            exc.show()
-            return exc.exit_code
-        except click.exceptions.Abort:
-            click.echo("aborted", err=True)
-            return 1
-        return result if isinstance(result, int) else 0
-
-    def format_commands(self, ctx, formatter):
-        rows = [(name, _first_paragraph(self.get_command(ctx, name))) for name in
-                self.list_commands(ctx)]  # fmt: skip
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-
-def _first_paragraph(command) -> str:
-    if command is None:
-        return ""
-    text = command.short_help or (command.help or "").split("\n\n")[0]
-    return " ".join(text.split())
-
 
 @click.group(
-    cls=_Commands,
+    cls=CommandGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -151,11 +52,6 @@ def main(ctx, debug: bool) -> None:
 
 # -- train ----------------------------------------------------------------------------
 RUN_FILES = ["model.nnlab", "history.csv", "config.toml", "report.html"]
-_force_option = click.option(
-    "--force",
-    is_flag=True,
-    help="Replace existing output files (never the command's own inputs).",
-)
 
 VERBOSE_HELP = (
     "0: only the results; 1: the plan, a progress bar (one line per epoch when the output "
@@ -175,7 +71,7 @@ VERBOSE_HELP = (
 )
 @click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True,
               help=VERBOSE_HELP)  # fmt: skip
-@_force_option
+@force_option
 @click.option(
     "--resume",
     "resume_dir",
@@ -252,7 +148,7 @@ def _read_rows(csv_path: str):
     type=click.Path(dir_okay=False),
     help="Output CSV (default: <input>.predictions.csv beside the input).",
 )
-@_force_option
+@force_option
 @handle_errors
 def predict(model_path, csv_path, out_path, force):
     """Predict for the rows of a CSV with a saved model and its fitted preprocessing.
@@ -383,7 +279,7 @@ def datasets():
 @main.command()
 @click.argument("model_path", type=click.Path(dir_okay=False))
 @click.argument("onnx_path", type=click.Path(dir_okay=False))
-@_force_option
+@force_option
 @handle_errors
 def export(model_path, onnx_path, force):
     """Export a saved model to ONNX: with its preprocessing (as `nnlab train` saves it),
@@ -409,7 +305,7 @@ from nnlab.playground.cli import playground  # noqa: E402
 
 main.add_command(playground)
 
-from nnlab.tuning.cli import tune  # noqa: E402  (imports handle_errors from this module)
+from nnlab.tuning.cli import tune  # noqa: E402
 
 main.add_command(tune)
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from nnlab.activations_extra import expit
 from nnlab.backend import EPS, xp
-from nnlab.losses import Hinge, Loss, _check_smoothing
+from nnlab.loss_base import Loss, check_smoothing
+from nnlab.losses import Hinge
 
 
 class LogCosh(Loss):
@@ -139,7 +140,7 @@ class BinaryFocalCrossentropy(Loss):
         self.apply_class_balancing = bool(apply_class_balancing)
         self.alpha, self.gamma = float(alpha), float(gamma)
         self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_smoothing(label_smoothing)
+        self.label_smoothing = check_smoothing(label_smoothing)
 
     def _parts(self, Y, P):
         ls = self.label_smoothing
@@ -208,7 +209,7 @@ class CategoricalFocalCrossentropy(Loss):
             )
         self.alpha, self.gamma = float(alpha), float(gamma)
         self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_smoothing(label_smoothing)
+        self.label_smoothing = check_smoothing(label_smoothing)
 
     def _smooth(self, Y):
         ls = self.label_smoothing

@@ -120,26 +120,12 @@ def resolve_config(config: dict | None = None, **overrides) -> dict:
     """
     merged = copy.deepcopy(DEFAULTS)
     for source in (config or {}), overrides:
-        unknown = sorted(set(source) - set(DEFAULTS))
-        if unknown:
-            raise ValueError(f"Unknown setting(s) {unknown}. Known settings: {sorted(DEFAULTS)}")
-        given = {k: v for k, v in source.items() if v is not None}
-        if given.get("csv") and "dataset" not in given:
-            given["dataset"] = ""
-        if given.get("dataset") and "csv" not in given:
-            given["csv"] = ""
-        merged.update(given)
+        merged.update(_given(source))
     if merged["scaling"] in ("", None):
         merged["scaling"] = "none"
     for key, value in merged.items():
         merged[key] = _checked_setting(key, value)
-    if isinstance(merged["hidden"], str):
-        merged["hidden"] = parse_hidden(merged["hidden"])
-    elif any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in merged["hidden"]):
-        raise ValueError(
-            "Setting 'hidden' expects a list of positive ints (layer sizes), e.g. "
-            f"hidden = [16, 8]. Received: hidden={merged['hidden']!r}"
-        )
+    merged["hidden"] = _hidden_sizes(merged["hidden"])
     if merged["non_numeric"] not in ("error", "missing"):
         raise ValueError(
             "Setting 'non_numeric' expects 'error' or 'missing'. Received: "
@@ -147,6 +133,37 @@ def resolve_config(config: dict | None = None, **overrides) -> dict:
         )
     if isinstance(merged["drop"], str):
         merged["drop"] = [c.strip() for c in merged["drop"].split(",") if c.strip()]
+    _check_fractions(merged)
+    return merged
+
+
+def _given(source: dict) -> dict:
+    """The settings `source` sets (not None); a csv clears the dataset and vice versa."""
+    unknown = sorted(set(source) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"Unknown setting(s) {unknown}. Known settings: {sorted(DEFAULTS)}")
+    given = {k: v for k, v in source.items() if v is not None}
+    if given.get("csv") and "dataset" not in given:
+        given["dataset"] = ""
+    if given.get("dataset") and "csv" not in given:
+        given["csv"] = ""
+    return given
+
+
+def _hidden_sizes(hidden):
+    """The `hidden` setting as layer sizes: a '16,8' string parsed, a list checked."""
+    if isinstance(hidden, str):
+        return parse_hidden(hidden)
+    if any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in hidden):
+        raise ValueError(
+            "Setting 'hidden' expects a list of positive ints (layer sizes), e.g. "
+            f"hidden = [16, 8]. Received: hidden={hidden!r}"
+        )
+    return hidden
+
+
+def _check_fractions(merged: dict) -> None:
+    """val_size and test_size are fractions that leave rows to train on."""
     for key in ("val_size", "test_size"):
         if not 0 <= float(merged[key]) < 1:
             raise ValueError(f"{key} must be a fraction in [0, 1). Received {merged[key]!r}")
@@ -155,7 +172,10 @@ def resolve_config(config: dict | None = None, **overrides) -> dict:
             "val_size + test_size must leave training rows (sum below 1). Received "
             f"{merged['val_size']} + {merged['test_size']}"
         )
-    return merged
+
+
+# How an error names each type a setting may need.
+_TYPE_WORDS = {"str": "a string", "int": "an int", "float": "a number", "bool": "true or false"}
 
 
 def _checked_setting(key: str, value):
@@ -166,26 +186,29 @@ def _checked_setting(key: str, value):
         value = float(value)
     kinds = expected if isinstance(expected, tuple) else (expected,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-        words = {"str": "a string", "int": "an int", "float": "a number", "bool": "true or false"}
-        names = " or ".join(dict.fromkeys(words.get(k.__name__, "a list") for k in kinds))
+        names = " or ".join(dict.fromkeys(_TYPE_WORDS.get(k.__name__, "a list") for k in kinds))
         raise ValueError(
             f"Setting {key!r} expects {names}. Received: {key}={value!r} "
             f"({type(value).__name__}). Fix it in the config file or the flag, e.g. "
             f"{key} = {DEFAULTS[key]!r}."
         )
-    if key in _RANGES:
-        low, high, low_open, high_open = _RANGES[key]
-        if (low is not None and (value < low or (low_open and value == low))) or (
-            high is not None and (value > high or (high_open and value == high))
-        ):
-            interval = (
-                f"{'(' if low_open else '['}{low}, "
-                f"{high if high is not None else 'inf'}{')' if high_open or high is None else ']'}"
-            )
-            raise ValueError(
-                f"Setting {key!r} must lie in {interval}. Received: {key}={value!r}."
-            )
+    if key in _RANGES and not _in_range(value, *_RANGES[key]):
+        raise ValueError(
+            f"Setting {key!r} must lie in {_interval(*_RANGES[key])}. Received: {key}={value!r}."
+        )
     return value
+
+
+def _in_range(value, low, high, low_open: bool, high_open: bool) -> bool:
+    too_low = low is not None and (value < low or (low_open and value == low))
+    too_high = high is not None and (value > high or (high_open and value == high))
+    return not (too_low or too_high)
+
+
+def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    """The interval in words: '[0, 1)', '(0, inf)'."""
+    close = ")" if high_open or high is None else "]"
+    return f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}{close}"
 
 
 def parse_hidden(text: str) -> list[int]:

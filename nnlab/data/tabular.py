@@ -27,7 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nnlab.data.columns import drop_reason, fit_categorical, fit_numeric, is_categorical
 from nnlab.data.table_checks import check_numbers, check_unique_names, read_csv, row_numbers
+from nnlab.data.target import fit_target
 from nnlab.datasets.base import Dataset
 
 # The lectures' table: last-layer activation and loss for each kind of task.
@@ -73,12 +75,6 @@ def _read(source) -> pd.DataFrame:
     if isinstance(source, pd.Series):
         return source.to_frame()
     return read_csv(source)
-
-
-def _is_categorical(col: pd.Series) -> bool:
-    if col.dtype == bool or col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
-        return True
-    return str(col.dtype) in ("string", "str")
 
 
 class TabularPreprocessor:
@@ -166,136 +162,32 @@ class TabularPreprocessor:
                 f"{' ...' if len(rows) > 10 else ''}): a row without a target cannot be "
                 "learned from. Drop those rows first, or fill in their targets."
             )
-        self._fit_target(y)
+        target = fit_target(
+            y, self.targets, self.task, self.positive_class, self.standardize_target
+        )
+        self.task, self.classes, self.target_scaling = target.task, target.classes, target.scaling
+        self.report += target.report
         self.numeric: dict[str, dict] = {}
         self.categorical: dict[str, dict] = {}
         self.dropped: dict[str, str] = {c: "asked" for c in self.drop}
-        n = len(df)
         for name in df.columns:
-            if name in self.targets or name in self.drop:
-                continue
-            col = df[name]
-            n_distinct = col.nunique(dropna=True)
-            if n_distinct <= 1:
-                self.dropped[name] = "constant"
-                self.report.append(f"dropped '{name}': constant column")
-                continue
-            categorical = _is_categorical(col)
-            if categorical and n_distinct > self.id_threshold * n and n > 10:
-                self.dropped[name] = "identifier"
-                self.report.append(
-                    f"dropped '{name}': identifier-like ({n_distinct} distinct values in {n} rows)"
-                )
-                continue
-            if not categorical and col.dtype.kind in "iu" and n > 10 and _running_number(df, col):
-                self.dropped[name] = "identifier"
-                self.report.append(
-                    f"dropped '{name}': identifier-like (a running number: the data row "
-                    "number plus a constant)"
-                )
-                continue
-            n_missing = int(col.isna().sum())
-            if categorical:
-                values = col.dropna().astype(str)
-                mode = values.mode().iloc[0]
-                cats = sorted(values.unique().tolist())
-                self.categorical[name] = {"categories": cats, "fill": mode}
-                self.report.append(
-                    f"'{name}': categorical, {len(cats)} categories one-hot encoded"
-                    + (f"; {n_missing} missing filled with '{mode}'" if n_missing else "")
-                )
-            else:
-                values = pd.to_numeric(col, errors="coerce").astype(float)
-                median = float(values.median())
-                filled = values.fillna(median)
-                stats = {"fill": median}
-                if self.scaling == "standard":
-                    std = float(filled.std(ddof=0))
-                    stats.update(center=float(filled.mean()), scale=std if std > 0 else 1.0)
-                elif self.scaling == "minmax":
-                    lo, hi = float(filled.min()), float(filled.max())
-                    stats.update(center=lo, scale=(hi - lo) if hi > lo else 1.0)
-                else:
-                    stats.update(center=0.0, scale=1.0)
-                self.numeric[name] = stats
-                self.report.append(
-                    f"'{name}': numeric"
-                    + (f"; {n_missing} missing filled with median {median:g}" if n_missing else "")
-                    + (
-                        {"standard": ", z-scored", "minmax": ", min-max scaled"}.get(
-                            self.scaling, ""
-                        )
-                    )
-                )
+            if name not in self.targets and name not in self.drop:
+                self.report.append(self._fit_column(df, name))
         if not self.numeric and not self.categorical:
             raise ValueError("No usable feature columns remain after dropping constant/ID columns.")
         self.fitted = True
         return self
 
-    def _fit_target(self, y: pd.DataFrame) -> None:
-        if len(self.targets) > 1:
-            values = y.to_numpy()
-            if not np.all(np.isin(values, [0, 1, True, False])):
-                raise ValueError(
-                    f"Several target columns {self.targets} mean multi-label: each must hold "
-                    "0/1 values."
-                )
-            self.task = self.task or "multilabel"
-            self.classes = list(self.targets)
-            self.report.append(f"target: {len(self.targets)} labels (multi-label)")
-            return
-        col = y[self.targets[0]]
-        if self.positive_class is not None:
-            pos = self.positive_class
-            if not (col == pos).any():
-                raise ValueError(
-                    f"positive_class {pos!r} does not occur in target '{self.targets[0]}'. "
-                    f"Values: {sorted(map(str, col.unique()))[:10]}"
-                )
-            self.task = "binary"
-            self.classes = [f"not {pos}", pos]
-            self.report.append(f"target '{self.targets[0]}': {pos} (1) or not (0), binary")
-            return
-        numeric = pd.api.types.is_numeric_dtype(col) and col.dtype != bool
-        n_distinct = col.nunique()
-        if n_distinct < 2:
-            raise ValueError(
-                f"Target '{self.targets[0]}' has a single value "
-                f"({col.iloc[0]!r}) in these rows: there is nothing to learn. Check the "
-                "target column, or the rows selected for training."
-            )
-        if self.task is None:
-            if not numeric or (col.dtype.kind in "iub" and n_distinct <= 20) or n_distinct == 2:
-                self.task = "binary" if n_distinct == 2 else "multiclass"
-            else:
-                self.task = "regression"
-        if self.task == "regression":
-            if not numeric:
-                raise ValueError(
-                    f"Target '{self.targets[0]}' holds text, so it cannot be regressed. "
-                    "Use task='multiclass' or 'binary'."
-                )
-            self.classes = []
-            self.report.append(f"target '{self.targets[0]}': numeric (regression)")
-            if self.standardize_target:
-                values = y.to_numpy(dtype=np.float64)
-                std = values.std(axis=0)
-                self.target_scaling = {
-                    "center": values.mean(axis=0).tolist(),
-                    "scale": np.where(std > 0, std, 1.0).tolist(),
-                }
-                self.report.append(
-                    f"target '{self.targets[0]}': standardized for training (mean "
-                    f"{self.target_scaling['center'][0]:.4g}, std "
-                    f"{self.target_scaling['scale'][0]:.4g}); predictions and metrics "
-                    "are in its own units"
-                )
-            return
-        self.classes = sorted(col.unique().tolist(), key=lambda v: (str(type(v)), v))
-        self.report.append(
-            f"target '{self.targets[0]}': {len(self.classes)} classes ({self.task}): "
-            + ", ".join(str(c) for c in self.classes[:10])
-        )
+    def _fit_column(self, df: pd.DataFrame, name: str) -> str:
+        """Drop, or learn how to fill and encode, one feature column; its report line."""
+        dropped = drop_reason(df, name, self.id_threshold)
+        if dropped is not None:
+            self.dropped[name], line = dropped
+        elif is_categorical(df[name]):
+            self.categorical[name], line = fit_categorical(name, df[name])
+        else:
+            self.numeric[name], line = fit_numeric(name, df[name], self.scaling)
+        return line
 
     # -- applying -------------------------------------------------------------------
     @property
@@ -442,17 +334,6 @@ class TabularPreprocessor:
             f"task={self.task!r}, features={len(self.feature_names)}" if self.fitted else "unfitted"
         )
         return f"TabularPreprocessor(target={self.targets!r}, {state})"
-
-
-def _running_number(df: pd.DataFrame, col: pd.Series) -> bool:
-    """A column equal to the data-row number plus a constant, in the file's own order
-    (a DataFrame's integer index holds those numbers, also for a subset of the rows)."""
-    values = col.to_numpy()
-    if col.isna().any():
-        return False
-    rows = np.asarray(row_numbers(df, np.ones(len(df), dtype=bool)))
-    offset = values - rows
-    return bool(np.all(offset == offset[0]))
 
 
 def _plain(v):

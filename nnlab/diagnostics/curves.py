@@ -110,6 +110,154 @@ def _unpack(source) -> tuple[dict, dict | None, list]:
     return logs, getattr(source, "diverged", None), epochs
 
 
+@dataclass
+class _Curves:
+    """The curves and thresholds the rules read; `details` collects the numbers used."""
+
+    logs: dict
+    diverged: dict | None
+    loss: list
+    val: list | None
+    finite: list
+    best: int | None
+    best_epoch: int | None
+    details: dict
+    limits: dict
+
+    @property
+    def n(self) -> int:
+        return len(self.loss)
+
+
+def _read_curves(history, limits: dict) -> _Curves:
+    """The training and (usable) validation loss, the best epoch and the first details."""
+    logs, diverged, epochs = _unpack(history)
+    loss = [float(v) for v in logs.get("loss", [])]
+    val = [float(v) for v in logs.get("val_loss", [])] or None
+    if val is not None and (len(val) != len(loss) or not all(map(math.isfinite, val))):
+        val = None  # validation not run every epoch, or not usable
+    if not loss and diverged is None:
+        raise ValueError("The history has no 'loss' values: was fit run for any epochs?")
+    finite = [v for v in loss if math.isfinite(v)]
+    details: dict = {"epochs": len(loss), "diverged": diverged}
+    if finite:
+        details.update(first_loss=loss[0], last_loss=loss[-1], min_loss=min(finite))
+    best = None
+    if val is not None:
+        best = int(np.argmin(val))
+        details.update(min_val_loss=val[best], last_val_loss=val[-1])
+    elif finite:
+        best = int(np.nanargmin(np.where(np.isfinite(loss), loss, np.nan)))
+    best_epoch = epochs[best] if best is not None else None
+    return _Curves(logs, diverged, loss, val, finite, best, best_epoch, details, limits)
+
+
+def _diverging(c: _Curves) -> str | None:
+    loss, n = c.loss, c.n
+    rose = n >= 2 and loss[0] > 0 and loss[-1] > c.limits["diverge_ratio"] * loss[0]
+    if c.diverged is None and len(c.finite) == n and not rose:
+        return None
+    if c.diverged is not None:
+        value = c.diverged["loss"]
+        where = (
+            f"the loss became {value if not math.isfinite(value) else format(value, '.4g')}"
+            f" at epoch {c.diverged['epoch'] + 1}, step {c.diverged['step'] + 1}"
+        )
+        if math.isfinite(value):
+            where += f" (more than {c.diverged.get('limit', math.inf):.4g}, the divergence limit)"
+    elif len(c.finite) < n:
+        where = "the training loss stopped being finite"
+    else:
+        where = f"the training loss rose from {loss[0]:.4g} to {loss[-1]:.4g}"
+    return (
+        f"Training diverged: {where}. Gradient descent overshoots: lower the learning "
+        "rate (try 10x smaller), standardize the inputs, or clip the gradients."
+    )
+
+
+def _overfitting(c: _Curves) -> str | None:
+    loss, val, best, n = c.loss, c.val, c.best, c.n
+    if val is None or best is None or n < 3:
+        return None
+    w = max(1, min(5, n // 10))
+    end = sum(val[-w:]) / w
+    rise = c.details["val_rise"] = (end - val[best]) / max(abs(val[best]), 1e-12)
+    visible = (end - val[best]) > 0.01 * abs(val[0])  # against the curve's own scale
+    if not (best < n - w and rise > c.limits["overfit_tol"] and visible and loss[-1] < loss[best]):
+        return None
+    return (
+        f"The validation loss was lowest at epoch {c.best_epoch + 1} ({val[best]:.4g}) "
+        f"and has risen to {end:.4g} while the training loss kept falling "
+        f"({loss[best]:.4g} -> {loss[-1]:.4g}): the model learns the noise of "
+        "the training data (too much capacity for the data). Keep the model of "
+        f"epoch {c.best_epoch + 1} (EarlyStopping(restore_best_weights=True)), add "
+        "regularization (L2 weight decay, dropout), get more data, or use a "
+        "smaller model."
+    )
+
+
+def _still_improving(c: _Curves) -> str | None:
+    n, m = c.n, max(1, c.n // 3)
+    if n < 3:
+        return f"Only {n} epoch(s) recorded: too few to judge the curves; train longer."
+    falling = True
+    for key, series in (("loss", c.loss), ("val", c.val)):
+        if series is not None:
+            rel, share = _improvement(series, m)
+            c.details[f"{key}_improvement"], c.details[f"{key}_progress_share"] = rel, share
+            falling = falling and rel > c.limits["plateau_tol"] and share > c.limits["progress_tol"]
+    if not falling:
+        return None
+    both = "training and validation losses were" if c.val is not None else "training loss was"
+    return (
+        f"The {both} still falling over the last {m} epochs "
+        f"({c.details['loss_improvement']:.1%} for the training loss): the curves have "
+        "not converged yet; train longer."
+    )
+
+
+def _underfitting(c: _Curves) -> str | None:
+    loss, min_accuracy = c.loss, c.limits["min_accuracy"]
+    acc_key = next((k for k in _ACCURACY_KEYS if c.logs.get(k)), None)
+    if acc_key is not None:
+        c.details["train_accuracy"] = float(c.logs[acc_key][-1])
+        high = c.details["train_accuracy"] < min_accuracy
+        how = f"training {acc_key} {c.details['train_accuracy']:.3g} < {min_accuracy:g}"
+    else:
+        high = loss[-1] > c.limits["high_loss_ratio"] * loss[0]
+        how = f"training loss {loss[-1]:.4g} vs {loss[0]:.4g} in epoch 1"
+    if not high:
+        return None
+    return (
+        f"The training loss has plateaued at a high level ({how}): the model cannot "
+        "fit even the training data (insufficient capacity). Use a more flexible "
+        "model (more units or layers, nonlinear activations), check the learning "
+        "rate, or give it more informative inputs."
+    )
+
+
+def _good_fit(c: _Curves) -> str:
+    where = (
+        f"the validation loss reached {c.val[c.best]:.4g} at epoch {c.best_epoch + 1}"
+        if c.val is not None
+        else f"the training loss reached {c.loss[-1]:.4g}"
+    )
+    return (
+        f"The learning curves have converged to a low level ({where}) without the "
+        "validation loss going up: a good fit."
+    )
+
+
+# The module docstring's rules 1-5, tried in this order; the first that holds labels.
+_RULES = (
+    ("diverging", _diverging),
+    ("overfitting", _overfitting),
+    ("still improving", _still_improving),
+    ("underfitting", _underfitting),
+    ("good fit", _good_fit),
+)
+
+
 def diagnose(
     history,
     diverge_ratio: float = 1.5,
@@ -120,6 +268,9 @@ def diagnose(
     high_loss_ratio: float = 0.5,
 ) -> Diagnosis:
     """Label a training run from its History (see the module docstring for the rules).
+
+    The rules are `_RULES`, a table of (label, rule) tried in order: each rule reads
+    the curves and returns its message when it holds, else None.
 
     Args:
         history: the History from `fit`, a model after `fit`, or a `history.history`
@@ -144,114 +295,17 @@ def diagnose(
         >>> d.label, d.best_epoch
         ('overfitting', 2)
     """
-    logs, diverged, epochs = _unpack(history)
-    loss = [float(v) for v in logs.get("loss", [])]
-    val = [float(v) for v in logs.get("val_loss", [])] or None
-    if val is not None and (len(val) != len(loss) or not all(map(math.isfinite, val))):
-        val = None  # validation not run every epoch, or not usable
-    if not loss and diverged is None:
-        raise ValueError("The history has no 'loss' values: was fit run for any epochs?")
-    n = len(loss)
-    finite = [v for v in loss if math.isfinite(v)]
-    details: dict = {"epochs": n, "diverged": diverged}
-    if finite:
-        details.update(first_loss=loss[0], last_loss=loss[-1], min_loss=min(finite))
-    best = None
-    if val is not None:
-        best = int(np.argmin(val))
-        details.update(min_val_loss=val[best], last_val_loss=val[-1])
-    elif finite:
-        best = int(np.nanargmin(np.where(np.isfinite(loss), loss, np.nan)))
-    best_epoch = epochs[best] if best is not None else None
-    result = lambda label, msg: Diagnosis(label, msg, best_epoch, details)  # noqa: E731
-
-    # 1. diverging
-    rose = n >= 2 and loss[0] > 0 and loss[-1] > diverge_ratio * loss[0]
-    if diverged is not None or len(finite) < n or rose:
-        if diverged is not None:
-            value = diverged["loss"]
-            where = (
-                f"the loss became {value if not math.isfinite(value) else format(value, '.4g')}"
-                f" at epoch {diverged['epoch'] + 1}, step {diverged['step'] + 1}"
-            )
-            if math.isfinite(value):
-                where += f" (more than {diverged.get('limit', math.inf):.4g}, the divergence limit)"
-        elif len(finite) < n:
-            where = "the training loss stopped being finite"
-        else:
-            where = f"the training loss rose from {loss[0]:.4g} to {loss[-1]:.4g}"
-        return result(
-            "diverging",
-            f"Training diverged: {where}. Gradient descent overshoots: lower the learning "
-            "rate (try 10x smaller), standardize the inputs, or clip the gradients.",
-        )
-
-    # 2. overfitting
-    if val is not None and best is not None and n >= 3:
-        w = max(1, min(5, n // 10))
-        end = sum(val[-w:]) / w
-        details["val_rise"] = (end - val[best]) / max(abs(val[best]), 1e-12)
-        visible = (end - val[best]) > 0.01 * abs(val[0])  # against the curve's own scale
-        if best < n - w and details["val_rise"] > overfit_tol and visible and loss[-1] < loss[best]:
-            return result(
-                "overfitting",
-                f"The validation loss was lowest at epoch {best_epoch + 1} ({val[best]:.4g}) "
-                f"and has risen to {end:.4g} while the training loss kept falling "
-                f"({loss[best]:.4g} -> {loss[-1]:.4g}): the model learns the noise of "
-                "the training data (too much capacity for the data). Keep the model of "
-                f"epoch {best_epoch + 1} (EarlyStopping(restore_best_weights=True)), add "
-                "regularization (L2 weight decay, dropout), get more data, or use a "
-                "smaller model.",
-            )
-
-    # 3. still improving
-    m = max(1, n // 3)
-    if n < 3:
-        return result(
-            "still improving",
-            f"Only {n} epoch(s) recorded: too few to judge the curves; train longer.",
-        )
-    falling = True
-    for key, series in (("loss", loss), ("val", val)):
-        if series is not None:
-            rel, share = _improvement(series, m)
-            details[f"{key}_improvement"], details[f"{key}_progress_share"] = rel, share
-            falling = falling and rel > plateau_tol and share > progress_tol
-    if falling:
-        both = "training and validation losses were" if val is not None else "training loss was"
-        return result(
-            "still improving",
-            f"The {both} still falling over the last {m} epochs "
-            f"({details['loss_improvement']:.1%} for the training loss): the curves have "
-            "not converged yet; train longer.",
-        )
-
-    # 4. underfitting
-    acc_key = next((k for k in _ACCURACY_KEYS if logs.get(k)), None)
-    if acc_key is not None:
-        details["train_accuracy"] = float(logs[acc_key][-1])
-        high = details["train_accuracy"] < min_accuracy
-        how = f"training {acc_key} {details['train_accuracy']:.3g} < {min_accuracy:g}"
-    else:
-        high = loss[-1] > high_loss_ratio * loss[0]
-        how = f"training loss {loss[-1]:.4g} vs {loss[0]:.4g} in epoch 1"
-    if high:
-        return result(
-            "underfitting",
-            f"The training loss has plateaued at a high level ({how}): the model cannot "
-            "fit even the training data (insufficient capacity). Use a more flexible "
-            "model (more units or layers, nonlinear activations), check the learning "
-            "rate, or give it more informative inputs.",
-        )
-
-    # 5. good fit
-    where = (
-        f"the validation loss reached {val[best]:.4g} at epoch {best_epoch + 1}"
-        if val is not None
-        else f"the training loss reached {loss[-1]:.4g}"
-    )
-    return result(
-        "good fit",
-        f"The learning curves have converged to a low level ({where}) without the "
-        "validation loss going up: a good fit.",
-    )
+    limits = {
+        "diverge_ratio": diverge_ratio,
+        "overfit_tol": overfit_tol,
+        "plateau_tol": plateau_tol,
+        "progress_tol": progress_tol,
+        "min_accuracy": min_accuracy,
+        "high_loss_ratio": high_loss_ratio,
+    }
+    curves = _read_curves(history, limits)
+    for label, rule in _RULES:
+        message = rule(curves)
+        if message is not None:
+            return Diagnosis(label, message, curves.best_epoch, curves.details)
+    raise AssertionError("the last rule ('good fit') always holds")

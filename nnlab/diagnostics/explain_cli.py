@@ -9,27 +9,14 @@ No math here: the command reads its inputs and calls `nnlab.diagnostics.explain`
 
 from __future__ import annotations
 
-import functools
 import os
 
 import click
 import numpy as np
 
+from nnlab.commands.errors import handle_errors
 from nnlab.diagnostics.explain import MAX_PARAMS, explain
 from nnlab.diagnostics.explain_presets import PRESETS
-
-
-def _handled(fn):
-    """nnlab.cli's error handling (one line, exit 2 for bad input), looked up at call
-    time so that this module does not import nnlab.cli while it is being imported."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from nnlab.cli import handle_errors
-
-        return handle_errors(fn)(*args, **kwargs)
-
-    return wrapper
 
 
 def _numbers(option: str, text: str) -> np.ndarray:
@@ -104,7 +91,7 @@ def _from_csv(model, csv_path: str, row: int):
     is_flag=True,
     help="Replace an existing --html file (never the command's own inputs).",
 )
-@_handled
+@handle_errors
 def explain_command(
     model_path,
     preset,

@@ -201,6 +201,122 @@ def _loss_stuck(target) -> bool:
     return len(loss) < 2 or loss[-1] > 0.99 * loss[0]
 
 
+@dataclass
+class _Evidence:
+    """The records and thresholds every rule reads (layer norms in model order)."""
+
+    rec: object
+    norms: dict  # layer -> its norm per epoch
+    med: dict  # layer -> its median norm
+    glob: list  # the finite global norms, per epoch
+    ratio: float
+    tiny: float
+    huge: float
+    growth: float
+    dead_fraction: float
+    dead: dict = field(default_factory=dict)  # layer -> (dead units, units)
+
+    @property
+    def names(self) -> list:
+        return list(self.norms)
+
+    @property
+    def last(self):
+        return self.names[-1] if self.norms else None
+
+
+# -- the signs of exploding gradients: each gives (its layers, its words) or None ---------
+def _non_finite(e: _Evidence):
+    bad = [k for k in e.names if not all(math.isfinite(v) for v in e.norms[k])]
+    return (bad, f"non-finite gradient norms in {', '.join(bad)}") if bad else None
+
+
+def _above_huge(e: _Evidence):
+    big = [k for k in e.names if any(math.isfinite(v) and v > e.huge for v in e.norms[k])]
+    return (big, f"norms above {e.huge:g} in {', '.join(big)}") if big else None
+
+
+def _global_growth(e: _Evidence):
+    glob = e.glob
+    if len(glob) > 1 and glob[0] > 0 and max(glob[1:]) / glob[0] > e.growth:
+        return [], f"the global norm grew {max(glob[1:]) / glob[0]:.3g}x from epoch 1"
+    return None
+
+
+def _above_last(e: _Evidence):
+    if e.last is None or not e.med[e.last] > 0:
+        return None
+    up = [k for k in e.names[:-1] if e.med[k] / e.med[e.last] > 1.0 / e.ratio]
+    words = f"{', '.join(up)} get over {1 / e.ratio:g}x the last layer's gradient"
+    return (up, words) if up else None
+
+
+_EXPLODING_SIGNS = (_non_finite, _above_huge, _global_growth, _above_last)
+
+
+# -- the rules, in the order their findings are listed -----------------------------------
+def _exploding(e: _Evidence) -> Finding | None:
+    signs = [sign for sign in (check(e) for check in _EXPLODING_SIGNS) if sign is not None]
+    if not signs:
+        return None
+    flagged = {k for layers, _ in signs for k in layers}
+    layers = [k for k in e.names if k in flagged] or e.names
+    values = {k: e.norms[k][-1] for k in layers}
+    if e.glob:
+        values["global_first"], values["global_max"] = e.glob[0], max(e.glob)
+    seen = "Gradients explode: " + "; ".join(words for _, words in signs) + "."
+    return _finding("exploding gradients", layers, values, seen, _EXPLODING_ADVICE)
+
+
+def _dead_units(e: _Evidence) -> Finding | None:
+    if not e.dead:
+        return None
+    msg = ", ".join(f"{k}: {d} of {u} units" for k, (d, u) in e.dead.items())
+    values = {k: d / u for k, (d, u) in e.dead.items()}
+    seen = (
+        f"Dead ReLU units ({msg}) output 0 for every sample, so no gradient reaches "
+        "their weights and they never learn again."
+    )
+    return _finding("dead ReLU units", list(e.dead), values, seen, _DEAD_ADVICE)
+
+
+def _vanishing(e: _Evidence) -> Finding | None:
+    last, med = e.last, e.med
+    if last is None or not math.isfinite(med[last]):
+        return None
+    small = [k for k in e.names[:-1] if med[k] < e.ratio * med[last]]
+    if small:
+        values = {k: med[k] for k in small} | {last: med[last]}
+        worst = min(small, key=lambda k: med[k])
+        msg = (
+            f"The gradient of {worst} is {med[worst] / med[last]:.2g}x that of the last "
+            f"layer {last} ({med[worst]:.3g} vs {med[last]:.3g}): the first layers "
+            "barely learn."
+        )
+        return _finding("vanishing gradients", small, values, msg, _VANISHING_ADVICE)
+    if all(med[k] < e.tiny for k in e.names) and _loss_stuck(e.rec) and not e.dead:
+        msg = (
+            f"Every layer's gradient norm is below {e.tiny:g} and the loss is not "
+            "falling: the gradients vanish."
+        )
+        return _finding("vanishing gradients", e.names, dict(med), msg, _VANISHING_ADVICE)
+    return None
+
+
+_RULES = (_exploding, _dead_units, _vanishing)
+
+
+def _dead_layers(rec, dead_fraction: float) -> dict:
+    """layer -> (dead units, units) for the ReLU layers over `dead_fraction` dead."""
+    dead = {}
+    for k, fractions in getattr(rec, "dead_units", {}).items():
+        latest = next((f for f in reversed(fractions) if math.isfinite(f)), math.nan)
+        if latest > dead_fraction:
+            units = rec.unit_counts.get(k, 0)
+            dead[k] = (round(latest * units), units)
+    return dead
+
+
 def diagnose_gradients(
     source,
     ratio: float = 1e-3,
@@ -223,6 +339,9 @@ def diagnose_gradients(
     - 'dead ReLU units': in the last measured epoch, more than `dead_fraction` of a
       ReLU layer's units output 0 for every sample of the measured batch.
 
+    Each rule is a small function of the records (`_RULES`, in the order of the
+    findings: exploding, dead units, vanishing).
+
     Args:
         source: the History from `fit`, the model after `fit` (its `history`), or a
             `GradientNormRecorder`.
@@ -232,79 +351,16 @@ def diagnose_gradients(
     """
     rec = _records(source)
     norms = {k: v for k, v in rec.gradient_norms.items() if v}
-    findings = []
-    names = list(norms)
-    med = {k: _median(v) for k, v in norms.items()}
-    last = names[-1] if names else None
-
-    bad = [k for k in names if not all(math.isfinite(v) for v in norms[k])]
-    big = [k for k in names if any(math.isfinite(v) and v > huge for v in norms[k])]
-    glob = [v for v in getattr(rec, "global_gradient_norms", []) if math.isfinite(v)]
-    grew = len(glob) > 1 and glob[0] > 0 and max(glob[1:]) / glob[0] > growth
-    up = []
-    if last is not None and med[last] > 0:
-        up = [k for k in names[:-1] if med[k] / med[last] > 1.0 / ratio]
-    if bad or big or grew or up:
-        layers = [k for k in names if k in set(bad) | set(big) | set(up)] or names
-        parts = []
-        if bad:
-            parts.append(f"non-finite gradient norms in {', '.join(bad)}")
-        if big:
-            parts.append(f"norms above {huge:g} in {', '.join(big)}")
-        if grew:
-            parts.append(f"the global norm grew {max(glob[1:]) / glob[0]:.3g}x from epoch 1")
-        if up:
-            parts.append(f"{', '.join(up)} get over {1 / ratio:g}x the last layer's gradient")
-        values = {k: norms[k][-1] for k in layers}
-        if glob:
-            values["global_first"], values["global_max"] = glob[0], max(glob)
-        findings.append(
-            _finding(
-                "exploding gradients",
-                layers,
-                values,
-                "Gradients explode: " + "; ".join(parts) + ".",
-                _EXPLODING_ADVICE,
-            )
-        )
-
-    dead = {}
-    for k, fractions in getattr(rec, "dead_units", {}).items():
-        latest = next((f for f in reversed(fractions) if math.isfinite(f)), math.nan)
-        if latest > dead_fraction:
-            units = rec.unit_counts.get(k, 0)
-            dead[k] = (round(latest * units), units)
-    if dead:
-        msg = ", ".join(f"{k}: {d} of {u} units" for k, (d, u) in dead.items())
-        values = {k: d / u for k, (d, u) in dead.items()}
-        findings.append(
-            _finding(
-                "dead ReLU units",
-                list(dead),
-                values,
-                f"Dead ReLU units ({msg}) output 0 for every sample, so no gradient reaches "
-                "their weights and they never learn again.",
-                _DEAD_ADVICE,
-            )
-        )
-
-    if last is not None and math.isfinite(med[last]):
-        small = [k for k in names[:-1] if med[k] < ratio * med[last]]
-        if small:
-            values = {k: med[k] for k in small} | {last: med[last]}
-            worst = min(small, key=lambda k: med[k])
-            msg = (
-                f"The gradient of {worst} is {med[worst] / med[last]:.2g}x that of the last "
-                f"layer {last} ({med[worst]:.3g} vs {med[last]:.3g}): the first layers "
-                "barely learn."
-            )
-            findings.append(_finding("vanishing gradients", small, values, msg, _VANISHING_ADVICE))
-        elif all(med[k] < tiny for k in names) and _loss_stuck(rec) and not dead:
-            msg = (
-                f"Every layer's gradient norm is below {tiny:g} and the loss is not "
-                "falling: the gradients vanish."
-            )
-            findings.append(
-                _finding("vanishing gradients", names, dict(med), msg, _VANISHING_ADVICE)
-            )
-    return findings
+    evidence = _Evidence(
+        rec,
+        norms,
+        med={k: _median(v) for k, v in norms.items()},
+        glob=[v for v in getattr(rec, "global_gradient_norms", []) if math.isfinite(v)],
+        ratio=ratio,
+        tiny=tiny,
+        huge=huge,
+        growth=growth,
+        dead_fraction=dead_fraction,
+        dead=_dead_layers(rec, dead_fraction),
+    )
+    return [f for f in (rule(evidence) for rule in _RULES) if f is not None]

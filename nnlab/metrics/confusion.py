@@ -16,6 +16,7 @@ row.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,34 @@ def _percent(num, den):
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(100.0 * num, den, out=out, where=den != 0)
     return out
+
+
+# What the percentages of `to_text` are shares of, for each `normalize`.
+_SCOPE = {
+    "all": "of all {total} examples",
+    "true": "of each actual class",
+    "pred": "of each predicted class",
+    None: "",
+}
+
+
+def _cell(n, pct, normalize, decimals: int) -> str:
+    """One cell of `to_text`: "count percent%" ("-" for an undefined percent)."""
+    if normalize is None:
+        return f"{n}"
+    p = "-" if np.isnan(pct) else f"{pct:.{decimals}f}%"
+    return f"{n} {p:>{decimals + 5}}"
+
+
+def _table(title: str, side: list[str], grid: list[list[str]]) -> str:
+    """The title, then each row: its side label left-aligned, its cells right-aligned."""
+    w0 = max(len(s) for s in side)
+    widths = [max(len(r[j]) for r in grid) for j in range(len(grid[0]))]
+    lines = [title]
+    for s, r in zip(side, grid):
+        cells = "  ".join(c.rjust(w) for c, w in zip(r, widths))
+        lines.append(f"{s:<{w0}}  {cells}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,27 +175,31 @@ class ConfusionMatrix:
             raise ValueError(f"Unknown normalize {normalize!r}. Expected one of {_NORMALIZE}.")
         if rows not in ("predicted", "true"):
             raise ValueError(f"rows must be 'predicted' or 'true'; got {rows!r}.")
+        by_pred = rows == "predicted"
+        row_name, col_name = ("predicted", "actual") if by_pred else ("actual", "predicted")
+        cell = functools.partial(_cell, normalize=normalize, decimals=decimals)
+        grid = [[str(lab) for lab in self.labels] + [f"Total {row_name}"]]
+        grid += self._body(normalize, by_pred, cell)
+        side = [f"{row_name.capitalize()} \\ {col_name}"]
+        side += [str(lab) for lab in self.labels] + [f"Total {col_name}"]
+        scope = _SCOPE[normalize].format(total=self.total)
+        title = f"Confusion matrix: rows = {row_name} label, columns = {col_name} label"
+        return _table(title + (f"; percentages {scope}" if scope else ""), side, grid)
+
+    def _body(self, normalize, by_pred: bool, cell) -> list[list[str]]:
+        """The text cells below the header: one row per label, then the totals."""
         cell_pct = {
             "all": self.percent,
             "true": self.row_percent,
             "pred": self.column_percent,
             None: None,
         }[normalize]
-        by_pred = rows == "predicted"
         M = self.counts.T if by_pred else self.counts
         P = None if cell_pct is None else (cell_pct.T if by_pred else cell_pct)
         row_tot = self.pred_totals if by_pred else self.true_totals
         col_tot = self.true_totals if by_pred else self.pred_totals
         row_tot_pct = _percent(row_tot, self.total)
         col_tot_pct = _percent(col_tot, self.total)
-        row_name, col_name = ("predicted", "actual") if by_pred else ("actual", "predicted")
-
-        def cell(n, pct):
-            if normalize is None:
-                return f"{n}"
-            p = "-" if np.isnan(pct) else f"{pct:.{decimals}f}%"
-            return f"{n} {p:>{decimals + 5}}"
-
         k = len(self.labels)
         body = [
             [cell(M[i, j], np.nan if P is None else P[i, j]) for j in range(k)]
@@ -175,24 +208,7 @@ class ConfusionMatrix:
         ]
         last = [cell(col_tot[j], col_tot_pct[j]) for j in range(k)]
         last.append(cell(self.total, 100.0))
-        header = [str(lab) for lab in self.labels] + [f"Total {row_name}"]
-        side = [f"{row_name.capitalize()} \\ {col_name}"]
-        side += [str(lab) for lab in self.labels] + [f"Total {col_name}"]
-        grid = [header] + body + [last]
-        w0 = max(len(s) for s in side)
-        widths = [max(len(r[j]) for r in grid) for j in range(k + 1)]
-        scope = {
-            "all": f"of all {self.total} examples",
-            "true": "of each actual class",
-            "pred": "of each predicted class",
-            None: "",
-        }[normalize]
-        title = f"Confusion matrix: rows = {row_name} label, columns = {col_name} label"
-        lines = [title + (f"; percentages {scope}" if scope else "")]
-        for s, r in zip(side, grid):
-            cells = "  ".join(c.rjust(w) for c, w in zip(r, widths))
-            lines.append(f"{s:<{w0}}  {cells}")
-        return "\n".join(lines)
+        return body + [last]
 
     def __str__(self) -> str:
         return self.to_text()

@@ -15,7 +15,7 @@ import os
 
 import click
 
-from nnlab.cli import handle_errors
+from nnlab.commands.errors import handle_errors
 
 
 @click.command()

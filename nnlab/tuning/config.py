@@ -53,32 +53,50 @@ def split_config(config: dict) -> tuple[dict, dict]:
     prep = {k: config.get(k, v) for k, v in PREPROCESSING.items()}
     skip = set(PREPROCESSING) | set(ARCHITECTURE)
     est = {k: v for k, v in config.items() if k not in skip and not _PER_LAYER.match(k)}
-    n_layers = config.get("n_layers")
-    per_layer = {}
-    for name, value in config.items():
-        m = _PER_LAYER.match(name)
-        if m:
-            per_layer.setdefault(m.group(1), {})[int(m.group(2))] = value
-    if n_layers is None:
-        widths = per_layer.get("units", {})
-        n_layers = max(widths) if widths else None
-    if n_layers is not None:
-        n_layers = int(n_layers)
-        widths = [per_layer.get("units", {}).get(i, config.get("units")) for i in
-                  range(1, n_layers + 1)]  # fmt: skip
-        if any(w is None for w in widths):
-            raise ValueError(
-                f"n_layers={n_layers} needs a width for every layer: give `units` or "
-                f"units_1 .. units_{n_layers}. Received: {config}"
-            )
-        est["hidden_layer_sizes"] = tuple(int(w) for w in widths)
-    elif "units" in config:
-        est["hidden_layer_sizes"] = (int(config["units"]),)
+    per_layer = _per_layer(config)
+    hidden = _hidden_layer_sizes(config, per_layer.get("units", {}))
+    if hidden is not None:
+        est["hidden_layer_sizes"] = hidden
     n = len(est.get("hidden_layer_sizes", (100,)))
     for kind in ("activation", "dropout"):
         if kind in per_layer:
             default = est.get(kind, "relu" if kind == "activation" else 0.0)
             est[kind] = tuple(per_layer[kind].get(i, default) for i in range(1, n + 1))
+    _check_preprocessing(prep)
+    return prep, est
+
+
+def _per_layer(config: dict) -> dict:
+    """{"units" | "activation" | "dropout": {layer i (1-based): value}} of `<kind>_<i>` names."""
+    per_layer = {}
+    for name, value in config.items():
+        m = _PER_LAYER.match(name)
+        if m:
+            per_layer.setdefault(m.group(1), {})[int(m.group(2))] = value
+    return per_layer
+
+
+def _hidden_layer_sizes(config: dict, widths: dict) -> tuple | None:
+    """The layer widths from n_layers, units and units_<i>; None if the config sets none.
+
+    Without n_layers, the highest units_<i> sets the depth.
+    """
+    n_layers = config.get("n_layers")
+    if n_layers is None:
+        n_layers = max(widths) if widths else None
+    if n_layers is None:
+        return (int(config["units"]),) if "units" in config else None
+    n_layers = int(n_layers)
+    sizes = [widths.get(i, config.get("units")) for i in range(1, n_layers + 1)]
+    if any(w is None for w in sizes):
+        raise ValueError(
+            f"n_layers={n_layers} needs a width for every layer: give `units` or "
+            f"units_1 .. units_{n_layers}. Received: {config}"
+        )
+    return tuple(int(w) for w in sizes)
+
+
+def _check_preprocessing(prep: dict) -> None:
     if prep["scaling"] not in ("standard", "minmax", "none", None):
         raise ValueError(
             f"scaling must be 'standard', 'minmax' or 'none'. Received: {prep['scaling']!r}"
@@ -86,7 +104,6 @@ def split_config(config: dict) -> tuple[dict, dict]:
     degree = prep["degree"]
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 1:
         raise ValueError(f"degree must be an int >= 1. Received: degree={degree!r}")
-    return prep, est
 
 
 def estimator_for(task: str, params: dict, seed: int):
