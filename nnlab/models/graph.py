@@ -21,6 +21,8 @@ class Node:
     multi_input: bool  # the layer takes a list (merge layers)
     reads_only_inputs: bool = False  # dX is not needed (unless checking input gradients)
     masked: bool = False  # a mask (from Embedding(mask_zero=True)) may reach or leave it
+    call: int = 0  # which call of its layer this node is (a nested model may have several)
+    shared: bool = False  # its layer (a nested model) has more than one node
 
 
 def build_graph(
@@ -76,16 +78,17 @@ def build_graph(
     pos = {id(t): i for i, t in enumerate(order)}
     nodes = []
     carries: set[int] = set()  # tensors that may carry a mask
-    seen_layers: dict[int, str] = {}
+    calls: dict[int, int] = {}  # layer id -> nodes so far
     for t in order:
         layer = t._layer
-        if id(layer) in seen_layers:
+        if id(layer) in calls and not getattr(layer, "_is_model", False):
             raise ValueError(
                 f"Layer '{layer.name}' is used more than once in this model. nnlab does "
-                "not support shared layers (one layer object called on several inputs); "
-                "create a separate layer for each call."
+                "not support shared layers (one layer object called on several inputs), "
+                "except whole models; create a separate layer for each call, or wrap the "
+                "shared layers in a Model and call that."
             )
-        seen_layers[id(layer)] = layer.name
+        call = calls[id(layer)] = calls.get(id(layer), -1) + 1
         if id(t) in input_ids:
             nodes.append(Node(layer, (), pos[id(t)], False))
         else:
@@ -103,8 +106,11 @@ def build_graph(
                     multi,
                     only_inputs,
                     masked,
+                    call,
                 )
             )
+    for node in nodes:
+        node.shared = calls[id(node.layer)] > 0
     return nodes, [pos[id(t)] for t in outputs]
 
 
@@ -123,7 +129,9 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
             k += 1
             continue
         X = [values[i] for i in node.inputs] if node.multi_input else values[node.inputs[0]]
-        if node.masked:  # the layer reads its input's mask and says what its output's is
+        if node.shared:  # a nested model called more than once keeps each call's caches
+            values[node.output] = node.layer.forward_call(X, training, node.call)
+        elif node.masked:  # the layer reads its input's mask and says what its output's is
             mask = masks.get(node.inputs[0])
             node.layer.input_mask = mask
             values[node.output] = node.layer.forward(X, training)
@@ -155,7 +163,9 @@ def backward(
             continue
         need_dX = input_grads or not node.reads_only_inputs
         layer = node.layer
-        if node.output in from_Z:
+        if node.shared:
+            dX = layer.backward_call(dY, need_dX, node.call)
+        elif node.output in from_Z:
             dX = layer.backward_from_Z(dY, need_dX)
         else:
             dX = layer.backward(dY, need_dX)

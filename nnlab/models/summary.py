@@ -19,6 +19,12 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
+def _kind(layer) -> str:
+    """The type column: Keras calls a functional model "Functional"."""
+    name = type(layer).__name__
+    return "Functional" if name == "Model" else name
+
+
 def summary_text(model, batch_size: int | None = None) -> str:
     """The summary table as a string (what `model.summary()` prints).
 
@@ -33,23 +39,25 @@ def summary_text(model, batch_size: int | None = None) -> str:
     nodes = [
         n
         for n in model._nodes
-        if not (type(model).__name__ == "Sequential" and isinstance(n.layer, InputLayer))
+        if n.call == 0  # a nested model called several times is one row, as in Keras
+        and not (type(model).__name__ == "Sequential" and isinstance(n.layer, InputLayer))
     ]
     by_id = {n.output: n.layer.name for n in model._nodes}
-    chain = all(len(n.inputs) <= 1 for n in model._nodes)
+    chain = all(len(n.inputs) <= 1 and not n.shared for n in model._nodes)
     rows = []
     for n in nodes:
         layer = n.layer
         params = 0 if isinstance(layer, InputLayer) else layer.count_params()
-        row = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape), f"{params:,}"]
+        row = [f"{layer.name} ({_kind(layer)})", _shape(layer.output_shape), f"{params:,}"]
         if not chain:
-            row.append(", ".join(by_id[i] for i in n.inputs) or "-")
+            inbound = [i for m in model._nodes if m.layer is layer for i in m.inputs]
+            row.append(", ".join(by_id[i] for i in inbound) or "-")
         rows.append(row)
     header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
     widths = [max(len(r[i]) for r in rows + [header]) + 2 for i in range(len(header))]
     line = lambda cells: "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     total_width = sum(widths)
-    layers = [n.layer for n in model._nodes if not isinstance(n.layer, InputLayer)]
+    layers = model._weight_layers()  # nested models' layers in their place, each once
     itemsize = model.dtype.itemsize
     total = sum(layer.count_params() for layer in layers)
     trainable = sum(W.size for layer in layers if layer.trainable for W in layer.params.values())
