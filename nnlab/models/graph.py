@@ -35,45 +35,7 @@ def build_graph(
     identity, so a model survives copying and pickling.
     """
     input_ids = {id(t) for t in inputs}
-    order: list[KerasTensor] = []
-    state: dict[int, str] = {}
-
-    def visit(t: KerasTensor) -> None:  # depth-first, post-order
-        key = id(t)
-        if state.get(key) == "done":
-            return
-        if state.get(key) == "active":
-            raise ValueError("The layer graph has a cycle.")
-        state[key] = "active"
-        if key not in input_ids:
-            if isinstance(t._layer, InputLayer):
-                raise ValueError(
-                    f"Output depends on Input '{t._layer.name}', which is not among the "
-                    "model's inputs. Pass every Input the outputs need to Model(inputs=...)."
-                )
-            for parent in t._inputs:
-                visit(parent)
-        state[key] = "done"
-        order.append(t)
-
-    for t in inputs:
-        visit(t)
-    for t in outputs:
-        visit(t)
-
-    # Keras orders a functional model's layers by depth from the outputs, deepest
-    # first, ties in traversal order; a parent is always deeper than its children, so
-    # this is still a topological order.
-    depth = {id(t): 0 for t in outputs}
-    for t in reversed(order):
-        d = depth.setdefault(id(t), 0)
-        for parent in t._inputs:
-            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
-    rank = {id(t): i for i, t in enumerate(order)}
-    rest = sorted(
-        (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])
-    )
-    order = list(inputs) + rest
+    order = _keras_order(inputs, outputs, input_ids)
 
     pos = {id(t): i for i, t in enumerate(order)}
     nodes = []
@@ -112,6 +74,49 @@ def build_graph(
     for node in nodes:
         node.shared = calls[id(node.layer)] > 0
     return nodes, [pos[id(t)] for t in outputs]
+
+
+def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
+    """The tensors from `inputs` to `outputs`, inputs first, in Keras's layer order."""
+    order: list[KerasTensor] = []
+    state: dict[int, str] = {}
+
+    def visit(t: KerasTensor) -> None:  # depth-first, post-order
+        key = id(t)
+        if state.get(key) == "done":
+            return
+        if state.get(key) == "active":
+            raise ValueError("The layer graph has a cycle.")
+        state[key] = "active"
+        if key not in input_ids:
+            if isinstance(t._layer, InputLayer):
+                raise ValueError(
+                    f"Output depends on Input '{t._layer.name}', which is not among the "
+                    "model's inputs. Pass every Input the outputs need to Model(inputs=...)."
+                )
+            for parent in t._inputs:
+                visit(parent)
+        state[key] = "done"
+        order.append(t)
+
+    for t in inputs:
+        visit(t)
+    for t in outputs:
+        visit(t)
+
+    # Keras orders a functional model's layers by depth from the outputs, deepest
+    # first, ties in traversal order; a parent is always deeper than its children, so
+    # this is still a topological order.
+    depth = {id(t): 0 for t in outputs}
+    for t in reversed(order):
+        d = depth.setdefault(id(t), 0)
+        for parent in t._inputs:
+            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    rank = {id(t): i for i, t in enumerate(order)}
+    rest = sorted(
+        (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])
+    )
+    return list(inputs) + rest
 
 
 def _called_on_list(layer) -> bool:

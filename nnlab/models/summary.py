@@ -25,21 +25,13 @@ def _kind(layer) -> str:
     return "Functional" if name == "Model" else name
 
 
-def summary_text(model, batch_size: int | None = None) -> str:
-    """The summary table as a string (what `model.summary()` prints).
-
-    With `batch_size`, also the forward FLOPs per sample and the memory to train with
-    that batch size (see nnlab.diagnostics.memory).
-    """
-    if not model.built:
-        return (
-            f'Model: "{model.name}" (not built yet: add an Input, or fit/call it on data '
-            "to see shapes and parameter counts)"
-        )
+def _rows(model) -> tuple[list[list[str]], bool]:
+    """One row per layer (a nested model called several times is one row, as in Keras),
+    and whether the model is a chain (no "Connected to" column)."""
     nodes = [
         n
         for n in model._nodes
-        if n.call == 0  # a nested model called several times is one row, as in Keras
+        if n.call == 0
         and not (type(model).__name__ == "Sequential" and isinstance(n.layer, InputLayer))
     ]
     by_id = {n.output: n.layer.name for n in model._nodes}
@@ -53,6 +45,21 @@ def summary_text(model, batch_size: int | None = None) -> str:
             inbound = [i for m in model._nodes if m.layer is layer for i in m.inputs]
             row.append(", ".join(by_id[i] for i in inbound) or "-")
         rows.append(row)
+    return rows, chain
+
+
+def summary_text(model, batch_size: int | None = None) -> str:
+    """The summary table as a string (what `model.summary()` prints).
+
+    With `batch_size`, also the forward FLOPs per sample and the memory to train with
+    that batch size (see nnlab.diagnostics.memory).
+    """
+    if not model.built:
+        return (
+            f'Model: "{model.name}" (not built yet: add an Input, or fit/call it on data '
+            "to see shapes and parameter counts)"
+        )
+    rows, chain = _rows(model)
     header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
     widths = [max(len(r[i]) for r in rows + [header]) + 2 for i in range(len(header))]
     line = lambda cells: "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
