@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import json
 
-from nnlab.models import model_config
+from nnlab.models import model_config, nested_file
 
 
 def get_config(model) -> dict:
     """The architecture of `model` as a JSON-ready dict (no weights)."""
-    arch = model_config.architecture(model, {})
-    for entry in arch["layers"]:
-        entry.pop("weights", None)
-        entry.pop("rng_state", None)
-    return arch
+    return nested_file.strip_weights(model_config.architecture(model, {}))
 
 
 def from_config(config: dict, custom_objects=None):
@@ -29,8 +25,6 @@ def from_config(config: dict, custom_objects=None):
     Raises:
         ModelFileError: the config names a class nnlab does not have, or is malformed.
     """
-    for entry in config.get("layers", []) if isinstance(config, dict) else []:
-        entry.setdefault("weights", [])
     return model_config.rebuild("<config>", config, None)
 
 

@@ -19,8 +19,10 @@ from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.wrappers import WRAPPED_LAYER_KEYS
+from nnlab.models import nested_file
 from nnlab.models.model import Model, _metric_lists, _per_output
 from nnlab.models.model_file import ModelFileError
+from nnlab.models.nested import is_model
 from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
 
 _OPTIMIZERS = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}
@@ -38,8 +40,9 @@ def _bad(path, what: str, exc: Exception | str, hint: str = "") -> ModelFileErro
 
 
 # -- architecture ---------------------------------------------------------------------
-def architecture(model, arrays: dict) -> dict:
-    """The layer graph as JSON; each weight is added to `arrays` under its member name."""
+def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
+    """The layer graph as JSON; each weight is added to `arrays` under its member name
+    (`prefix` + layer index + weight name; a nested model's under its own index)."""
     from nnlab.models.sequential import Sequential
 
     if type(model) not in (Model, Sequential):
@@ -49,21 +52,27 @@ def architecture(model, arrays: dict) -> dict:
             "Model(inputs, outputs) to save it."
         )
     if model.built:
-        producer = {node.output: node.layer.name for node in model._nodes}
-        calls = [(n.layer, [producer[i] for i in n.inputs], n.multi_input) for n in model._nodes]
+        producer = {node.output: nested_file.tensor_name(node) for node in model._nodes}
+        calls = [
+            (n.layer, [producer[i] for i in n.inputs], n.multi_input, n.call)
+            for n in model._nodes
+        ]
+        outputs = [producer[i] for i in model._output_pos]
     else:
-        calls = [(layer, [], False) for layer in model.layers]
+        calls, outputs = [(layer, [], False, 0) for layer in model.layers], []
     return {
         "class_name": "Sequential" if isinstance(model, Sequential) else "Functional",
         "name": model.name,
-        "layers": [_layer_entry(i, *call, arrays) for i, call in enumerate(calls)],
+        "layers": [_layer_entry(f"{prefix}{i}/", *call, arrays) for i, call in enumerate(calls)],
         "inputs": model.input_names if model.built else [],
-        "outputs": model.output_names if model.built else [],
+        "outputs": outputs,
         "multi_output": bool(model.built and model._multi_output),
     }
 
 
-def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) -> dict:
+def _layer_entry(prefix: str, layer, inbound: list, on_list: bool, call: int, arrays) -> dict:
+    if call or is_model(layer):
+        return nested_file.model_entry(prefix, layer, inbound, on_list, call, arrays, architecture)
     name = type(layer).__name__
     if LAYERS.get(name) is not type(layer):
         raise TypeError(
@@ -76,7 +85,7 @@ def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) 
     weights = []
     for trainable, group in ((True, layer.params), (False, layer.state)):
         for key, W in group.items():
-            member = f"weights/{index}/{key}.npy"
+            member = f"{prefix}{key}.npy"
             arrays[member] = W
             weights.append({"name": key, "trainable": trainable, "file": member})
     entry = {
@@ -111,38 +120,58 @@ def rebuild(path, spec, arrays: dict | None, layers: list | None = None):
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _bad(path, "the model", "'model.layers' must be a list of layer entries")
     layers = layers if layers is not None else [_make_layer(path, e) for e in entries]
+    built = [nested_file.materialize(path, layer, rebuild) for layer in layers]
     try:
         if spec["class_name"] == "Sequential":
-            model = Sequential(layers, name=spec.get("name"))
+            model = Sequential(built, name=spec.get("name"))
         else:
-            tensors = {}
-            for entry, layer in zip(entries, layers):
-                if isinstance(layer, InputLayer):
-                    tensors[layer.name] = layer.output
-                    continue
-                if isinstance(layer, OutputItem) and layer.name in tensors:
-                    continue  # made by the multi-output call before it
-                inbound = [tensors[name] for name in entry["inbound"]]
-                out = layer(inbound if entry["call_on_list"] else inbound[0])
-                for t in out if isinstance(out, list) else [out]:
-                    tensors[t._layer.name] = t
-            outputs = [tensors[name] for name in spec["outputs"]]
-            model = Model(
-                [tensors[name] for name in spec["inputs"]],
-                outputs if spec["multi_output"] else outputs[0],
-                name=spec.get("name"),
-            )
+            model = _functional(path, spec, entries, built)
     except ModelFileError:
         raise
     except _REBUILD_ERRORS as exc:
         raise _bad(path, "the layer graph", exc) from None
     if arrays is not None:
-        for entry, layer in zip(entries, layers):
-            _set_weights(path, layer, entry, arrays)
+        _set_all_weights(path, entries, layers, arrays)
     return model
 
 
+def _functional(path, spec: dict, entries: list, built: list):
+    """Call the layers of a functional `spec` on each other as its entries say."""
+    tensors, by_name = {}, {layer.name: layer for layer in built}
+    for entry, layer in zip(entries, built):
+        if isinstance(layer, nested_file.SharedCall):  # a further call of a model
+            inbound = [tensors[name] for name in entry["inbound"]]
+            target = nested_file.shared_target(path, layer, by_name)
+            tensors[layer.name] = target(inbound if entry["call_on_list"] else inbound[0])
+            continue
+        if isinstance(layer, InputLayer):
+            tensors[layer.name] = layer.output
+            continue
+        if isinstance(layer, OutputItem) and layer.name in tensors:
+            continue  # made by the multi-output call before it
+        inbound = [tensors[name] for name in entry["inbound"]]
+        out = layer(inbound if entry["call_on_list"] else inbound[0])
+        for t in out if isinstance(out, list) else [out]:
+            tensors[t._layer.name] = t
+    outputs = [tensors[name] for name in spec["outputs"]]
+    return Model(
+        [tensors[name] for name in spec["inputs"]],
+        outputs if spec["multi_output"] else outputs[0],
+        name=spec.get("name"),
+    )
+
+
+def _set_all_weights(path, entries: list, layers: list, arrays: dict) -> None:
+    for entry, layer in zip(entries, layers):
+        if isinstance(layer, nested_file.PlannedModel):
+            _set_all_weights(path, layer.spec["layers"], layer.layers, arrays)
+        elif not isinstance(layer, nested_file.SharedCall):
+            _set_weights(path, layer, entry, arrays)
+
+
 def _make_layer(path, entry: dict):
+    if nested_file.is_nested_entry(entry):
+        return nested_file.make(path, entry, make_layers)
     name = entry.get("class_name")
     cls = LAYERS.get(name) if isinstance(name, str) else None
     if cls is None:

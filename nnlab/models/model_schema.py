@@ -17,6 +17,7 @@ from nnlab import losses as losses_mod
 from nnlab import metrics as metrics_mod
 from nnlab import optimizers as optimizers_mod
 from nnlab.layers import LAYERS
+from nnlab.models import nested_file
 from nnlab.models.model_file import ModelFileError
 
 _OPTIMIZERS = {cls.__name__ for cls in optimizers_mod.OPTIMIZERS.values()}
@@ -87,7 +88,7 @@ def check_document(path, document: dict) -> None:
     check(path, "metadata.user", user, isinstance(user, dict), "an object of your JSON values")
 
 
-def _check_model(path, spec: dict, files: dict) -> None:
+def _check_model(path, spec: dict, files: dict, members: set | None = None, depth=0) -> None:
     get, entries = spec.get, spec.get("layers")
     check_all(
         path,
@@ -105,9 +106,17 @@ def _check_model(path, spec: dict, files: dict) -> None:
              "true or false"),
         ],
     )  # fmt: skip
-    names, members = [], set()
+    names, members = [], set() if members is None else members
+
+    def nested(path, inner: dict, level: int) -> None:  # a model used as a layer
+        _check_model(path, inner, files, members, level)
+
     for i, entry in enumerate(entries):
-        names.append(_check_layer(path, f"model.layers[{i}]", entry, names, files, members))
+        where = f"model.layers[{i}]"
+        if nested_file.is_nested_entry(entry):
+            names.append(nested_file.check_entry(path, where, entry, names, nested, depth))
+        else:
+            names.append(_check_layer(path, where, entry, names, files, members))
     inputs = {e["config"]["name"] for e in entries if e["class_name"] == "InputLayer"}
     for key, known in (("inputs", inputs), ("outputs", set(names))):
         unknown = sorted(set(spec[key]) - known)
