@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from nnlab.custom_objects import CustomObjectScope
 from nnlab.models import model_config, nested_file
 
 
@@ -22,10 +23,17 @@ def get_config(model) -> dict:
 def from_config(config: dict, custom_objects=None):
     """A new model with fresh weights from `get_config()`'s dict.
 
+    Args:
+        config: a dict from `get_config()`.
+        custom_objects: {saved class name: class} for your own layers, losses,
+            activations and metrics in it (see `nnlab.saving`).
+
     Raises:
-        ModelFileError: the config names a class nnlab does not have, or is malformed.
+        ModelFileError: the config names a class nnlab does not have and that is not
+            among the custom objects, or is malformed.
     """
-    return model_config.rebuild("<config>", config, None)
+    with CustomObjectScope(custom_objects):  # your own classes, by their saved names
+        return model_config.rebuild("<config>", config, None)
 
 
 def to_json(model, **kwargs) -> str:
@@ -45,7 +53,7 @@ def model_from_json(json_string: str, custom_objects=None):
         8
     """
     document = json.loads(json_string)
-    return from_config(document["config"] if "config" in document else document)
+    return from_config(document["config"] if "config" in document else document, custom_objects)
 
 
 def clone_model(model):

@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import activations, initializers, regularizers
+from nnlab import initializers, regularizers
 from nnlab import losses as losses_mod
 from nnlab import metrics as metrics_mod
 from nnlab import optimizers as optimizers_mod
+from nnlab.custom_objects import get_registered_name, how_to_pass
 from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.wrappers import WRAPPED_LAYER_KEYS
-from nnlab.models import nested_file
+from nnlab.models import custom_classes, nested_file
 from nnlab.models.model import Model, _metric_lists, _per_output
 from nnlab.models.model_file import ModelFileError
 from nnlab.models.nested import is_model
 from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
 
 _OPTIMIZERS = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}
-_LOSSES = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}
-_METRICS = {cls.__name__: cls for cls in metrics_mod.METRICS.values()}
 _REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError)
 
 
@@ -73,12 +72,7 @@ def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
 def _layer_entry(prefix: str, layer, inbound: list, on_list: bool, call: int, arrays) -> dict:
     if call or is_model(layer):
         return nested_file.model_entry(prefix, layer, inbound, on_list, call, arrays, architecture)
-    name = type(layer).__name__
-    if LAYERS.get(name) is not type(layer):
-        raise TypeError(
-            f"Layer '{layer.name}' is a {name}, which is not one of nnlab's layer classes "
-            f"{sorted(LAYERS)}, so a loaded file could not rebuild it."
-        )
+    name = custom_classes.layer_name(layer)  # your own classes load via custom_objects
     config = layer.get_config()
     if isinstance(layer, InputLayer) and layer.batch_size is not None:
         config["batch_size"] = layer.batch_size
@@ -173,16 +167,16 @@ def _make_layer(path, entry: dict):
     if nested_file.is_nested_entry(entry):
         return nested_file.make(path, entry, make_layers)
     name = entry.get("class_name")
-    cls = LAYERS.get(name) if isinstance(name, str) else None
+    cls = custom_classes.layer_class(name)
     if cls is None:
         raise ModelFileError(
             f"{path}: unknown layer class {name!r}. nnlab builds layers only from its own "
-            f"table nnlab.layers.LAYERS {sorted(LAYERS)}; the file was modified or written "
-            "by a newer nnlab."
+            f"table nnlab.layers.LAYERS {sorted(LAYERS)} and the custom objects you pass; "
+            f"{how_to_pass(name)}."
         )
     try:
         config = {key: _decode(key, value) for key, value in entry["config"].items()}
-        layer = cls(**config)
+        layer = cls(**config) if LAYERS.get(name) is cls else cls.from_config(config)
         if "rng_state" in entry:
             layer._rng.bit_generator.state = entry["rng_state"]
     except _REBUILD_ERRORS as exc:
@@ -197,7 +191,10 @@ def _decode(key: str, value):
     if not isinstance(value, dict) or key in WRAPPED_LAYER_KEYS:
         return value  # a wrapper rebuilds its own inner layers from their configs
     if key.endswith("activation"):  # activation, recurrent_activation
-        return activations.deserialize(value)
+        cls = custom_classes.activation_class(value)
+        if cls is None:
+            raise _unknown("activation", value.get("class_name", value.get("name")))
+        return cls(**value.get("config", {}))
     if key.endswith("_initializer"):
         return initializers.deserialize(value)
     if key.endswith("_regularizer"):
@@ -244,7 +241,7 @@ def compile_config(model) -> dict | None:
         "losses": None
         if spec is None
         else [
-            losses_mod.serialize(losses_mod.get(s))
+            _loss_entry(losses_mod.get(s))
             for s in _per_output(spec, names, "loss", single_ok=True)
         ],
         "loss_weights": w,
@@ -269,14 +266,20 @@ def _optimizer_config(opt) -> dict:
     return {"class_name": type(opt).__name__, "config": config}
 
 
+def _loss_entry(loss) -> dict:
+    return {"class_name": custom_classes.saved_name(loss, custom_classes.LOSSES),
+            "config": loss.get_config()}
+
+
 def _metric_entry(metric):
     if isinstance(metric, str):
         return metric
     if isinstance(metric, type):
-        return {"class_name": metric.__name__, "name": metric.name}
-    if not isinstance(metric, metrics_mod.Metric):  # a plain function: not rebuildable
-        return {"class_name": "function", "name": getattr(metric, "__name__", "metric")}
-    return {"class_name": type(metric).__name__, "name": metric.name}
+        metric = metric()
+    if not isinstance(metric, metrics_mod.Metric):  # a plain function: via custom_objects
+        return {"class_name": "function", "name": get_registered_name(metric)}
+    return {"class_name": custom_classes.saved_name(metric, custom_classes.METRICS),
+            "name": metric.name}
 
 
 def recompile(path, model, spec: dict) -> None:
@@ -292,7 +295,7 @@ def recompile(path, model, spec: dict) -> None:
         optimizer = opt_cls(**opt_config)
         losses = spec["losses"]
         if losses is not None:
-            losses = [_LOSSES[c["class_name"]](**c["config"]) for c in losses]
+            losses = [_make_loss(c) for c in losses]
         metrics = [[_make_metric(m) for m in ms] for ms in spec["metrics"]]
         weighted = [[_make_metric(m) for m in ms] for ms in spec.get("weighted_metrics", [])]
         if len(metrics) == 1:
@@ -306,10 +309,30 @@ def recompile(path, model, spec: dict) -> None:
         raise _bad(path, "the compile settings", exc, hint) from None
 
 
+def _unknown(kind: str, name) -> ValueError:
+    return ValueError(f"unknown {kind} {name!r}; {how_to_pass(str(name))}")
+
+
+def _make_loss(entry):
+    cls = custom_classes.loss_class(entry["class_name"])
+    if cls is None:
+        raise _unknown("loss", entry["class_name"])
+    build = getattr(cls, "from_config", None)
+    return build(entry["config"]) if build is not None else cls(**entry["config"])
+
+
 def _make_metric(entry):
     if isinstance(entry, str):
         return entry
-    return _METRICS[entry["class_name"]](name=entry["name"])
+    if entry["class_name"] == "function":  # a plain function passed in custom_objects
+        fn = custom_classes.metric_function(entry["name"])
+        if fn is None:
+            raise _unknown("metric function", entry["name"])
+        return fn
+    cls = custom_classes.metric_class(entry["class_name"])
+    if cls is None:
+        raise _unknown("metric", entry["class_name"])
+    return cls(name=entry["name"])
 
 
 # -- fitted preprocessing ---------------------------------------------------------------
