@@ -108,6 +108,21 @@ class CustomObjectScope:
 custom_object_scope = CustomObjectScope
 
 
+def visible(custom_objects=None) -> dict:
+    """Every custom object usable now, as one dict for loaders keyed by class name (the
+    `.keras` reader): registered objects under "package>Name" and "Name", then the active
+    scopes, then `custom_objects`, each overriding the one before."""
+    explicit = CustomObjectScope(custom_objects).custom_objects  # checks it is a dict
+    out = {}
+    for key, obj in _GLOBAL_CUSTOM_OBJECTS.items():
+        out[key] = obj
+        out.setdefault(key.split(">", 1)[-1], obj)
+    for scope in _scopes():
+        out.update(scope)
+    out.update(explicit)
+    return out
+
+
 def _scopes() -> list:
     if not hasattr(_local, "stack"):
         _local.stack = []

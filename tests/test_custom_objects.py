@@ -224,3 +224,38 @@ def test_an_unknown_activation_class_in_a_file_is_named(tmp_path):
     assert entry == {"name": "cube", "config": {}, "class_name": "Cube"}
     assert isinstance(load_model(tmp_path / "a.nnlab", custom_objects={"Cube": Cube})
                       .layers[0].activation, Cube)
+
+
+def test_keras_files_see_registered_and_scoped_classes_too(tmp_path):
+    import zipfile
+
+    @register_keras_serializable(package="course")
+    class Doubling(Layer):
+        def forward(self, X, training=False):
+            return 2 * X
+
+        def backward(self, dY, need_dX=True):
+            return 2 * dY
+
+    src = tmp_path / "plain.keras"
+    Sequential([Input((3,)), Dense(2)]).save(src)
+    with zipfile.ZipFile(src) as zin:
+        members = {name: zin.read(name) for name in zin.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"].append({"module": None, "class_name": "Doubling",
+                                       "registered_name": "course>Doubling",
+                                       "config": {"name": "doubling"}})
+    members["config.json"] = json.dumps(config).encode()
+    path = tmp_path / "custom.keras"
+    with zipfile.ZipFile(path, "w") as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
+    try:
+        assert type(load_model(path).layers[-1]) is Doubling
+        del get_custom_objects()["course>Doubling"]
+        with pytest.raises(ModelFileError, match="custom_objects"):
+            load_model(path)
+        with custom_object_scope({"Doubling": Doubling}):
+            assert type(load_model(path).layers[-1]) is Doubling
+    finally:
+        get_custom_objects().pop("course>Doubling", None)

@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 
 from nnlab import backend
-from nnlab.custom_objects import CustomObjectScope
+from nnlab.custom_objects import CustomObjectScope, visible
 from nnlab.models import model_config as config
 from nnlab.models import model_file, model_schema, preprocessing_schema, weight_plan
 from nnlab.models.model_file import ModelFileError
@@ -155,7 +155,7 @@ def load_model(
     if path.endswith(".keras"):  # Keras 3's own format: architecture and weights
         from nnlab.models import keras_format
 
-        return keras_format.load_keras(path, custom_objects)
+        return keras_format.load_keras(path, visible(custom_objects))
     limits = model_file.LoadLimits(max_params, max_member_bytes, max_json_bytes)
     with CustomObjectScope(custom_objects):  # your own classes, found by their saved names
         return _load_nnlab(path, compile, limits)
