@@ -163,3 +163,25 @@ def test_shared_plain_layers_are_still_refused_with_a_way_out():
     a, b = Input((3,)), Input((3,))
     with pytest.raises(ValueError, match="wrap the shared layers in a Model"):
         Model([a, b], Concatenate()([dense(a), dense(b)]))
+
+
+def test_an_unbuilt_sequential_builds_its_nested_model_from_the_first_data(rng):
+    inner = Sequential([Dense(8, activation="relu"), Dense(4)])
+    model = Sequential([inner, Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(rng.normal(size=(16, 3)), rng.normal(size=(16, 1)), epochs=1, verbose=0)
+    assert inner.input_shape == (None, 3) and model.count_params() == 73
+
+
+def test_training_memory_and_flops_count_the_nested_layers_as_the_flat_network(rng):
+    inner = Sequential([Dense(8, activation="relu"), Dense(4)])
+    nested = Sequential([Input((3,)), inner, Dense(1)])
+    flat = Sequential([Input((3,)), Dense(8, activation="relu"), Dense(4), Dense(1)])
+    texts = []
+    for model in (nested, flat):
+        model.compile("adam", "mse")
+        lines = []
+        model.summary(print_fn=lines.append, batch_size=32)
+        texts.append(lines[0].split("Total params")[1])
+    assert texts[0] == texts[1]
+    assert "FLOPs per sample (forward, multiply-add = 2 FLOPs): 133" in texts[0]

@@ -114,7 +114,10 @@ class Model(NestedModel, KerasIntrospection):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.inputs[0]._layer.dtype if self.inputs else np.dtype("float32")
+        if self.built:
+            return self.inputs[0]._layer.dtype
+        layers = self.layers  # an unbuilt Sequential computes in its first layer's dtype
+        return layers[0].dtype if layers else np.dtype("float32")
 
     @property
     def trainable(self) -> bool:
