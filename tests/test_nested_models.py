@@ -185,3 +185,16 @@ def test_training_memory_and_flops_count_the_nested_layers_as_the_flat_network(r
         texts.append(lines[0].split("Total params")[1])
     assert texts[0] == texts[1]
     assert "FLOPs per sample (forward, multiply-add = 2 FLOPs): 133" in texts[0]
+
+
+def test_gradient_check_through_a_nested_model_with_two_inputs_and_two_outputs(float64, rng):
+    p, q = Input((3,)), Input((2,))
+    h = Concatenate()([Dense(4, activation="tanh")(p), q])
+    two = Model([p, q], [Dense(2, activation="sigmoid")(h), Dense(1)(h)], name="two")
+    a, b = Input((3,)), Input((2,))
+    first, second = two([a, b])
+    model = Model([a, b], [Dense(1)(Concatenate()([first, second])), second])
+    model.compile("sgd", ["mse", "mae"])
+    x = [rng.normal(size=(5, 3)), rng.normal(size=(5, 2))]
+    _assert_gradients_ok(model, x, [rng.normal(size=(5, 1)), rng.normal(size=(5, 1))])
+    assert [layer.name for layer in model.layers][2] == "two"
