@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.symbolic import KerasTensor
 from nnlab.models import graph
 
@@ -28,8 +29,6 @@ def is_model(obj) -> bool:
 def leaf_layers(layers) -> list:
     """The layers that own weights, with nested models replaced by their own layers
     (recursively, each once, InputLayers left out), in weight order."""
-    from nnlab.layers.input_layer import InputLayer
-
     out, seen = [], set()
     for layer in layers:
         inner = leaf_layers(layer.layers) if is_model(layer) else [layer]
