@@ -168,9 +168,12 @@ def test_from_config_json_and_scope_take_the_same_custom_objects(data):
     ):
         assert type(rebuilt.layers[0]) is Scale and rebuilt.get_config() == config
     with custom_object_scope(CUSTOM):
-        assert type(nnlab.models.clone_model(model).layers[0]) is Scale
+        assert type(Model.from_config(config).layers[0]) is Scale
     with pytest.raises(ModelFileError, match="custom_objects"):
-        nnlab.models.clone_model(model)  # the scope ended
+        Model.from_config(config)  # the scope ended
+    # clone_model uses the classes in the model itself, as in Keras
+    clone = nnlab.models.clone_model(model)
+    assert type(clone.layers[0]) is Scale and isinstance(clone.layers[1].activation, Cube)
 
 
 def test_registered_classes_load_without_custom_objects(tmp_path, data):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from nnlab.custom_objects import CustomObjectScope
+from nnlab.custom_objects import CustomObjectScope, get_registered_name
 from nnlab.models import model_config, nested_file
 
 
@@ -58,5 +58,24 @@ def model_from_json(json_string: str, custom_objects=None):
 
 def clone_model(model):
     """A new model with the same architecture and fresh weights (Keras's clone_model;
-    copy the weights with `clone.set_weights(model.get_weights())`)."""
-    return from_config(get_config(model))
+    copy the weights with `clone.set_weights(model.get_weights())`). Your own layer and
+    activation classes in `model` are used as they are, as in Keras: no custom_objects
+    are needed (nothing is read from a file)."""
+    return from_config(get_config(model), _own_classes(model))
+
+
+def _own_classes(model) -> dict:
+    """{saved name: class} of the layers and activations in `model` that are not nnlab's."""
+    from nnlab.activations import ACTIVATIONS, Activation
+    from nnlab.layers import LAYERS
+    from nnlab.models.nested import all_layers, is_model
+
+    found = {}
+    for layer in all_layers(model):
+        if not is_model(layer) and LAYERS.get(type(layer).__name__) is not type(layer):
+            found[get_registered_name(type(layer))] = type(layer)
+        for key in ("activation", "recurrent_activation"):
+            act = getattr(layer, key, None)
+            if isinstance(act, Activation) and type(act) not in set(ACTIVATIONS.values()):
+                found[get_registered_name(type(act))] = type(act)
+    return found
