@@ -31,6 +31,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
         ...     def backward(self, dA, Z, A): return dA * 3 * Z ** 2
         >>> nnlab.saving.get_registered_object("course>cube") is Cube
         True
+        >>> del nnlab.saving.get_custom_objects()["course>cube"]
     """
     if not isinstance(package, str) or not package or ">" in package:
         raise ValueError(

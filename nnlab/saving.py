@@ -18,6 +18,7 @@ Example:
     ...         return 2 * dY
     >>> nnlab.saving.get_registered_name(Doubling)
     'course>Doubling'
+    >>> del nnlab.saving.get_custom_objects()["course>Doubling"]  # (keep the registry clean)
 """
 
 from __future__ import annotations
