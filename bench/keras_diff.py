@@ -331,6 +331,50 @@ def mismatch_recompile_keeps_optimizer():
     return max(_diff(a, b) for a, b in zip(nm.get_weights(), km.get_weights())), "4 steps"
 
 
+@check
+def nested_models_per_step():
+    """A Sequential inside a Sequential, a functional model called twice (shared
+    weights, gradients summed) and a frozen base, trained step by step in both."""
+    keras = _keras()
+    K, N = keras.layers, nnlab.layers
+    x, y = _data("binary", n=32, d=4)
+    x2 = x[::-1].copy()
+
+    def pair(lib, L):
+        inner = lib.Sequential([L.Dense(6, activation="tanh"), L.Dense(3, activation="relu")])
+        outer = lib.Sequential([lib.Input(shape=(4,)), inner, L.Dense(1, activation="sigmoid")])
+        a = lib.Input(shape=(4,))
+        enc = lib.Model(a, L.Dense(3, activation="tanh")(a))
+        b, c = lib.Input(shape=(4,)), lib.Input(shape=(4,))
+        h = L.Concatenate()([enc(b), enc(c)])
+        twin = lib.Model([b, c], L.Dense(1, activation="sigmoid")(h))
+        base = lib.Sequential([lib.Input(shape=(4,)), L.Dense(5, activation="tanh")])
+        base.trainable = False
+        frozen = lib.Sequential([base, L.Dense(1, activation="sigmoid")])
+        return [(outer, x), (twin, [x, x2]), (frozen, x)]
+
+    worst, shapes = 0.0, []
+    for (km, xk), (nm, xn) in zip(pair(keras, K), pair(nnlab, N)):
+        if len(km.layers) != len(nm.layers) or len(km.trainable_weights) != len(
+            nm.trainable_weights
+        ):
+            return float("inf"), f"layers or trainable weights differ for {nm.name}"
+        nm.set_weights(km.get_weights())  # same order and shapes, or this fails
+        km.compile(keras.optimizers.Adam(0.0625, **ADAM), "binary_crossentropy")
+        nm.compile(nnlab.optimizers.Adam(0.0625, **ADAM), "binary_crossentropy")
+        for i in range(0, 32, 8):
+            xb = [v[i : i + 8] for v in xk] if isinstance(xk, list) else xk[i : i + 8]
+            worst = max(worst, _diff(nm.train_on_batch(xb, y[i : i + 8]),
+                                     km.train_on_batch(xb, y[i : i + 8])))
+            for wn, wk in zip(nm.get_weights(), km.get_weights()):
+                worst = max(worst, _diff(wn, wk))
+        worst = max(worst, _diff(nm.predict(xn, verbose=0), km.predict(xk, verbose=0)))
+        shapes.append(nm.count_params() == km.count_params())
+    if not all(shapes):
+        return float("inf"), "parameter counts differ"
+    return worst, "nested Sequential, shared functional, frozen base x 4 steps"
+
+
 def _zoo_nnlab():
     """nnlab models using every layer a .keras file can carry."""
     N, L = nnlab, nnlab.layers

@@ -16,6 +16,7 @@ from nnlab import (
     metrics,
     models,
     optimizers,
+    saving,
     training,  # loaded with the package, so that the first fit() imports nothing
     utils,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "saving",
     "training",
     "utils",
 ]

@@ -290,7 +290,14 @@ def get(identifier) -> Activation:
 
 
 def serialize(activation: Activation) -> dict:
-    return {"name": activation.name, "config": activation.get_config()}
+    """{"name", "config"}; for your own Activation subclass also its "class_name" (the
+    registered "package>Name" if registered), by which loading finds it in custom_objects."""
+    out = {"name": activation.name, "config": activation.get_config()}
+    if type(activation) not in set(ACTIVATIONS.values()):
+        from nnlab.custom_objects import get_registered_name
+
+        out["class_name"] = get_registered_name(type(activation))
+    return out
 
 
 def deserialize(config: dict) -> Activation:

@@ -68,7 +68,9 @@ def _decode(value):
 
 def _random_layers(model) -> list:
     """The layers with a random generator of their own, in model order."""
-    return [layer for layer in model.layers if hasattr(layer, "get_random_state")]
+    from nnlab.models.nested import leaf_layers  # nested models' layers too
+
+    return [layer for layer in leaf_layers(model.layers) if hasattr(layer, "get_random_state")]
 
 
 def _stateful(callbacks: list) -> dict:

@@ -81,7 +81,9 @@ class TensorBoard(Callback):
             self._writer(which).add_scalar(f"epoch_{name}", float(value), epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             writer = self._writer("train")
-            for layer in self.model.layers:
+            from nnlab.models.nested import leaf_layers  # nested models' layers too
+
+            for layer in leaf_layers(self.model.layers):
                 for key, W in {**layer.params, **layer.state}.items():
                     if np.issubdtype(W.dtype, np.floating) and W.size:
                         writer.add_histogram(f"{layer.name}/{key}", W, epoch)

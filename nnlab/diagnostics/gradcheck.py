@@ -84,9 +84,10 @@ def gradient_check(
     data = _prepare(model, x, y, sample_weight)
     data.X = [np.ascontiguousarray(X) for X in data.X]  # perturbed in place through views
     model._ensure_store()
-    random_layers = [layer for layer in model.layers if hasattr(layer, "hold_randomness")]
+    layers = model._weight_layers()  # nested models' layers included
+    random_layers = [layer for layer in layers if hasattr(layer, "hold_randomness")]
     # Training-mode forwards move BatchNormalization's moving statistics: put them back.
-    saved_state = [{k: v.copy() for k, v in layer.state.items()} for layer in model.layers]
+    saved_state = [{k: v.copy() for k, v in layer.state.items()} for layer in layers]
     for layer in random_layers:
         layer.hold_randomness(False)
     try:
@@ -94,7 +95,7 @@ def gradient_check(
     finally:
         for layer in random_layers:
             layer.hold_randomness(False)
-        for layer, state in zip(model.layers, saved_state):
+        for layer, state in zip(layers, saved_state):
             for k, v in state.items():
                 layer.state[k][...] = v
 

@@ -148,7 +148,15 @@ def optimizer_slots(optimizer, dtype="float32") -> int:
 
 
 def _layers(model) -> list:
-    return [n.layer for n in model._nodes if not isinstance(n.layer, InputLayer)]
+    """The computing layer of every node, a nested model's layers in its place (once per
+    call: each call computes and keeps its activations)."""
+    from nnlab.models.nested import is_model
+
+    out = []
+    for n in model._nodes:
+        if not isinstance(n.layer, InputLayer):
+            out += _layers(n.layer) if is_model(n.layer) else [n.layer]
+    return out
 
 
 def _size(shape) -> int:
@@ -234,6 +242,8 @@ def memory_estimate(model, batch_size: int, optimizer=None) -> MemoryEstimate:
         raise ValueError(f"batch_size must be a positive int. Received: {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive int. Received: {batch_size!r}")
+    from nnlab.models.nested import leaf_layers
+
     layers = _layers(model)
     dtype = model.dtype
     opt = optimizer if optimizer is not None else model.optimizer
@@ -242,9 +252,10 @@ def memory_estimate(model, batch_size: int, optimizer=None) -> MemoryEstimate:
     else:
         opt = optimizers_mod.get(opt)
         slots, name = optimizer_slots(opt, dtype), opt.name
-    trainable = sum(W.size for layer in layers if layer.trainable for W in layer.params.values())
+    owners = leaf_layers(layers)  # a shared nested model's weights count once
+    trainable = sum(W.size for layer in owners if layer.trainable for W in layer.params.values())
     return memory_budget(
-        n_params=sum(layer.count_params() for layer in layers),
+        n_params=sum(layer.count_params() for layer in owners),
         bytes_per_value=dtype.itemsize,
         batch_size=batch_size,
         activations_per_sample=sum(_size(layer.output_shape) for layer in layers),

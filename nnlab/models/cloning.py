@@ -11,27 +11,29 @@ from __future__ import annotations
 
 import json
 
-from nnlab.models import model_config
+from nnlab.custom_objects import CustomObjectScope, get_registered_name
+from nnlab.models import model_config, nested_file
 
 
 def get_config(model) -> dict:
     """The architecture of `model` as a JSON-ready dict (no weights)."""
-    arch = model_config.architecture(model, {})
-    for entry in arch["layers"]:
-        entry.pop("weights", None)
-        entry.pop("rng_state", None)
-    return arch
+    return nested_file.strip_weights(model_config.architecture(model, {}))
 
 
 def from_config(config: dict, custom_objects=None):
     """A new model with fresh weights from `get_config()`'s dict.
 
+    Args:
+        config: a dict from `get_config()`.
+        custom_objects: {saved class name: class} for your own layers, losses,
+            activations and metrics in it (see `nnlab.saving`).
+
     Raises:
-        ModelFileError: the config names a class nnlab does not have, or is malformed.
+        ModelFileError: the config names a class nnlab does not have and that is not
+            among the custom objects, or is malformed.
     """
-    for entry in config.get("layers", []) if isinstance(config, dict) else []:
-        entry.setdefault("weights", [])
-    return model_config.rebuild("<config>", config, None)
+    with CustomObjectScope(custom_objects):  # your own classes, by their saved names
+        return model_config.rebuild("<config>", config, None)
 
 
 def to_json(model, **kwargs) -> str:
@@ -51,10 +53,29 @@ def model_from_json(json_string: str, custom_objects=None):
         8
     """
     document = json.loads(json_string)
-    return from_config(document["config"] if "config" in document else document)
+    return from_config(document["config"] if "config" in document else document, custom_objects)
 
 
 def clone_model(model):
     """A new model with the same architecture and fresh weights (Keras's clone_model;
-    copy the weights with `clone.set_weights(model.get_weights())`)."""
-    return from_config(get_config(model))
+    copy the weights with `clone.set_weights(model.get_weights())`). Your own layer and
+    activation classes in `model` are used as they are, as in Keras: no custom_objects
+    are needed (nothing is read from a file)."""
+    return from_config(get_config(model), _own_classes(model))
+
+
+def _own_classes(model) -> dict:
+    """{saved name: class} of the layers and activations in `model` that are not nnlab's."""
+    from nnlab.activations import ACTIVATIONS, Activation
+    from nnlab.layers import LAYERS
+    from nnlab.models.nested import all_layers, is_model
+
+    found = {}
+    for layer in all_layers(model):
+        if not is_model(layer) and LAYERS.get(type(layer).__name__) is not type(layer):
+            found[get_registered_name(type(layer))] = type(layer)
+        for key in ("activation", "recurrent_activation"):
+            act = getattr(layer, key, None)
+            if isinstance(act, Activation) and type(act) not in set(ACTIVATIONS.values()):
+                found[get_registered_name(type(act))] = type(act)
+    return found

@@ -21,6 +21,8 @@ class Node:
     multi_input: bool  # the layer takes a list (merge layers)
     reads_only_inputs: bool = False  # dX is not needed (unless checking input gradients)
     masked: bool = False  # a mask (from Embedding(mask_zero=True)) may reach or leave it
+    call: int = 0  # which call of its layer this node is (a nested model may have several)
+    shared: bool = False  # its layer (a nested model) has more than one node
 
 
 def build_graph(
@@ -33,6 +35,49 @@ def build_graph(
     identity, so a model survives copying and pickling.
     """
     input_ids = {id(t) for t in inputs}
+    order = _keras_order(inputs, outputs, input_ids)
+
+    pos = {id(t): i for i, t in enumerate(order)}
+    nodes = []
+    carries: set[int] = set()  # tensors that may carry a mask
+    calls: dict[int, int] = {}  # layer id -> nodes so far
+    for t in order:
+        layer = t._layer
+        if id(layer) in calls and not getattr(layer, "_is_model", False):
+            raise ValueError(
+                f"Layer '{layer.name}' is used more than once in this model. nnlab does "
+                "not support shared layers (one layer object called on several inputs), "
+                "except whole models; create a separate layer for each call, or wrap the "
+                "shared layers in a Model and call that."
+            )
+        call = calls[id(layer)] = calls.get(id(layer), -1) + 1
+        if id(t) in input_ids:
+            nodes.append(Node(layer, (), pos[id(t)], False))
+        else:
+            multi = len(t._inputs) > 1 or _called_on_list(layer)
+            only_inputs = all(id(p) in input_ids for p in t._inputs)
+            masked_in = any(id(p) in carries for p in t._inputs)
+            if getattr(layer, "mask_zero", False) or (masked_in and layer.supports_masking):
+                carries.add(id(t))
+            masked = masked_in or id(t) in carries
+            nodes.append(
+                Node(
+                    layer,
+                    tuple(pos[id(p)] for p in t._inputs),
+                    pos[id(t)],
+                    multi,
+                    only_inputs,
+                    masked,
+                    call,
+                )
+            )
+    for node in nodes:
+        node.shared = calls[id(node.layer)] > 0
+    return nodes, [pos[id(t)] for t in outputs]
+
+
+def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
+    """The tensors from `inputs` to `outputs`, inputs first, in Keras's layer order."""
     order: list[KerasTensor] = []
     state: dict[int, str] = {}
 
@@ -71,41 +116,7 @@ def build_graph(
     rest = sorted(
         (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])
     )
-    order = list(inputs) + rest
-
-    pos = {id(t): i for i, t in enumerate(order)}
-    nodes = []
-    carries: set[int] = set()  # tensors that may carry a mask
-    seen_layers: dict[int, str] = {}
-    for t in order:
-        layer = t._layer
-        if id(layer) in seen_layers:
-            raise ValueError(
-                f"Layer '{layer.name}' is used more than once in this model. nnlab does "
-                "not support shared layers (one layer object called on several inputs); "
-                "create a separate layer for each call."
-            )
-        seen_layers[id(layer)] = layer.name
-        if id(t) in input_ids:
-            nodes.append(Node(layer, (), pos[id(t)], False))
-        else:
-            multi = len(t._inputs) > 1 or _called_on_list(layer)
-            only_inputs = all(id(p) in input_ids for p in t._inputs)
-            masked_in = any(id(p) in carries for p in t._inputs)
-            if getattr(layer, "mask_zero", False) or (masked_in and layer.supports_masking):
-                carries.add(id(t))
-            masked = masked_in or id(t) in carries
-            nodes.append(
-                Node(
-                    layer,
-                    tuple(pos[id(p)] for p in t._inputs),
-                    pos[id(t)],
-                    multi,
-                    only_inputs,
-                    masked,
-                )
-            )
-    return nodes, [pos[id(t)] for t in outputs]
+    return list(inputs) + rest
 
 
 def _called_on_list(layer) -> bool:
@@ -123,7 +134,9 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
             k += 1
             continue
         X = [values[i] for i in node.inputs] if node.multi_input else values[node.inputs[0]]
-        if node.masked:  # the layer reads its input's mask and says what its output's is
+        if node.shared:  # a nested model called more than once keeps each call's caches
+            values[node.output] = node.layer.forward_call(X, training, node.call)
+        elif node.masked:  # the layer reads its input's mask and says what its output's is
             mask = masks.get(node.inputs[0])
             node.layer.input_mask = mask
             values[node.output] = node.layer.forward(X, training)
@@ -155,7 +168,9 @@ def backward(
             continue
         need_dX = input_grads or not node.reads_only_inputs
         layer = node.layer
-        if node.output in from_Z:
+        if node.shared:
+            dX = layer.backward_call(dY, need_dX, node.call)
+        elif node.output in from_Z:
             dX = layer.backward_from_Z(dY, need_dX)
         else:
             dX = layer.backward(dY, need_dX)

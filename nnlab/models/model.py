@@ -21,10 +21,11 @@ from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.symbolic import KerasTensor
 from nnlab.models import graph, inputs
 from nnlab.models.introspection import KerasIntrospection
+from nnlab.models.nested import NestedModel, leaf_layers, refuse_in_keras_file, unique
 from nnlab.models.param_store import ParamStore
 
 
-class Model(KerasIntrospection):
+class Model(NestedModel, KerasIntrospection):
     """A network of layers from `inputs` to `outputs`.
 
     Args:
@@ -82,7 +83,7 @@ class Model(KerasIntrospection):
         self._multi_output = isinstance(outputs, (list, tuple)) and len(outputs) > 1
         self.inputs, self.outputs = ins, outs
         self._nodes, self._output_pos = graph.build_graph(ins, outs)
-        names = [n.layer.name for n in self._nodes]
+        names = [layer.name for layer in self.layers]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Layer names must be unique in a model. Repeated: {dupes}")
@@ -93,8 +94,9 @@ class Model(KerasIntrospection):
 
     @property
     def layers(self) -> list:
-        """The layers in graph order (InputLayers included, as in Keras's functional API)."""
-        return [node.layer for node in self._nodes]
+        """The layers in graph order (InputLayers included, as in Keras's functional API);
+        a nested model is one layer, listed once however often it is called."""
+        return unique(node.layer for node in self._nodes)
 
     @property
     def built(self) -> bool:
@@ -112,7 +114,10 @@ class Model(KerasIntrospection):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.inputs[0]._layer.dtype if self.inputs else np.dtype("float32")
+        if self.built:
+            return self.inputs[0]._layer.dtype
+        layers = self.layers  # an unbuilt Sequential computes in its first layer's dtype
+        return layers[0].dtype if layers else np.dtype("float32")
 
     @property
     def trainable(self) -> bool:
@@ -125,7 +130,8 @@ class Model(KerasIntrospection):
             layer.trainable = bool(value)
 
     def _weight_layers(self) -> list:
-        return [layer for layer in self.layers if not isinstance(layer, InputLayer)]
+        """The layers that own weights, nested models' layers in their place."""
+        return leaf_layers(self.layers)
 
     def _ensure_store(self) -> ParamStore:
         """(Re)pack the trainable params into one flat store when the layers changed."""
@@ -151,7 +157,11 @@ class Model(KerasIntrospection):
         return [grads.get(i) for i in range(len(self.inputs))] if input_grads else None
 
     def __call__(self, x, training: bool = False):
-        """Run the model eagerly on arrays (no batching), like `predict_on_batch`."""
+        """Run the model eagerly on arrays (no batching), like `predict_on_batch`; on
+        symbolic tensors, add it as one layer to a functional graph (a nested model)."""
+        items = x if isinstance(x, (list, tuple)) else [x]
+        if any(isinstance(t, KerasTensor) for t in items):
+            return self._symbolic_call(x)
         self._ensure_built(x)
         X_list = inputs.check_inputs(x, self._input_shapes(), self.input_names, self.dtype)
         outs = self._forward(X_list, training)
@@ -468,6 +478,7 @@ class Model(KerasIntrospection):
         from nnlab.models import keras_format, saving
 
         if str(filepath).endswith(keras_format.SUFFIX):
+            refuse_in_keras_file(self, filepath)
             keras_format.save_keras(self, filepath)
             return
         saving.save_model(self, filepath, preprocessing=preprocessing, metadata=metadata)

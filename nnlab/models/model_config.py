@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import activations, initializers, regularizers
+from nnlab import initializers, regularizers
 from nnlab import losses as losses_mod
 from nnlab import metrics as metrics_mod
 from nnlab import optimizers as optimizers_mod
+from nnlab.custom_objects import get_registered_name, how_to_pass
 from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.wrappers import WRAPPED_LAYER_KEYS
+from nnlab.models import custom_classes, nested_file
 from nnlab.models.model import Model, _metric_lists, _per_output
 from nnlab.models.model_file import ModelFileError
+from nnlab.models.nested import is_model
 from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
 
 _OPTIMIZERS = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}
-_LOSSES = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}
-_METRICS = {cls.__name__: cls for cls in metrics_mod.METRICS.values()}
 _REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError)
 
 
@@ -38,8 +39,9 @@ def _bad(path, what: str, exc: Exception | str, hint: str = "") -> ModelFileErro
 
 
 # -- architecture ---------------------------------------------------------------------
-def architecture(model, arrays: dict) -> dict:
-    """The layer graph as JSON; each weight is added to `arrays` under its member name."""
+def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
+    """The layer graph as JSON; each weight is added to `arrays` under its member name
+    (`prefix` + layer index + weight name; a nested model's under its own index)."""
     from nnlab.models.sequential import Sequential
 
     if type(model) not in (Model, Sequential):
@@ -49,34 +51,35 @@ def architecture(model, arrays: dict) -> dict:
             "Model(inputs, outputs) to save it."
         )
     if model.built:
-        producer = {node.output: node.layer.name for node in model._nodes}
-        calls = [(n.layer, [producer[i] for i in n.inputs], n.multi_input) for n in model._nodes]
+        producer = {node.output: nested_file.tensor_name(node) for node in model._nodes}
+        calls = [
+            (n.layer, [producer[i] for i in n.inputs], n.multi_input, n.call)
+            for n in model._nodes
+        ]
+        outputs = [producer[i] for i in model._output_pos]
     else:
-        calls = [(layer, [], False) for layer in model.layers]
+        calls, outputs = [(layer, [], False, 0) for layer in model.layers], []
     return {
         "class_name": "Sequential" if isinstance(model, Sequential) else "Functional",
         "name": model.name,
-        "layers": [_layer_entry(i, *call, arrays) for i, call in enumerate(calls)],
+        "layers": [_layer_entry(f"{prefix}{i}/", *call, arrays) for i, call in enumerate(calls)],
         "inputs": model.input_names if model.built else [],
-        "outputs": model.output_names if model.built else [],
+        "outputs": outputs,
         "multi_output": bool(model.built and model._multi_output),
     }
 
 
-def _layer_entry(index: int, layer, inbound: list, on_list: bool, arrays: dict) -> dict:
-    name = type(layer).__name__
-    if LAYERS.get(name) is not type(layer):
-        raise TypeError(
-            f"Layer '{layer.name}' is a {name}, which is not one of nnlab's layer classes "
-            f"{sorted(LAYERS)}, so a loaded file could not rebuild it."
-        )
+def _layer_entry(prefix: str, layer, inbound: list, on_list: bool, call: int, arrays) -> dict:
+    if call or is_model(layer):
+        return nested_file.model_entry(prefix, layer, inbound, on_list, call, arrays, architecture)
+    name = custom_classes.layer_name(layer)  # your own classes load via custom_objects
     config = layer.get_config()
     if isinstance(layer, InputLayer) and layer.batch_size is not None:
         config["batch_size"] = layer.batch_size
     weights = []
     for trainable, group in ((True, layer.params), (False, layer.state)):
         for key, W in group.items():
-            member = f"weights/{index}/{key}.npy"
+            member = f"{prefix}{key}.npy"
             arrays[member] = W
             weights.append({"name": key, "trainable": trainable, "file": member})
     entry = {
@@ -111,49 +114,69 @@ def rebuild(path, spec, arrays: dict | None, layers: list | None = None):
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _bad(path, "the model", "'model.layers' must be a list of layer entries")
     layers = layers if layers is not None else [_make_layer(path, e) for e in entries]
+    built = [nested_file.materialize(path, layer, rebuild) for layer in layers]
     try:
         if spec["class_name"] == "Sequential":
-            model = Sequential(layers, name=spec.get("name"))
+            model = Sequential(built, name=spec.get("name"))
         else:
-            tensors = {}
-            for entry, layer in zip(entries, layers):
-                if isinstance(layer, InputLayer):
-                    tensors[layer.name] = layer.output
-                    continue
-                if isinstance(layer, OutputItem) and layer.name in tensors:
-                    continue  # made by the multi-output call before it
-                inbound = [tensors[name] for name in entry["inbound"]]
-                out = layer(inbound if entry["call_on_list"] else inbound[0])
-                for t in out if isinstance(out, list) else [out]:
-                    tensors[t._layer.name] = t
-            outputs = [tensors[name] for name in spec["outputs"]]
-            model = Model(
-                [tensors[name] for name in spec["inputs"]],
-                outputs if spec["multi_output"] else outputs[0],
-                name=spec.get("name"),
-            )
+            model = _functional(path, spec, entries, built)
     except ModelFileError:
         raise
     except _REBUILD_ERRORS as exc:
         raise _bad(path, "the layer graph", exc) from None
     if arrays is not None:
-        for entry, layer in zip(entries, layers):
-            _set_weights(path, layer, entry, arrays)
+        _set_all_weights(path, entries, layers, arrays)
     return model
 
 
+def _functional(path, spec: dict, entries: list, built: list):
+    """Call the layers of a functional `spec` on each other as its entries say."""
+    tensors, by_name = {}, {layer.name: layer for layer in built}
+    for entry, layer in zip(entries, built):
+        if isinstance(layer, nested_file.SharedCall):  # a further call of a model
+            inbound = [tensors[name] for name in entry["inbound"]]
+            target = nested_file.shared_target(path, layer, by_name)
+            tensors[layer.name] = target(inbound if entry["call_on_list"] else inbound[0])
+            continue
+        if isinstance(layer, InputLayer):
+            tensors[layer.name] = layer.output
+            continue
+        if isinstance(layer, OutputItem) and layer.name in tensors:
+            continue  # made by the multi-output call before it
+        inbound = [tensors[name] for name in entry["inbound"]]
+        out = layer(inbound if entry["call_on_list"] else inbound[0])
+        for t in out if isinstance(out, list) else [out]:
+            tensors[t._layer.name] = t
+    outputs = [tensors[name] for name in spec["outputs"]]
+    return Model(
+        [tensors[name] for name in spec["inputs"]],
+        outputs if spec["multi_output"] else outputs[0],
+        name=spec.get("name"),
+    )
+
+
+def _set_all_weights(path, entries: list, layers: list, arrays: dict) -> None:
+    for entry, layer in zip(entries, layers):
+        if isinstance(layer, nested_file.PlannedModel):
+            _set_all_weights(path, layer.spec["layers"], layer.layers, arrays)
+        elif not isinstance(layer, nested_file.SharedCall):
+            _set_weights(path, layer, entry, arrays)
+
+
 def _make_layer(path, entry: dict):
+    if nested_file.is_nested_entry(entry):
+        return nested_file.make(path, entry, make_layers)
     name = entry.get("class_name")
-    cls = LAYERS.get(name) if isinstance(name, str) else None
+    cls = custom_classes.layer_class(name)
     if cls is None:
         raise ModelFileError(
             f"{path}: unknown layer class {name!r}. nnlab builds layers only from its own "
-            f"table nnlab.layers.LAYERS {sorted(LAYERS)}; the file was modified or written "
-            "by a newer nnlab."
+            f"table nnlab.layers.LAYERS {sorted(LAYERS)} and the custom objects you pass; "
+            f"{how_to_pass(name)}."
         )
     try:
         config = {key: _decode(key, value) for key, value in entry["config"].items()}
-        layer = cls(**config)
+        layer = cls(**config) if LAYERS.get(name) is cls else cls.from_config(config)
         if "rng_state" in entry:
             layer._rng.bit_generator.state = entry["rng_state"]
     except _REBUILD_ERRORS as exc:
@@ -168,7 +191,10 @@ def _decode(key: str, value):
     if not isinstance(value, dict) or key in WRAPPED_LAYER_KEYS:
         return value  # a wrapper rebuilds its own inner layers from their configs
     if key.endswith("activation"):  # activation, recurrent_activation
-        return activations.deserialize(value)
+        cls = custom_classes.activation_class(value)
+        if cls is None:
+            raise _unknown("activation", value.get("class_name", value.get("name")))
+        return cls(**value.get("config", {}))
     if key.endswith("_initializer"):
         return initializers.deserialize(value)
     if key.endswith("_regularizer"):
@@ -215,7 +241,7 @@ def compile_config(model) -> dict | None:
         "losses": None
         if spec is None
         else [
-            losses_mod.serialize(losses_mod.get(s))
+            _loss_entry(losses_mod.get(s))
             for s in _per_output(spec, names, "loss", single_ok=True)
         ],
         "loss_weights": w,
@@ -240,14 +266,20 @@ def _optimizer_config(opt) -> dict:
     return {"class_name": type(opt).__name__, "config": config}
 
 
+def _loss_entry(loss) -> dict:
+    return {"class_name": custom_classes.saved_name(loss, custom_classes.LOSSES),
+            "config": loss.get_config()}
+
+
 def _metric_entry(metric):
     if isinstance(metric, str):
         return metric
     if isinstance(metric, type):
-        return {"class_name": metric.__name__, "name": metric.name}
-    if not isinstance(metric, metrics_mod.Metric):  # a plain function: not rebuildable
-        return {"class_name": "function", "name": getattr(metric, "__name__", "metric")}
-    return {"class_name": type(metric).__name__, "name": metric.name}
+        metric = metric()
+    if not isinstance(metric, metrics_mod.Metric):  # a plain function: via custom_objects
+        return {"class_name": "function", "name": get_registered_name(metric)}
+    return {"class_name": custom_classes.saved_name(metric, custom_classes.METRICS),
+            "name": metric.name}
 
 
 def recompile(path, model, spec: dict) -> None:
@@ -263,7 +295,7 @@ def recompile(path, model, spec: dict) -> None:
         optimizer = opt_cls(**opt_config)
         losses = spec["losses"]
         if losses is not None:
-            losses = [_LOSSES[c["class_name"]](**c["config"]) for c in losses]
+            losses = [_make_loss(c) for c in losses]
         metrics = [[_make_metric(m) for m in ms] for ms in spec["metrics"]]
         weighted = [[_make_metric(m) for m in ms] for ms in spec.get("weighted_metrics", [])]
         if len(metrics) == 1:
@@ -277,10 +309,30 @@ def recompile(path, model, spec: dict) -> None:
         raise _bad(path, "the compile settings", exc, hint) from None
 
 
+def _unknown(kind: str, name) -> ValueError:
+    return ValueError(f"unknown {kind} {name!r}; {how_to_pass(str(name))}")
+
+
+def _make_loss(entry):
+    cls = custom_classes.loss_class(entry["class_name"])
+    if cls is None:
+        raise _unknown("loss", entry["class_name"])
+    build = getattr(cls, "from_config", None)
+    return build(entry["config"]) if build is not None else cls(**entry["config"])
+
+
 def _make_metric(entry):
     if isinstance(entry, str):
         return entry
-    return _METRICS[entry["class_name"]](name=entry["name"])
+    if entry["class_name"] == "function":  # a plain function passed in custom_objects
+        fn = custom_classes.metric_function(entry["name"])
+        if fn is None:
+            raise _unknown("metric function", entry["name"])
+        return fn
+    cls = custom_classes.metric_class(entry["class_name"])
+    if cls is None:
+        raise _unknown("metric", entry["class_name"])
+    return cls(name=entry["name"])
 
 
 # -- fitted preprocessing ---------------------------------------------------------------

@@ -14,14 +14,14 @@ import math
 
 from nnlab import activations, initializers
 from nnlab import losses as losses_mod
-from nnlab import metrics as metrics_mod
 from nnlab import optimizers as optimizers_mod
+from nnlab.custom_objects import how_to_pass
 from nnlab.layers import LAYERS
+from nnlab.models import custom_classes, nested_file
 from nnlab.models.model_file import ModelFileError
 
 _OPTIMIZERS = {cls.__name__ for cls in optimizers_mod.OPTIMIZERS.values()}
 _LOSSES = {cls.__name__ for cls in losses_mod.LOSSES.values()}
-_METRICS = {cls.__name__ for cls in metrics_mod.METRICS.values()}
 _INITIALIZERS = {cls.__name__ for cls in initializers.INITIALIZERS.values()}
 _REGULARIZERS = {"L1", "L2", "L1L2"}
 _FLOAT_DTYPES = {"float16", "float32", "float64"}
@@ -33,6 +33,15 @@ def error(path, where: str, problem: str, expected: str) -> ModelFileError:
     return ModelFileError(
         f"{path}: model.json {where} {problem}; expected {expected}. The file was edited or "
         "damaged after it was saved: save the model again or restore it from a backup."
+    )
+
+
+def unknown_class(path, where: str, name, known: str) -> ModelFileError:
+    """A class name that is neither nnlab's own nor among the custom objects passed."""
+    return ModelFileError(
+        f"{path}: model.json {where} is {name!r}; expected one of {known} or a class you "
+        f"pass. {how_to_pass(str(name))}. Otherwise the file was edited or damaged after it "
+        "was saved: save the model again or restore it from a backup."
     )
 
 
@@ -66,8 +75,9 @@ def is_str_list(v, unique: bool = False) -> bool:
 
 
 # -- the whole document -------------------------------------------------------------
-def check_document(path, document: dict) -> None:
-    """Check the fields of model.json that do not need the layers built."""
+def check_document(path, document: dict, compile: bool = True) -> None:
+    """Check the fields of model.json that do not need the layers built (the compile
+    settings only when they will be used: `compile`)."""
     get = document.get
     check_all(
         path,
@@ -81,13 +91,13 @@ def check_document(path, document: dict) -> None:
     )  # fmt: skip
     model = document["model"]
     _check_model(path, model, document["files"])
-    if get("compile") is not None:
+    if compile and get("compile") is not None:
         _check_compile(path, document["compile"], len(model["outputs"]) or 1)
     user = (get("metadata") or {}).get("user", {})
     check(path, "metadata.user", user, isinstance(user, dict), "an object of your JSON values")
 
 
-def _check_model(path, spec: dict, files: dict) -> None:
+def _check_model(path, spec: dict, files: dict, members: set | None = None, depth=0) -> None:
     get, entries = spec.get, spec.get("layers")
     check_all(
         path,
@@ -105,9 +115,17 @@ def _check_model(path, spec: dict, files: dict) -> None:
              "true or false"),
         ],
     )  # fmt: skip
-    names, members = [], set()
+    names, members = [], set() if members is None else members
+
+    def nested(path, inner: dict, level: int) -> None:  # a model used as a layer
+        _check_model(path, inner, files, members, level)
+
     for i, entry in enumerate(entries):
-        names.append(_check_layer(path, f"model.layers[{i}]", entry, names, files, members))
+        where = f"model.layers[{i}]"
+        if nested_file.is_nested_entry(entry):
+            names.append(nested_file.check_entry(path, where, entry, names, nested, depth))
+        else:
+            names.append(_check_layer(path, where, entry, names, files, members))
     inputs = {e["config"]["name"] for e in entries if e["class_name"] == "InputLayer"}
     for key, known in (("inputs", inputs), ("outputs", set(names))):
         unknown = sorted(set(spec[key]) - known)
@@ -122,19 +140,16 @@ def _check_model(path, spec: dict, files: dict) -> None:
 
 def _check_layer(path, where: str, entry: dict, names: list, files: dict, members: set) -> str:
     get, cls, config = entry.get, entry.get("class_name"), entry.get("config")
-    check_all(
-        path,
-        [
-            (f"{where}.class_name", cls, _known(cls, LAYERS),
-             f"one of nnlab's layer classes {sorted(LAYERS)}"),
-            (f"{where}.config", type(config).__name__, isinstance(config, dict), "an object"),
-        ],
-    )  # fmt: skip
+    layer_cls = custom_classes.layer_class(cls)
+    if layer_cls is None:
+        known = f"nnlab's layer classes {sorted(LAYERS)}"
+        raise unknown_class(path, f"{where}.class_name", cls, known)
+    check(path, f"{where}.config", type(config).__name__, isinstance(config, dict), "an object")
     name = config.get("name")
     unique = isinstance(name, str) and name and name not in names
     check(path, f"{where}.config.name", name, unique, "a unique non-empty string")
     # a layer's own argument of that name (Embedding's input_dim, the vocabulary) is fine
-    own = set(inspect.signature(LAYERS[cls].__init__).parameters) if cls in LAYERS else set()
+    own = set(inspect.signature(layer_cls.__init__).parameters)
     bad = sorted((_FORBIDDEN_CONFIG & set(config)) - own)
     if bad and cls != "InputLayer":
         raise error(path, f"{where}.config", f"holds {bad}", "no input shape outside InputLayer")
@@ -176,11 +191,12 @@ def _check_config_value(path, where: str, key: str, value) -> None:
     if key == "dtype":
         check(path, where, value, _known(value, _FLOAT_DTYPES), f"one of {sorted(_FLOAT_DTYPES)}")
     elif key in ("activation", "recurrent_activation"):
-        name = value.get("name") if isinstance(value, dict) else value
-        ok = name is None or (isinstance(name, str) and name in activations.ACTIVATIONS)
-        if isinstance(value, dict):
-            ok = ok and isinstance(value.get("config", {}), dict)
-        check(path, where, value, ok, f"an activation among {sorted(activations.ACTIVATIONS)}")
+        if value is not None and custom_classes.activation_class(value) is None:
+            name = value.get("class_name", value.get("name")) if isinstance(value, dict) else value
+            known = f"the activations {sorted(activations.ACTIVATIONS)}"
+            raise unknown_class(path, where, name, known)
+        ok = not isinstance(value, dict) or isinstance(value.get("config", {}), dict)
+        check(path, where, value, ok, "an activation name or {name, config}")
     elif key.endswith("_initializer"):
         name = value.get("class_name") if isinstance(value, dict) else value
         ok = isinstance(name, str) and (name in _INITIALIZERS or name in initializers.INITIALIZERS)
@@ -196,7 +212,30 @@ def _check_config_value(path, where: str, key: str, value) -> None:
         check(path, where, value, ok, f"null or a regularizer among {sorted(_REGULARIZERS)}")
 
 
+def _check_class_names(path, spec: dict) -> None:
+    """Name the loss or metric class that is neither nnlab's nor passed in custom_objects."""
+    losses = spec.get("losses")
+    for i, x in enumerate(losses if isinstance(losses, list) else []):
+        name = x.get("class_name") if isinstance(x, dict) else None
+        if isinstance(name, str) and custom_classes.loss_class(name) is None:
+            known = f"nnlab's losses {sorted(_LOSSES)}"
+            raise unknown_class(path, f"compile.losses[{i}].class_name", name, known)
+    for key in ("metrics", "weighted_metrics"):
+        groups = spec.get(key)
+        for ms in groups if isinstance(groups, list) else []:
+            for m in ms if isinstance(ms, list) else []:
+                if not (isinstance(m, dict) and isinstance(m.get("name"), str)):
+                    continue
+                function = m.get("class_name") == "function"
+                name = m["name"] if function else m.get("class_name")
+                found = (custom_classes.metric_function(name) if function
+                         else custom_classes.metric_class(name))
+                if isinstance(name, str) and found is None:
+                    raise unknown_class(path, f"compile.{key}", name, "nnlab's metrics")
+
+
 def _check_compile(path, spec: dict, n_outputs: int) -> None:
+    _check_class_names(path, spec)
     opt, losses = spec.get("optimizer"), spec.get("losses")
     weights, metrics = spec.get("loss_weights"), spec.get("metrics")
 
@@ -208,7 +247,15 @@ def _check_compile(path, spec: dict, n_outputs: int) -> None:
         )
 
     def metric(m) -> bool:
-        return isinstance(m, str) or named(m, _METRICS, "name", str)
+        if isinstance(m, dict) and isinstance(m.get("name"), str):
+            if m.get("class_name") == "function":  # a plain function from custom_objects
+                return custom_classes.metric_function(m["name"]) is not None
+            return custom_classes.metric_class(m.get("class_name")) is not None
+        return isinstance(m, str)
+
+    def loss(x) -> bool:
+        return isinstance(x, dict) and isinstance(x.get("config"), dict) and (
+            custom_classes.loss_class(x.get("class_name")) is not None)
 
     check_all(
         path,
@@ -217,14 +264,16 @@ def _check_compile(path, spec: dict, n_outputs: int) -> None:
              f"{{class_name, config}} with a class among {sorted(_OPTIMIZERS)}"),
             ("compile.losses", losses, losses is None or (
                 isinstance(losses, list) and len(losses) == n_outputs
-                and all(named(x, _LOSSES) for x in losses)),
-             f"null or one loss per output ({n_outputs}) among {sorted(_LOSSES)}"),
+                and all(loss(x) for x in losses)),
+             f"null or one loss per output ({n_outputs}) among {sorted(_LOSSES)} or your own "
+             "Loss classes passed in custom_objects"),
             ("compile.loss_weights", weights, weights is None or (
                 isinstance(weights, list) and len(weights) == n_outputs
                 and all(_is_number(w) for w in weights)),
              f"null or {n_outputs} finite number(s)"),
             ("compile.metrics", metrics, isinstance(metrics, list) and all(
                 isinstance(ms, list) and all(metric(m) for m in ms) for ms in metrics),
-             "one list of metric names or {class_name, name} per output"),
+             "one list of metric names or {class_name, name} per output; a metric of your "
+             "own is passed in custom_objects"),
         ],
     )  # fmt: skip

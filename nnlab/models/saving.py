@@ -20,6 +20,7 @@ import zlib
 import numpy as np
 
 from nnlab import backend
+from nnlab.custom_objects import CustomObjectScope, visible
 from nnlab.models import model_config as config
 from nnlab.models import model_file, model_schema, preprocessing_schema, weight_plan
 from nnlab.models.model_file import ModelFileError
@@ -141,8 +142,10 @@ def load_model(
             nnlab extension, as are the two caps below).
         max_member_bytes: most bytes one array member may decompress to (1 GiB).
         max_json_bytes: most bytes model.json may decompress to (64 MiB).
-        custom_objects: for a Keras `.keras` file, {class name: nnlab layer class}
-            for layers nnlab does not have (see `nnlab.models.keras_format`).
+        custom_objects: {saved class name: class} for your own Layer, Loss,
+            Activation and Metric subclasses (and plain metric functions) in the model;
+            nothing else is ever used to rebuild it (see `nnlab.saving`). For a Keras
+            `.keras` file, nnlab layer classes for layers nnlab does not have.
 
     Raises:
         ModelFileError (a ValueError): the file is corrupted, tampered with, unsafe,
@@ -152,13 +155,18 @@ def load_model(
     if path.endswith(".keras"):  # Keras 3's own format: architecture and weights
         from nnlab.models import keras_format
 
-        return keras_format.load_keras(path, custom_objects)
+        return keras_format.load_keras(path, visible(custom_objects))
     limits = model_file.LoadLimits(max_params, max_member_bytes, max_json_bytes)
+    with CustomObjectScope(custom_objects):  # your own classes, found by their saved names
+        return _load_nnlab(path, compile, limits)
+
+
+def _load_nnlab(path: str, compile: bool, limits):
     seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
     try:
         with model_file.ModelFileReader(path, limits) as reader:
             document = reader.document
-            model_schema.check_document(path, document)
+            model_schema.check_document(path, document, compile)
             spec, files = document["model"], document["files"]
             layers = config.make_layers(path, spec)
             io_shapes, sizes = weight_plan.plan_weights(path, spec, layers, files, limits)

@@ -9,6 +9,7 @@ from nnlab.layers.input_layer import Input, InputLayer
 from nnlab.layers.symbolic import KerasTensor
 from nnlab.models import inputs as inputs_mod
 from nnlab.models.model import Model
+from nnlab.models.nested import is_model
 
 
 class Sequential(Model):
@@ -55,13 +56,13 @@ class Sequential(Model):
                     f"{'an Input' if self._input is not None else 'layers'}."
                 )
             self._input = layer.output
-        elif isinstance(layer, Layer):
+        elif isinstance(layer, Layer) or is_model(layer):
             if any(existing.name == layer.name for existing in self._stack):
                 raise ValueError(
                     f"Layer names must be unique in a Sequential model; '{layer.name}' is "
                     "already in it."
                 )
-            declared = layer._declared_input_shape
+            declared = self._declared_shape(layer)
             if declared is not None:
                 if self._stack:
                     raise ValueError(
@@ -84,11 +85,20 @@ class Sequential(Model):
             self._stack.append(layer)
         else:
             raise TypeError(
-                "Sequential.add expects a Layer (or an Input first). "
+                "Sequential.add expects a Layer or a Model (or an Input first). "
                 f"Received: {layer!r} of type {type(layer).__name__}"
             )
         if rebuild:
             self._rebuild()
+
+    def _declared_shape(self, layer):
+        """The input shape `layer` declares (a built model first in line declares its
+        Input's, as in Keras)."""
+        if not is_model(layer):
+            return layer._declared_input_shape
+        if self._stack or self._input is not None or not layer.built or len(layer.inputs) > 1:
+            return None
+        return tuple(layer.inputs[0].shape[1:])
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""

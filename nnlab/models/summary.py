@@ -19,6 +19,35 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
+def _kind(layer) -> str:
+    """The type column: Keras calls a functional model "Functional"."""
+    name = type(layer).__name__
+    return "Functional" if name == "Model" else name
+
+
+def _rows(model) -> tuple[list[list[str]], bool]:
+    """One row per layer (a nested model called several times is one row, as in Keras),
+    and whether the model is a chain (no "Connected to" column)."""
+    nodes = [
+        n
+        for n in model._nodes
+        if n.call == 0
+        and not (type(model).__name__ == "Sequential" and isinstance(n.layer, InputLayer))
+    ]
+    by_id = {n.output: n.layer.name for n in model._nodes}
+    chain = all(len(n.inputs) <= 1 and not n.shared for n in model._nodes)
+    rows = []
+    for n in nodes:
+        layer = n.layer
+        params = 0 if isinstance(layer, InputLayer) else layer.count_params()
+        row = [f"{layer.name} ({_kind(layer)})", _shape(layer.output_shape), f"{params:,}"]
+        if not chain:
+            inbound = [i for m in model._nodes if m.layer is layer for i in m.inputs]
+            row.append(", ".join(by_id[i] for i in inbound) or "-")
+        rows.append(row)
+    return rows, chain
+
+
 def summary_text(model, batch_size: int | None = None) -> str:
     """The summary table as a string (what `model.summary()` prints).
 
@@ -30,26 +59,12 @@ def summary_text(model, batch_size: int | None = None) -> str:
             f'Model: "{model.name}" (not built yet: add an Input, or fit/call it on data '
             "to see shapes and parameter counts)"
         )
-    nodes = [
-        n
-        for n in model._nodes
-        if not (type(model).__name__ == "Sequential" and isinstance(n.layer, InputLayer))
-    ]
-    by_id = {n.output: n.layer.name for n in model._nodes}
-    chain = all(len(n.inputs) <= 1 for n in model._nodes)
-    rows = []
-    for n in nodes:
-        layer = n.layer
-        params = 0 if isinstance(layer, InputLayer) else layer.count_params()
-        row = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape), f"{params:,}"]
-        if not chain:
-            row.append(", ".join(by_id[i] for i in n.inputs) or "-")
-        rows.append(row)
+    rows, chain = _rows(model)
     header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
     widths = [max(len(r[i]) for r in rows + [header]) + 2 for i in range(len(header))]
     line = lambda cells: "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     total_width = sum(widths)
-    layers = [n.layer for n in model._nodes if not isinstance(n.layer, InputLayer)]
+    layers = model._weight_layers()  # nested models' layers in their place, each once
     itemsize = model.dtype.itemsize
     total = sum(layer.count_params() for layer in layers)
     trainable = sum(W.size for layer in layers if layer.trainable for W in layer.params.values())

@@ -14,6 +14,7 @@ import math
 
 from nnlab.layers import InputLayer
 from nnlab.layers.base import planned_weights
+from nnlab.models import nested_file
 from nnlab.models.model_file import LoadLimits, ModelFileError
 from nnlab.models.model_schema import check, error, is_str_list
 
@@ -23,63 +24,96 @@ def plan_weights(path, spec: dict, layers: list, files: dict, limits: LoadLimits
 
     Returns the input and output shapes ({layer name: shape}; empty for a Sequential
     saved unbuilt) and the size of each weight ({(layer name, weight name): values}).
+    Nested models are planned in their place; `max_params` caps all levels together.
     """
-    entries, shapes, sizes = spec["layers"], {}, {}
-    chain = spec["class_name"] == "Sequential"
-    for i, (entry, layer) in enumerate(zip(entries, layers)):
-        where = f"model.layers[{i}] ({layer.name})"
-        if isinstance(layer, InputLayer):
-            out = layer.output_shape
-        else:
-            if chain:
-                inbound = [layers[i - 1].name] if i and layers[i - 1].name in shapes else []
+    planner = _Planner(path, files, limits)
+    return planner.plan(spec, layers), planner.sizes
+
+
+class _Planner:
+    """The walk of `plan_weights`, keeping the running total across nested models."""
+
+    def __init__(self, path, files: dict, limits: LoadLimits | None):
+        self.path, self.files, self.limits = path, files, limits
+        self.sizes: dict = {}
+        self.total = 0
+        self.models: dict = {}  # nested model name -> (input shapes, output shapes, multi)
+
+    def plan(self, spec: dict, layers: list) -> dict:
+        entries, shapes = spec["layers"], {}
+        chain = spec["class_name"] == "Sequential"
+        for i, (entry, layer) in enumerate(zip(entries, layers)):
+            where = f"model.layers[{i}] ({layer.name})"
+            if isinstance(layer, InputLayer):
+                out = layer.output_shape
             else:
-                inbound = entry["inbound"]
-            if not inbound or any(n not in shapes for n in inbound):
-                # an unbuilt Sequential: nothing will be built or allocated
-                if entry["weights"]:
-                    raise error(
-                        path,
-                        f"{where}.weights",
-                        "lists weights of an unbuilt layer",
-                        "no weights before the model has an input shape",
-                    )
-                continue
-            ins = [shapes[n] for n in inbound]
-            in_shape = ins if entry["call_on_list"] else ins[0]
-            try:
-                out = layer.compute_output_shape(in_shape)
-                # one shape, or a list of them for a multi-output layer (return_state)
-                out = [tuple(o) for o in out] if isinstance(out, list) else tuple(out)
-                expected = _expected_weights(layer, in_shape)
-            except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
-                raise error(
-                    path,
-                    where,
-                    f"cannot take inputs of shape {in_shape} ({exc})",
-                    "a layer graph nnlab built",
-                ) from None
-            for key, (shape, _, _) in expected.items():
-                sizes[(layer.name, key)] = math.prod(shape)
-            total = sum(sizes.values())
-            if limits is not None and total > limits.max_params:  # before anything is built
-                raise _too_big(
-                    path, f"the model declares {total:,} weight values (up to {where})", limits
-                )
-            _compare_weights(path, where, entry, layer, expected, in_shape, files)
+                if chain:
+                    inbound = [layers[i - 1].name] if i and layers[i - 1].name in shapes else []
+                else:
+                    inbound = entry["inbound"]
+                if not inbound or any(n not in shapes for n in inbound):
+                    self._unbuilt(where, entry, layer)
+                    continue
+                ins = [shapes[n] for n in inbound]
+                out = self._layer(where, entry, layer, ins if entry["call_on_list"] else ins[0])
+            self._check_output(where, layer, out)
+            shapes[layer.name] = out
+        return {name: shapes[name] for name in spec["inputs"] + spec["outputs"] if name in shapes}
+
+    def _unbuilt(self, where: str, entry: dict, layer) -> None:
+        """An unbuilt Sequential: nothing will be built or allocated (a nested model in it
+        still brings its own Input, so its weights are planned)."""
+        if isinstance(layer, nested_file.PlannedModel):
+            self.plan(layer.spec, layer.layers)
+        elif entry["weights"]:
+            raise error(
+                self.path,
+                f"{where}.weights",
+                "lists weights of an unbuilt layer",
+                "no weights before the model has an input shape",
+            )
+
+    def _layer(self, where: str, entry: dict, layer, in_shape):
+        """The output shape of `layer` on `in_shape`, its weights checked on the way."""
+        if isinstance(layer, (nested_file.PlannedModel, nested_file.SharedCall)):
+            return nested_file.planned_output(
+                self.path, where, layer, in_shape, self.models, self.plan
+            )
+        try:
+            out = layer.compute_output_shape(in_shape)
+            # one shape, or a list of them for a multi-output layer (return_state)
+            out = [tuple(o) for o in out] if isinstance(out, list) else tuple(out)
+            expected = _expected_weights(layer, in_shape)
+        except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
+            raise error(
+                self.path,
+                where,
+                f"cannot take inputs of shape {in_shape} ({exc})",
+                "a layer graph nnlab built",
+            ) from None
+        for key, (shape, _, _) in expected.items():
+            self.sizes[(layer.name, key)] = math.prod(shape)
+            self.total += math.prod(shape)
+        limits = self.limits
+        if limits is not None and self.total > limits.max_params:  # before anything is built
+            raise _too_big(
+                self.path, f"the model declares {self.total:,} weight values (up to {where})",
+                limits,
+            )
+        _compare_weights(self.path, where, entry, layer, expected, in_shape, self.files)
+        return out
+
+    def _check_output(self, where: str, layer, out) -> None:
         size = sum(
             math.prod(d for d in o[1:] if d is not None)
             for o in (out if isinstance(out, list) else [out])
         )
-        if limits is not None and size > limits.max_params:
+        if self.limits is not None and size > self.limits.max_params:
             raise _too_big(
-                path,
+                self.path,
                 f"layer {layer.name!r} outputs shape {out} ({size:,} values per sample)",
-                limits,
+                self.limits,
             )
-        shapes[layer.name] = out
-    io = {name: shapes[name] for name in spec["inputs"] + spec["outputs"] if name in shapes}
-    return io, sizes
 
 
 def _too_big(path, detail: str, limits: LoadLimits) -> ModelFileError:
