@@ -20,6 +20,10 @@ network is still learning. The 30 was chosen without the test images: 10 % of th
 images (stratified) held out, 40 epochs per seed, and the validation loss of seeds 0, 1, 2
 stopped falling at about 30 epochs (docs/layers-cnn-rnn.md shows the numbers). With 15
 epochs the mean test accuracy over seeds 0, 1, 2 was 0.9637 (0.9640, 0.9620, 0.9650).
+
+Measured on 2026-12-01 (2 shared cores, load average about 10):
+`OPENBLAS_NUM_THREADS=1 python examples/mnist_cnn.py --jobs 3` printed test accuracies
+0.9710, 0.9740, 0.9770 for seeds 0, 1, 2, mean 0.9740, in 1,075-1,080 s per seed.
 """
 
 from __future__ import annotations
