@@ -94,8 +94,19 @@ class _Accumulator:
                 logs[f"{name}_loss"] = v / max(self.batches, 1)
         for name, ms in zip(model.output_names, self.metrics):
             for m in ms:
-                logs[f"{name}_{m.name}" if multi else m.name] = float(m.result())
+                logs[f"{name}_{m.name}" if multi else m.name] = _one_number(m)
         return logs
+
+
+def _one_number(metric) -> float:
+    value = metric.result()
+    if np.ndim(value) == 0:
+        return float(value)
+    raise ValueError(
+        f"Metric '{metric.name}' gives {np.size(value)} values (one per threshold or class), "
+        "but fit and evaluate log one number per metric. Give it a single threshold (or an "
+        "`average`), or use it outside compile with update_state() and result()."
+    )
 
 
 def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: int = 0):

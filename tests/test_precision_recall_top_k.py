@@ -118,3 +118,13 @@ def test_bad_shapes_are_refused_clearly():
         M.Precision(top_k=3).update_state([[0, 1]], [[0.3, 0.7]])
     with pytest.raises(ValueError, match="class_id=2"):
         M.Recall(class_id=2).update_state([[0, 1]], [[0.3, 0.7]])
+
+
+def test_a_metric_with_several_values_is_refused_clearly_in_fit():
+    from nnlab.layers import Dense, Input
+    from nnlab.models import Sequential
+
+    model = Sequential([Input(shape=(2,)), Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=[M.Precision(thresholds=[0.3, 0.6])])
+    with pytest.raises(ValueError, match="gives 2 values .* log one number per metric"):
+        model.fit(np.zeros((4, 2)), np.ones((4, 1)), verbose=0)
