@@ -6,6 +6,7 @@ generator (see nnlab.data_adapters). `nnlab.training` runs the loop over them.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -147,3 +148,90 @@ def eval_batches(data: Data, batch_size: int, feed=None):
         data.take(idx) if data.n > batch_size else data
         for idx in index_batches(data.n, batch_size, None)
     )
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """What `fit` was asked for, checked: how to batch and when to validate."""
+
+    batch_size: int
+    shuffle: bool
+    steps_per_epoch: int | None
+    val_batch_size: int
+    validation_steps: int | None
+    #: the epochs after which validation runs (validation_freq)
+    validation_epochs: frozenset
+    #: epochs - initial_epoch
+    epochs_to_run: int
+
+
+@dataclass
+class FitInputs:
+    """The training data (for a sequence or generator: its first batch) and its Feed
+    (None: arrays batched by the loop), the same for validation, and steps per epoch."""
+
+    data: Data
+    feed: object
+    val: Data | None
+    val_feed: object
+    steps: int | None
+
+
+def check_feed_fit(kind: str, y, sample_weight, batch_size, validation_split) -> None:
+    """What fit refuses with a sequence or generator as x (Keras does too)."""
+    feeds.check_feed_args(kind, "fit", y=y, sample_weight=sample_weight, batch_size=batch_size)
+    if validation_split:
+        raise ValueError(
+            f"validation_split works only with array data, not with a {kind} (Keras "
+            f"neither). Received: validation_split={validation_split!r}. Pass "
+            "validation_data= (arrays, a sequence or a generator) instead."
+        )
+
+
+def fit_inputs(model, plan: FitPlan, rng, x, y, sample_weight, class_weight,
+               validation_data, validation_split) -> FitInputs:
+    """Check fit's data, hold out the validation split, weight the classes, resolve the
+    metrics; sequences and generators get a Feed (arrays too with steps_per_epoch)."""
+    kind = feeds.kind_of(x)
+    if kind:
+        data, feed = feed_inputs(model, x, kind, plan.shuffle, rng, plan.steps_per_epoch,
+                                 class_weight)
+        if kind == "generator" and not plan.steps_per_epoch:
+            feeds.check_one_pass("fit(x=<a generator>)", "steps_per_epoch", plan.epochs_to_run)
+    else:
+        data, feed = prepare(model, x, y, sample_weight), None
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
+    val, val_feed = _validation(model, plan, rng, validation_data)
+    if val is None and validation_split:
+        data, val = split_validation(data, float(validation_split), rng)
+    if class_weight is not None and not kind:  # training rows only, as Keras
+        data.sw = class_weights_to_samples(class_weight, data.Y, model.dtype)
+    model._resolve_metrics(data.Y)
+    data.unit_rows = unit_rows(model, data.Y)
+    if not kind and plan.steps_per_epoch:
+        source = feeds.ArraySource(data, plan.batch_size, plan.shuffle, rng)
+        feed = feeds.Feed(source, plan.steps_per_epoch)
+    if val is not None and plan.validation_steps and val_feed is None:
+        source = feeds.ArraySource(val, plan.val_batch_size, False, rng)
+        val_feed = feeds.Feed(source, plan.validation_steps)
+    steps = math.ceil(data.n / plan.batch_size) if feed is None else feed.steps
+    return FitInputs(data, feed, val, val_feed, steps)
+
+
+def _validation(model, plan: FitPlan, rng, validation_data):
+    """(checked validation data, its Feed or None); (None, None) without any."""
+    if validation_data is None:
+        return None, None
+    kind = feeds.kind_of(validation_data)
+    if kind:
+        if kind == "generator":
+            feeds.check_one_pass("validation_data=<a generator>", "", len(plan.validation_epochs))
+        return feed_inputs(model, validation_data, kind, False, rng, plan.validation_steps)
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+            "sample_weight_val), a PyDataset-like sequence or a generator. "
+            f"Received: {type(validation_data).__name__}"
+        )
+    return prepare(model, *validation_data), None

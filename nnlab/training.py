@@ -238,13 +238,7 @@ def fit(
     model._require_compiled("fit")
     kind = feeds.kind_of(x)
     if kind:
-        feeds.check_feed_args(kind, "fit", y=y, sample_weight=sample_weight, batch_size=batch_size)
-        if validation_split:
-            raise ValueError(
-                f"validation_split works only with array data, not with a {kind} (Keras "
-                f"neither). Received: validation_split={validation_split!r}. Pass "
-                "validation_data= (arrays, a sequence or a generator) instead."
-            )
+        fit_inputs.check_feed_fit(kind, y, sample_weight, batch_size, validation_split)
     else:
         model._ensure_built(x)
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
@@ -254,6 +248,55 @@ def fit(
     val_batch_size = batch_size if validation_batch_size is None else _check_int(
         "validation_batch_size", validation_batch_size, 1)
     verbose = _verbose(verbose)
+    _check_split_and_epochs(validation_split, initial_epoch, epochs)
+    rng = make_rng(seed)
+    plan = fit_inputs.FitPlan(
+        batch_size, shuffle, feeds.check_steps("steps_per_epoch", steps_per_epoch),
+        val_batch_size, feeds.check_steps("validation_steps", validation_steps),
+        frozenset(e for e in range(initial_epoch, epochs) if (e + 1) % validation_freq == 0),
+        epochs - initial_epoch)
+    inputs = fit_inputs.fit_inputs(
+        model, plan, rng, x, y, sample_weight, class_weight, validation_data, validation_split)
+    data, feed = inputs.data, inputs.feed
+    store = model._ensure_store()
+    history = History()
+    cbs = _callback_list(callbacks)
+    if verbose:
+        cbs.append(ProgressBar(verbose))
+    if gradient_health:
+        cbs.append(GradientNormRecorder(history))
+    cbs.append(history)
+    params = {"verbose": verbose, "epochs": epochs, "steps": inputs.steps}
+    cbs = CallbackList(cbs, model, params)
+
+    model.stop_training = False
+    guard = DivergenceGuard(
+        store, data, model._weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
+    )
+    model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
+    if feed is not None:
+        feed.reset()
+    cbs.call("on_train_begin", None)
+    logs: dict = {}
+    # Overflow and NaN are expected when training diverges: the guard handles them.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(model.fit_state.initial_epoch, epochs):
+            epoch_logs = _fit_epoch(model, store, inputs, cbs, guard, epoch, plan)
+            if epoch_logs is None:  # diverged on the epoch's first step: nothing to record
+                break
+            logs = epoch_logs
+            if model.stop_training or (feed is not None and feed.exhausted):
+                break
+    if epochs > 0:  # Keras: the EMA's averages replace the weights (use_ema)
+        model.optimizer.finalize_variable_values([store.W])
+    cbs.call("on_train_end", logs)
+    model.fit_state = None  # it holds the training data: do not keep it alive
+    history.diverged = guard.report
+    history.params = params
+    return history
+
+
+def _check_split_and_epochs(validation_split, initial_epoch: int, epochs: int) -> None:
     if (
         isinstance(validation_split, bool)
         or not isinstance(validation_split, numbers.Real)
@@ -269,102 +312,34 @@ def fit(
             f"fit(initial_epoch={initial_epoch}, epochs={epochs}) runs no epoch: `epochs` is "
             "the index of the last epoch, not a count of epochs to add. The History will "
             f"be empty. To train {epochs} more epochs pass epochs={initial_epoch + epochs}.",
-            stacklevel=3,
+            stacklevel=4,
         )
-    rng = make_rng(seed)
-    steps_per_epoch = feeds.check_steps("steps_per_epoch", steps_per_epoch)
-    validation_steps = feeds.check_steps("validation_steps", validation_steps)
-    if kind:
-        data, feed = _feed_inputs(model, x, kind, shuffle, rng, steps_per_epoch, class_weight)
-        if kind == "generator" and not steps_per_epoch:
-            feeds.check_one_pass("fit(x=<a generator>)", "steps_per_epoch", epochs - initial_epoch)
+
+
+def _fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None:
+    """One epoch of `fit` with its hooks and validation; its logs, or None when the
+    guard stopped training at the epoch's first step."""
+    model.fit_state.learning_rate = model.optimizer.learning_rate
+    cbs.call("on_epoch_begin", epoch, None)
+    if inputs.feed is None:
+        data = inputs.data
+        steps = math.ceil(data.n / plan.batch_size)
+        order = model.fit_state.rng.permutation(data.n) if plan.shuffle and steps > 1 else None
+        batches = array_batches(data, plan.batch_size, order)
     else:
-        data = _prepare(model, x, y, sample_weight)
-    if class_weight is not None and sample_weight is not None:
-        raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
-    val = val_feed = None
-    if validation_data is not None:
-        vkind = feeds.kind_of(validation_data)
-        if vkind:
-            val, val_feed = _feed_inputs(model, validation_data, vkind, False, rng,
-                                         validation_steps)
-            if vkind == "generator":
-                runs = sum((e + 1) % validation_freq == 0 for e in range(initial_epoch, epochs))
-                feeds.check_one_pass("validation_data=<a generator>", "", runs)
-        elif not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                "sample_weight_val), a PyDataset-like sequence or a generator. "
-                f"Received: {type(validation_data).__name__}"
-            )
-        else:
-            val = _prepare(model, *validation_data)
-    elif validation_split:
-        data, val = _split_validation(data, float(validation_split), rng)
-    if class_weight is not None and not kind:  # training rows only, as Keras
-        data.sw = _class_weights_to_samples(class_weight, data.Y, model.dtype)
-    model._resolve_metrics(data.Y)
-    data.unit_rows = _unit_rows(model, data.Y)
-    store = model._ensure_store()
-
-    n = data.n
-    if not kind and steps_per_epoch:
-        feed = feeds.Feed(feeds.ArraySource(data, batch_size, shuffle, rng), steps_per_epoch)
-    elif not kind:
-        feed = None
-    if val is not None and validation_steps and val_feed is None:
-        val_feed = feeds.Feed(feeds.ArraySource(val, val_batch_size, False, rng), validation_steps)
-    steps = math.ceil(n / batch_size) if feed is None else feed.steps
-    history = History()
-    cbs = _callback_list(callbacks)
-    if verbose:
-        cbs.append(ProgressBar(verbose))
-    if gradient_health:
-        cbs.append(GradientNormRecorder(history))
-    cbs.append(history)
-    params = {"verbose": verbose, "epochs": epochs, "steps": steps}
-    cbs = CallbackList(cbs, model, params)
-
-    model.stop_training = False
-    guard = DivergenceGuard(
-        store, data, model._weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
-    )
-    model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
-    logs_lr = _lr_is_scheduled(model.optimizer)
-    if feed is not None:
-        feed.reset()
-    cbs.call("on_train_begin", None)
-    logs: dict = {}
-    # Overflow and NaN are expected when training diverges: the guard handles them.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(model.fit_state.initial_epoch, epochs):
-            model.fit_state.learning_rate = model.optimizer.learning_rate
-            cbs.call("on_epoch_begin", epoch, None)
-            if feed is None:
-                order = rng.permutation(n) if shuffle and steps > 1 else None
-                batches = array_batches(data, batch_size, order)
-            else:
-                batches = feed.epoch()
-            acc = _train_epoch(model, store, batches, cbs, guard, epoch)
-            if not acc.count:  # diverged on the epoch's first step: nothing to record
-                break
-            logs = acc.logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = _evaluate_data(model, _eval_batches(val, val_batch_size, val_feed), cbs)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            logs = dict(sorted(logs.items()))
-            if logs_lr:
-                logs["learning_rate"] = float(model.optimizer.learning_rate)
-            cbs.call("on_epoch_end", epoch, logs)
-            if model.stop_training or (feed is not None and feed.exhausted):
-                break
-    if epochs > 0:  # Keras: the EMA's averages replace the weights (use_ema)
-        model.optimizer.finalize_variable_values([store.W])
-    cbs.call("on_train_end", logs)
-    model.fit_state = None  # it holds the training data: do not keep it alive
-    history.diverged = guard.report
-    history.params = params
-    return history
+        batches = inputs.feed.epoch()
+    acc = _train_epoch(model, store, batches, cbs, guard, epoch)
+    if not acc.count:
+        return None
+    logs = acc.logs()
+    if inputs.val is not None and epoch in plan.validation_epochs:
+        val_batches = _eval_batches(inputs.val, plan.val_batch_size, inputs.val_feed)
+        logs.update({f"val_{k}": v for k, v in _evaluate_data(model, val_batches, cbs).items()})
+    logs = dict(sorted(logs.items()))
+    if _lr_is_scheduled(model.optimizer):
+        logs["learning_rate"] = float(model.optimizer.learning_rate)
+    cbs.call("on_epoch_end", epoch, logs)
+    return logs
 
 
 def _callback_list(callbacks) -> list:
