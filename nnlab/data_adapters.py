@@ -14,9 +14,10 @@ as Keras 3's `EpochIterator` counts them.
   consumed only once.
 
 Without `steps_per_epoch` an epoch is one pass. With it, an epoch is that many batches
-taken from a pass that goes on across epochs: an epoch that reaches the end of the
-pass stops there ("Your input ran out of data", as Keras warns) and the next epoch
-starts a new pass. A generator has a single pass: once it is used up, `fit` stops.
+taken from a pass that goes on across epochs: an epoch that needs more batches than
+the pass has left stops at the pass's end ("Your input ran out of data", as Keras
+warns) and the next epoch starts a new pass. A generator has a single pass: once it is
+used up, `fit` stops. An endless sequence (`num_batches` None) needs `steps_per_epoch`.
 """
 
 from __future__ import annotations

@@ -198,6 +198,11 @@ def fit_inputs(model, plan: FitPlan, rng, x, y, sample_weight, class_weight,
                                  class_weight)
         if kind == "generator" and not plan.steps_per_epoch:
             feeds.check_one_pass("fit(x=<a generator>)", "steps_per_epoch", plan.epochs_to_run)
+        elif feed.steps is None:
+            raise ValueError(
+                f"The {type(x).__name__} given as x is endless (num_batches is None), so an "
+                "epoch would never end. Pass steps_per_epoch= (batches per epoch)."
+            )
     else:
         data, feed = prepare(model, x, y, sample_weight), None
     if class_weight is not None and sample_weight is not None:

@@ -248,3 +248,20 @@ def test_pydataset_keeps_keras_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _model().fit(data, verbose=0, shuffle=False)
+
+
+def test_an_endless_sequence_needs_steps_per_epoch():
+    class Endless(PyDataset):
+        @property
+        def num_batches(self):
+            return None
+
+        def __getitem__(self, i):
+            rows = slice((16 * i) % 32, (16 * i) % 32 + 16)
+            return X[rows], Y[rows]
+
+    with pytest.raises(ValueError, match="endless .* Pass steps_per_epoch="):
+        _model().fit(Endless(), verbose=0)
+    counter = BatchCounter()
+    _model().fit(Endless(), epochs=2, steps_per_epoch=3, verbose=0, callbacks=[counter])
+    assert counter.counts == [3, 3]
