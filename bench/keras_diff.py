@@ -474,7 +474,9 @@ def main(argv=None) -> int:
     print(f"nnlab {nnlab.__version__} against keras {keras.__version__} (float64), tol {TOL:g}")
     failed = 0
     start = time.perf_counter()
-    for fn in CHECKS:
+    from keras_diff_fit import CHECKS as FIT_CHECKS  # issue 14: data in fit, EMA, top_k
+
+    for fn in CHECKS + FIT_CHECKS:
         if args.k not in fn.__name__:
             continue
         keras.utils.set_random_seed(0)

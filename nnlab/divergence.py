@@ -140,7 +140,8 @@ class DivergenceGuard:
             "stopped and the weights from before the previous update were restored. "
             "Likely causes: " + "; ".join(self._causes(model)) + ".",
             DivergenceWarning,
-            stacklevel=6,  # check <- _train_step <- _train_epoch <- fit <- Model.fit <- user
+            # check <- _train_step <- _train_epoch <- _fit_epoch <- fit <- Model.fit <- user
+            stacklevel=7,
         )
         return False
 

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab import data_adapters as feeds
+from nnlab import fit_inputs
 from nnlab.backend import make_rng
 from nnlab.callbacks import CallbackList, History, ProgressBar
+from nnlab.data_adapters import SHUFFLED_COPY_BYTES, array_batches, index_batches  # noqa: F401
 from nnlab.diagnostics.health import GradientNormRecorder
 from nnlab.divergence import (
     DivergenceGuard,
@@ -31,79 +34,11 @@ from nnlab.divergence import (
 )
 from nnlab.models import inputs as inputs_mod
 
-
-class _Data:
-    """Checked inputs, targets and sample weights of one dataset."""
-
-    def __init__(self, X: list, Y: list, sw, unit_rows=None):
-        self.X, self.Y, self.sw = X, Y, sw
-        self.n = X[0].shape[0]
-        #: per output, whether every target row sums to exactly 1 (set by fit)
-        self.unit_rows = unit_rows
-
-    @property
-    def nbytes(self) -> int:
-        sw = 0 if self.sw is None else self.sw.nbytes
-        return sum(A.nbytes for A in self.X) + sum(A.nbytes for A in self.Y) + sw
-
-    def take(self, idx) -> _Data:
-        X, Y, sw = self.X, self.Y, self.sw
-        return _Data(
-            [X[0][idx]] if len(X) == 1 else [A[idx] for A in X],
-            [Y[0][idx]] if len(Y) == 1 else [A[idx] for A in Y],
-            None if sw is None else sw[idx],
-            self.unit_rows,
-        )
-
-
-def _unit_rows(model, Y_list: list) -> list[bool]:
-    """For each output trained through the fused softmax + cross-entropy: whether every
-    target row sums to exactly 1, which lets the gradient skip one row sum per batch."""
-    return [
-        bool(fused and Y.ndim >= 1 and np.all(np.add.reduce(Y, axis=-1) == 1))
-        for fused, Y in zip(model._fused, Y_list)
-    ]
-
-
-def _prepare(model, x, y, sample_weight=None, class_weight=None) -> _Data:
-    dtype = model.dtype
-    X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, dtype)
-    Y = inputs_mod.check_targets(
-        y, model.outputs, model._losses, [t.shape for t in model.outputs], model.output_names, dtype
-    )
-    n = inputs_mod.check_same_samples(X, Y)
-    sw = inputs_mod.check_sample_weight(sample_weight, n, dtype)
-    if class_weight is not None:
-        if sw is not None:
-            raise ValueError("Pass either class_weight or sample_weight, not both.")
-        sw = _class_weights_to_samples(class_weight, Y, dtype)
-    return _Data(X, Y, sw)
-
-
-def _class_weights_to_samples(class_weight, Y: list, dtype):
-    """Per-sample weights from {class index: weight}: the class is argmax(y) for one-hot
-    targets, round(y) for a single column; classes not in the dict get weight 1."""
-    if len(Y) != 1:
-        raise ValueError("class_weight works only for models with a single output.")
-    if not isinstance(class_weight, dict):
-        raise TypeError(
-            f"class_weight must be a dict mapping class index to weight. Received: {class_weight!r}"
-        )
-    Y0 = Y[0]
-    n_classes = Y0.shape[-1] if Y0.shape[-1] > 1 else 2
-    labels = Y0.argmax(axis=-1) if Y0.shape[-1] > 1 else np.round(Y0[..., 0]).astype(np.int64)
-    sw = np.ones(labels.shape[0], dtype=dtype)
-    for cls, w in class_weight.items():
-        if not isinstance(cls, (int, np.integer)) or not 0 <= cls < n_classes:
-            raise ValueError(
-                f"class_weight keys must be class indices in [0, {n_classes}). Received {cls!r}."
-            )
-        if not (isinstance(w, (int, float, np.number)) and np.isfinite(w) and w >= 0):
-            raise ValueError(
-                f"class_weight values must be finite numbers >= 0. Received {cls}: {w!r}."
-            )
-        sw[labels == int(cls)] = w
-    return sw
+# The checked inputs live in nnlab.fit_inputs; their historical names here:
+_Data, _prepare, _unit_rows = fit_inputs.Data, fit_inputs.prepare, fit_inputs.unit_rows
+_class_weights_to_samples = fit_inputs.class_weights_to_samples
+_split_validation, _feed_inputs = fit_inputs.split_validation, fit_inputs.feed_inputs
+_eval_batches = fit_inputs.eval_batches
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -159,15 +94,19 @@ class _Accumulator:
                 logs[f"{name}_loss"] = v / max(self.batches, 1)
         for name, ms in zip(model.output_names, self.metrics):
             for m in ms:
-                logs[f"{name}_{m.name}" if multi else m.name] = float(m.result())
+                logs[f"{name}_{m.name}" if multi else m.name] = _one_number(m)
         return logs
 
 
-def _batches(n: int, batch_size: int, order):
-    """Index slices (no shuffle) or index arrays (shuffled) for each batch."""
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        yield slice(start, stop) if order is None else order[start:stop]
+def _one_number(metric) -> float:
+    value = metric.result()
+    if np.ndim(value) == 0:
+        return float(value)
+    raise ValueError(
+        f"Metric '{metric.name}' gives {np.size(value)} values (one per threshold or class), "
+        "but fit and evaluate log one number per metric. Give it a single threshold (or an "
+        "`average`), or use it outside compile with update_state() and result()."
+    )
 
 
 def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: int = 0):
@@ -192,21 +131,10 @@ def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: in
     return total, per_output, outs
 
 
-#: Training data up to this size is put in the epoch's shuffled order with one gather per
-#: epoch, so that every batch is a slice (a view) instead of a gather of its own: the same
-#: rows in the same order, two NumPy calls fewer per step, at the cost of one copy of
-#: the data. Larger data is gathered batch by batch.
-SHUFFLED_COPY_BYTES = 16 * 2**20
-
-
-def _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch) -> _Accumulator:
-    """One pass over the data, batch by batch, with the batch hooks."""
+def _train_epoch(model, store, batches, cbs, guard, epoch) -> _Accumulator:
+    """One epoch, batch (`_Data`) by batch, with the batch hooks."""
     acc = _Accumulator(model)
-    steps = math.ceil(data.n / batch_size)
-    if order is not None and data.nbytes <= SHUFFLED_COPY_BYTES:
-        data, order = data.take(order), None
-    for step, idx in enumerate(_batches(data.n, batch_size, order)):
-        batch = data if steps == 1 else data.take(idx)
+    for step, batch in enumerate(batches):
         if cbs.wants_batch_logs:
             cbs.train_batch_begin(step, {})
         result = _train_step(model, store, batch, guard, epoch, step)
@@ -253,37 +181,6 @@ class FitState:
     learning_rate: float | None = None
 
 
-def _split_validation(data: _Data, fraction: float, rng) -> tuple[_Data, _Data]:
-    """A shuffled holdout, stratified by class when the single target is a class."""
-    from sklearn.model_selection import train_test_split
-
-    n = data.n
-    n_val = n - int(math.floor(n * (1.0 - fraction)))
-    if n_val < 1 or n_val >= n:
-        raise ValueError(
-            f"validation_split={fraction} leaves {n - n_val} training and {n_val} "
-            f"validation samples out of {n}; both parts need at least one."
-        )
-    stratify = None
-    if len(data.Y) == 1:
-        Y = data.Y[0]
-        if Y.shape[-1] > 1 and np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=-1) == 1):
-            stratify = Y.argmax(axis=-1)
-        elif Y.shape[-1] == 1 and np.all((Y == 0) | (Y == 1)):
-            stratify = Y[:, 0]
-        if stratify is not None:
-            counts = np.bincount(stratify.astype(np.int64))
-            counts = counts[counts > 0]
-            if counts.min() < 2 or n_val < len(counts) or n - n_val < len(counts):
-                stratify = None
-    idx = np.arange(n)
-    seed = int(rng.integers(0, 2**31 - 1))
-    train_idx, val_idx = train_test_split(
-        idx, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
-    )
-    return data.take(np.sort(train_idx)), data.take(np.sort(val_idx))
-
-
 def fit(
     model,
     x=None,
@@ -303,10 +200,15 @@ def fit(
     gradient_health=True,
     validation_batch_size=None,
     validation_freq=1,
+    steps_per_epoch=None,
+    validation_steps=None,
 ):
     """Train `model` on (x, y) for `epochs` epochs and return its History.
 
     Args:
+        x: input arrays; or a `PyDataset`-like sequence or a generator giving
+            (x, y) or (x, y, sample_weight) batches (then no y, sample_weight nor
+            batch_size; see nnlab.data_adapters).
         batch_size: samples per gradient step (default 32). `batch_size >= n` gives
             full-batch gradient descent, 1 gives online SGD; otherwise mini-batches,
             reshuffled every epoch when `shuffle`.
@@ -325,12 +227,20 @@ def fit(
         validation_batch_size: batch size for validation (default: batch_size).
         validation_freq: validate after every this many epochs (Keras: epochs whose
             number, counted from 1, is a multiple of it).
+        steps_per_epoch: batches per epoch, taken from a pass over the data that goes
+            on across epochs (Keras 3's rule; see nnlab.data_adapters). Default: one
+            pass. A generator without it can train one epoch only.
+        validation_steps: batches per validation (default: one pass).
         gradient_health: nnlab extension; record per-layer gradient norms and dead
             ReLU units once per epoch into the History (see nnlab.diagnostics.health).
             On by default; it costs a few vector norms per epoch, nothing per batch.
     """
     model._require_compiled("fit")
-    model._ensure_built(x)
+    kind = feeds.kind_of(x)
+    if kind:
+        fit_inputs.check_feed_fit(kind, y, sample_weight, batch_size, validation_split)
+    else:
+        model._ensure_built(x)
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
     epochs = _check_int("epochs", epochs, 0)
     initial_epoch = _check_int("initial_epoch", initial_epoch, 0)
@@ -338,6 +248,55 @@ def fit(
     val_batch_size = batch_size if validation_batch_size is None else _check_int(
         "validation_batch_size", validation_batch_size, 1)
     verbose = _verbose(verbose)
+    _check_split_and_epochs(validation_split, initial_epoch, epochs)
+    rng = make_rng(seed)
+    plan = fit_inputs.FitPlan(
+        batch_size, shuffle, feeds.check_steps("steps_per_epoch", steps_per_epoch),
+        val_batch_size, feeds.check_steps("validation_steps", validation_steps),
+        frozenset(e for e in range(initial_epoch, epochs) if (e + 1) % validation_freq == 0),
+        epochs - initial_epoch)
+    inputs = fit_inputs.fit_inputs(
+        model, plan, rng, x, y, sample_weight, class_weight, validation_data, validation_split)
+    data, feed = inputs.data, inputs.feed
+    store = model._ensure_store()
+    history = History()
+    cbs = _callback_list(callbacks)
+    if verbose:
+        cbs.append(ProgressBar(verbose))
+    if gradient_health:
+        cbs.append(GradientNormRecorder(history))
+    cbs.append(history)
+    params = {"verbose": verbose, "epochs": epochs, "steps": inputs.steps}
+    cbs = CallbackList(cbs, model, params)
+
+    model.stop_training = False
+    guard = DivergenceGuard(
+        store, data, model._weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
+    )
+    model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
+    if feed is not None:
+        feed.reset()
+    cbs.call("on_train_begin", None)
+    logs: dict = {}
+    # Overflow and NaN are expected when training diverges: the guard handles them.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(model.fit_state.initial_epoch, epochs):
+            epoch_logs = _fit_epoch(model, store, inputs, cbs, guard, epoch, plan)
+            if epoch_logs is None:  # diverged on the epoch's first step: nothing to record
+                break
+            logs = epoch_logs
+            if model.stop_training or (feed is not None and feed.exhausted):
+                break
+    if epochs > 0:  # Keras: the EMA's averages replace the weights (use_ema)
+        model.optimizer.finalize_variable_values([store.W])
+    cbs.call("on_train_end", logs)
+    model.fit_state = None  # it holds the training data: do not keep it alive
+    history.diverged = guard.report
+    history.params = params
+    return history
+
+
+def _check_split_and_epochs(validation_split, initial_epoch: int, epochs: int) -> None:
     if (
         isinstance(validation_split, bool)
         or not isinstance(validation_split, numbers.Real)
@@ -353,72 +312,34 @@ def fit(
             f"fit(initial_epoch={initial_epoch}, epochs={epochs}) runs no epoch: `epochs` is "
             "the index of the last epoch, not a count of epochs to add. The History will "
             f"be empty. To train {epochs} more epochs pass epochs={initial_epoch + epochs}.",
-            stacklevel=3,
+            stacklevel=4,
         )
-    rng = make_rng(seed)
-    data = _prepare(model, x, y, sample_weight)
-    if class_weight is not None and sample_weight is not None:
-        raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
-    val = None
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"sample_weight_val). Received: {type(validation_data).__name__}"
-            )
-        val = _prepare(model, *validation_data)
-    elif validation_split:
-        data, val = _split_validation(data, float(validation_split), rng)
-    if class_weight is not None:  # training rows only, as Keras
-        data.sw = _class_weights_to_samples(class_weight, data.Y, model.dtype)
-    model._resolve_metrics(data.Y)
-    data.unit_rows = _unit_rows(model, data.Y)
-    store = model._ensure_store()
 
-    n = data.n
-    steps = math.ceil(n / batch_size)
-    history = History()
-    cbs = _callback_list(callbacks)
-    if verbose:
-        cbs.append(ProgressBar(verbose))
-    if gradient_health:
-        cbs.append(GradientNormRecorder(history))
-    cbs.append(history)
-    params = {"verbose": verbose, "epochs": epochs, "steps": steps}
-    cbs = CallbackList(cbs, model, params)
 
-    model.stop_training = False
-    guard = DivergenceGuard(
-        store, data, model._weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
-    )
-    model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
-    logs_lr = _lr_is_scheduled(model.optimizer)
-    cbs.call("on_train_begin", None)
-    logs: dict = {}
-    # Overflow and NaN are expected when training diverges: the guard handles them.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(model.fit_state.initial_epoch, epochs):
-            model.fit_state.learning_rate = model.optimizer.learning_rate
-            cbs.call("on_epoch_begin", epoch, None)
-            order = rng.permutation(n) if shuffle and steps > 1 else None
-            acc = _train_epoch(model, store, data, batch_size, order, cbs, guard, epoch)
-            if not acc.count:  # diverged on the epoch's first step: nothing to record
-                break
-            logs = acc.logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = _evaluate_data(model, val, val_batch_size, cbs)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            logs = dict(sorted(logs.items()))
-            if logs_lr:
-                logs["learning_rate"] = float(model.optimizer.learning_rate)
-            cbs.call("on_epoch_end", epoch, logs)
-            if model.stop_training:
-                break
-    cbs.call("on_train_end", logs)
-    model.fit_state = None  # it holds the training data: do not keep it alive
-    history.diverged = guard.report
-    history.params = params
-    return history
+def _fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None:
+    """One epoch of `fit` with its hooks and validation; its logs, or None when the
+    guard stopped training at the epoch's first step."""
+    model.fit_state.learning_rate = model.optimizer.learning_rate
+    cbs.call("on_epoch_begin", epoch, None)
+    if inputs.feed is None:
+        data = inputs.data
+        steps = math.ceil(data.n / plan.batch_size)
+        order = model.fit_state.rng.permutation(data.n) if plan.shuffle and steps > 1 else None
+        batches = array_batches(data, plan.batch_size, order)
+    else:
+        batches = inputs.feed.epoch()
+    acc = _train_epoch(model, store, batches, cbs, guard, epoch)
+    if not acc.count:
+        return None
+    logs = acc.logs()
+    if inputs.val is not None and epoch in plan.validation_epochs:
+        val_batches = _eval_batches(inputs.val, plan.val_batch_size, inputs.val_feed)
+        logs.update({f"val_{k}": v for k, v in _evaluate_data(model, val_batches, cbs).items()})
+    logs = dict(sorted(logs.items()))
+    if _lr_is_scheduled(model.optimizer):
+        logs["learning_rate"] = float(model.optimizer.learning_rate)
+    cbs.call("on_epoch_end", epoch, logs)
+    return logs
 
 
 def _callback_list(callbacks) -> list:
@@ -429,14 +350,13 @@ def _callback_list(callbacks) -> list:
     return list(callbacks)
 
 
-def _evaluate_data(model, data: _Data, batch_size: int, cbs: CallbackList | None = None) -> dict:
+def _evaluate_data(model, batches, cbs: CallbackList | None = None) -> dict:
     """Loss and metrics in inference mode, firing the test hooks of `cbs` if given."""
     acc = _Accumulator(model)
     batch_hooks = cbs is not None and cbs.wants_test_batch_logs
     if cbs is not None:
         cbs.call("on_test_begin", None)
-    for step, idx in enumerate(_batches(data.n, batch_size, None)):
-        batch = data.take(idx) if data.n > batch_size else data
+    for step, batch in enumerate(batches):
         if batch_hooks:
             cbs.call("on_test_batch_begin", step, {})
         outs = model._forward(batch.X, training=False)
@@ -475,33 +395,63 @@ def evaluate(
     sample_weight=None,
     callbacks=None,
     return_dict=False,
+    steps=None,
 ):
     """Loss and metrics in inference mode: a float if there are no metrics, else a list
-    [loss, metrics in compile order, per-output losses], or a dict if return_dict."""
+    [loss, metrics in compile order, per-output losses], or a dict if return_dict.
+
+    `x` may be a PyDataset-like sequence or a generator of (x, y[, sample_weight])
+    batches (then no y, sample_weight nor batch_size); `steps` evaluates only that many
+    batches (default: all)."""
     model._require_compiled("evaluate")
-    model._ensure_built(x)
+    kind, steps = feeds.kind_of(x), feeds.check_steps("steps", steps)
+    if kind:
+        feeds.check_feed_args(kind, "evaluate", y=y, sample_weight=sample_weight,
+                              batch_size=batch_size)
+    else:
+        model._ensure_built(x)
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
     verbose = _verbose(verbose)
-    data = _prepare(model, x, y, sample_weight)
+    if kind:
+        data, feed = _feed_inputs(model, x, kind, False, None, steps)
+    else:
+        data = _prepare(model, x, y, sample_weight)
+        feed = steps and feeds.Feed(feeds.ArraySource(data, batch_size, False, None), steps)
     model._resolve_metrics(data.Y)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose})
-    logs = _evaluate_data(model, data, batch_size, cbs)
+    logs = _evaluate_data(model, _eval_batches(data, batch_size, feed or None), cbs)
     if verbose:
-        print(f"{data.n}/{data.n} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        line = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+        print(line if feed else f"{data.n}/{data.n} - {line}")
     return _ordered_results(model, logs, return_dict)
 
 
-def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None):
-    """Model outputs for x in inference mode (a list of arrays for several outputs)."""
-    model._ensure_built(x)
-    batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
-    X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, model.dtype)
-    n = X[0].shape[0]
+def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=None):
+    """Model outputs for x in inference mode (a list of arrays for several outputs).
+
+    `x` may be a PyDataset-like sequence or a generator of (x,) or (x, y) batches (then
+    no batch_size); `steps` predicts only that many batches (default: all)."""
+    kind, steps = feeds.kind_of(x), feeds.check_steps("steps", steps)
+    if kind:
+        feeds.check_feed_args(kind, "predict", batch_size=batch_size)
+        source = feeds.source_for(x, False, None)
+        model._ensure_built(source.first()[0])
+        feed = feeds.Feed(source, steps)
+        feed.reset()
+        X_batches = (b[0] for b in feed.epoch())
+    else:
+        model._ensure_built(x)
+        batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
+        X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, model.dtype)
+        n = X[0].shape[0] if steps is None else min(X[0].shape[0], steps * batch_size)
+        X_batches = ([A[idx] for A in X] for idx in index_batches(n, batch_size, None))
     cbs = CallbackList(callbacks or [], model, {"verbose": _verbose(verbose)})
     cbs.call("on_predict_begin", None)
     parts: list[list] = [[] for _ in model.outputs]
-    for idx in _batches(n, batch_size, None):
-        outs = model._forward([A[idx] for A in X], training=False)
+    for xb in X_batches:
+        if kind:
+            xb = inputs_mod.check_inputs(xb, model._input_shapes(), model.input_names, model.dtype)
+        outs = model._forward(xb, training=False)
         for store, P in zip(parts, outs):
             store.append(P.copy())
     cbs.call("on_predict_end", None)
@@ -529,4 +479,4 @@ def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
     model._ensure_built(x)
     data = _prepare(model, x, y, sample_weight)
     model._resolve_metrics(data.Y)
-    return _ordered_results(model, _evaluate_data(model, data, data.n), return_dict)
+    return _ordered_results(model, _evaluate_data(model, [data]), return_dict)

@@ -1,12 +1,13 @@
-"""Small utilities with Keras's names: `to_categorical`, `set_random_seed`."""
+"""Small utilities with Keras's names: `to_categorical`, `set_random_seed`, `PyDataset`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from nnlab.backend import set_random_seed
+from nnlab.data_adapters import PyDataset
 
-__all__ = ["set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "set_random_seed", "to_categorical"]
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:

@@ -147,7 +147,7 @@ def test_bad_arguments_are_refused_in_keras_voice():
     with pytest.raises(ValueError, match="k >= 1"):
         M.TopKCategoricalAccuracy(k=0)
     with pytest.raises(ValueError, match="top_k"):
-        M.Precision(top_k=2)
+        M.Precision(top_k=0)
 
 
 def _classifier():

@@ -56,7 +56,8 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, logs=None):
         self._epochs = self.params.get("epochs", 0)
-        self._steps = self.params.get("steps", 0)
+        self._steps = self.params.get("steps") or 0  # 0: unknown (a generator's length)
+        self._done = 0
         out = self._out()
         self._html = self.verbose == 1 and self.stream is None and in_notebook()
         self._live = self.verbose == 1 and hasattr(out, "isatty") and out.isatty()
@@ -71,6 +72,7 @@ class ProgressBar(Callback):
             self._out().write(f"Epoch {epoch + 1}/{self._epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
+        self._done = batch + 1
         if not self._live:
             return
         now = time.perf_counter()
@@ -79,7 +81,7 @@ class ProgressBar(Callback):
             self._draw(batch + 1, logs or {}, now - self._t0, end="")
 
     def _draw(self, done: int, logs: dict, elapsed: float, end: str) -> None:
-        steps = max(self._steps, 1)
+        steps = max(self._steps or done, 1)
         filled = int(self.width * done / steps)
         bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=")
         bar = bar.ljust(self.width, ".")
@@ -96,9 +98,9 @@ class ProgressBar(Callback):
         elapsed = time.perf_counter() - self._t0
         logs = logs or {}
         if self.verbose == 1:
-            self._draw(self._steps, logs, elapsed, end="\n")
+            self._draw(self._steps or self._done, logs, elapsed, end="\n")
         elif self.verbose == 2:
-            per_step = elapsed / max(self._steps, 1)
+            per_step = elapsed / max(self._steps or self._done, 1)
             step = (
                 f"{per_step * 1e3:.0f}ms/step"
                 if per_step >= 1e-3

@@ -237,12 +237,16 @@ def _optimizer_info(opt) -> OptimizerStep:
             break
         if line.startswith("        "):
             rule.append(line)
+    unused = () if opt.use_ema else ("use_ema", "ema_momentum", "ema_overwrite_frequency")
     settings = {
         k: v
         for k, v in opt.get_config().items()
-        if k not in ("name", "learning_rate") and v is not None
+        if k not in ("name", "learning_rate", *unused) and v is not None
     }
     notes = []
+    if opt.use_ema:
+        notes.append(f"then average = m * average + (1 - m) * W, m = {opt.ema_momentum:g} "
+                     "(0 at the first step)")
     if opt.weight_decay:
         notes.append(f"weight decay first: W = W - lr * {opt.weight_decay:g} * W")
     for k in ("clipnorm", "clipvalue", "global_clipnorm"):

@@ -1,6 +1,7 @@
 """Streaming compile metrics that are not plain means: confusion counts at thresholds
-(Precision, Recall, F1Score, AUC), RootMeanSquaredError and top-k accuracy, each
-accumulated over batches exactly as Keras 3 accumulates them.
+(F1Score, AUC; Precision and Recall live in nnlab.metrics.precision_recall),
+RootMeanSquaredError and top-k accuracy, each accumulated over batches exactly as
+Keras 3 accumulates them.
 
 A prediction counts as positive at threshold t when p > t (strict); labels count as
 positive when nonzero. Sample weights weight each sample's counts.
@@ -12,6 +13,7 @@ import numpy as np
 
 from nnlab.activations_extra import expit
 from nnlab.metrics.keras_metrics import Metric, _match
+from nnlab.metrics.precision_recall import Precision, Recall
 
 EPSILON = 1e-7  # keras.config.epsilon()
 
@@ -111,56 +113,6 @@ class _ThresholdCounts(Metric):
         self.fp += (above & ~pos) @ w
         self.fn += (~above & pos) @ w
         self.tn += (~above & ~pos) @ w
-
-
-class Precision(_ThresholdCounts):
-    """TP / (TP + FP) at `thresholds` (default 0.5; a list gives one value per threshold).
-
-    Args:
-        thresholds: a float or a list of floats in [0, 1].
-        class_id: only this column of a multi-column output counts.
-    """
-
-    name = "precision"
-
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None):
-        if top_k is not None:
-            raise ValueError(
-                f"{type(self).__name__}(top_k=...) is not supported by nnlab. "
-                f"Received: top_k={top_k!r}. Use thresholds= instead."
-            )
-        self.class_id = class_id
-        self._given = thresholds
-        super().__init__(0.5 if thresholds is None else thresholds, name)
-
-    def _predictions(self, Y, P):
-        return P
-
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        if self.class_id is not None:
-            P = np.asarray(y_pred)[..., self.class_id : self.class_id + 1]
-            Y = np.asarray(y_true)[..., self.class_id : self.class_id + 1]
-            return super().update_state(Y, P, sample_weight)
-        return super().update_state(y_true, y_pred, sample_weight)
-
-    def _value(self):
-        return _div(self.tp, self.tp + self.fp)
-
-    def result(self):
-        value = self._value()
-        return float(value[0]) if np.ndim(self._given) == 0 else value
-
-    def get_config(self) -> dict:
-        return {"thresholds": self._given, "class_id": self.class_id, "name": self.name}
-
-
-class Recall(Precision):
-    """TP / (TP + FN) at `thresholds` (default 0.5). Arguments as Precision."""
-
-    name = "recall"
-
-    def _value(self):
-        return _div(self.tp, self.tp + self.fn)
 
 
 class FBetaScore(Metric):

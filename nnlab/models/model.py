@@ -377,6 +377,8 @@ class Model(NestedModel, KerasIntrospection):
         gradient_health=True,
         validation_batch_size=None,
         validation_freq=1,
+        steps_per_epoch=None,
+        validation_steps=None,
     ):
         """Train for `epochs` epochs; returns the History. See `nnlab.training.fit`."""
         from nnlab import training
@@ -399,6 +401,8 @@ class Model(NestedModel, KerasIntrospection):
             gradient_health=gradient_health,
             validation_batch_size=validation_batch_size,
             validation_freq=validation_freq,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
         )
 
     def evaluate(
@@ -410,6 +414,7 @@ class Model(NestedModel, KerasIntrospection):
         sample_weight=None,
         callbacks=None,
         return_dict=False,
+        steps=None,
     ):
         """Loss and metrics on (x, y) in inference mode. See `nnlab.training.evaluate`."""
         from nnlab import training
@@ -423,14 +428,15 @@ class Model(NestedModel, KerasIntrospection):
             sample_weight=sample_weight,
             callbacks=callbacks,
             return_dict=return_dict,
+            steps=steps,
         )
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x in inference mode, batch by batch (a list for several outputs)."""
         from nnlab import training
 
         return training.predict(
-            self, x, batch_size=batch_size, verbose=verbose, callbacks=callbacks
+            self, x, batch_size=batch_size, verbose=verbose, callbacks=callbacks, steps=steps
         )
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):

@@ -57,9 +57,28 @@ class Optimizer:
         clipvalue: clip every gradient entry to [-v, v].
         global_clipnorm: rescale all gradients by c / max(G, c), G the global norm.
         weight_decay: decoupled decay before the step, W <- W - lr * wd * W.
+        use_ema: keep an exponential moving average (EMA) of the weights, as Keras 3:
+            after each step (step count t before it), with m = 0 at t = 0 and
+            m = ema_momentum after, `average = m * average + (1 - m) * W`; the average
+            is an optimizer slot ("average"), saved and restored with the others.
+        ema_momentum: the EMA's momentum, in [0, 1] (default 0.99).
+        ema_overwrite_frequency: None (default) or an int >= 1: every this many steps
+            (when (t + 1) is a multiple of it) the weights are replaced by their
+            average. Whatever it is, `fit` replaces them at its end
+            (`finalize_variable_values`, before the callbacks' `on_train_end`).
         name: a name for the optimizer.
 
     At most one of the clipping options may be set; 0 or None disables clipping.
+
+    Example:
+        >>> import numpy as np
+        >>> from nnlab.optimizers import SGD
+        >>> opt = SGD(0.5, use_ema=True, ema_momentum=0.5)
+        >>> W = np.array([1.0])
+        >>> for _ in range(2):
+        ...     opt.apply_gradients([(np.array([1.0]), W)])
+        >>> W, opt.get_slots()[0]["average"]  # W: 0.5 then 0; average: 0.5, then 0.25
+        (array([0.]), array([0.25]))
     """
 
     name = "optimizer"
@@ -72,6 +91,9 @@ class Optimizer:
         global_clipnorm: float | None = None,
         weight_decay: float | None = None,
         name: str | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
     ):
         owner = type(self).__name__
         self._learning_rate = _check_lr(owner, learning_rate)
@@ -92,6 +114,11 @@ class Optimizer:
         )
         if name is not None:
             self.name = name
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = float(ema_momentum)
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        if self.use_ema:
+            _check_ema(owner, ema_momentum, ema_overwrite_frequency)
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
         self._work: np.ndarray | None = None
@@ -186,7 +213,42 @@ class Optimizer:
             if flush:
                 for slot in state.values():
                     flush_denormals(slot)
+        if self.use_ema:
+            self._update_average(params)
         self.iterations += 1
+
+    def _update_average(self, params: list) -> None:
+        """Keras's EMA rule after a step; every `ema_overwrite_frequency` steps the
+        weights take their average's values."""
+        m = self.ema_momentum if self.iterations else 0.0
+        freq = self.ema_overwrite_frequency
+        overwrite = bool(freq) and (self.iterations + 1) % freq == 0
+        for W, state in zip(params, self._slots):
+            average = state.get("average")
+            if average is None:  # slots restored from before use_ema was set
+                average = state["average"] = aligned_copy(np.zeros_like(W))
+            work = self.scratch(W)
+            np.multiply(W, 1.0 - m, out=work)
+            average *= m
+            average += work  # m * average + (1 - m) * W
+            if overwrite:
+                np.copyto(W, average)
+
+    def finalize_variable_values(self, var_list: list) -> None:
+        """With `use_ema`: put each variable's moving average into it (in place), as
+        Keras's `fit` does once training ends. `var_list` are the arrays this optimizer
+        steps (for a model, its flat parameter store). Without EMA it does nothing."""
+        if not self.use_ema or not self._slots:
+            return
+        if len(var_list) != len(self._slots):
+            raise ValueError(
+                f"{type(self).__name__}.finalize_variable_values: the optimizer holds the "
+                f"moving averages of {len(self._slots)} variable(s), but received "
+                f"{len(var_list)}. Pass the arrays this optimizer updated."
+            )
+        for W, state in zip(var_list, self._slots):
+            if "average" in state:
+                np.copyto(W, state["average"])
 
     def _step(self, W, dW, state, lr: float, saved) -> None:
         if saved is not None:
@@ -243,6 +305,9 @@ class Optimizer:
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
             "weight_decay": self.weight_decay,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
         }
 
     @classmethod
@@ -252,6 +317,23 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self._learning_rate!r})"
+
+
+def _check_ema(owner: str, momentum, frequency) -> None:
+    """Keras's checks of the EMA arguments (made only when use_ema is set)."""
+    _check_number(owner, "ema_momentum", momentum)
+    if not 0.0 <= float(momentum) <= 1.0:
+        raise ValueError(
+            f"{owner}: `ema_momentum` must be in the range [0, 1]. "
+            f"Received: ema_momentum={momentum}"
+        )
+    if frequency is not None and (
+        isinstance(frequency, bool) or not isinstance(frequency, (int, np.integer)) or frequency < 1
+    ):
+        raise ValueError(
+            f"{owner}: `ema_overwrite_frequency` must be an integer >= 1 or None. "
+            f"Received: ema_overwrite_frequency={frequency!r}"
+        )
 
 
 def _check_lr(owner: str, value):
