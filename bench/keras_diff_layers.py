@@ -11,15 +11,21 @@ into the Keras model (same order and shapes, which is checked). Then it compares
 - three full-batch SGD(0.02) steps on the MSE loss (`fit(epochs=3, shuffle=False)`): the three
   losses and every weight afterwards, which checks every gradient the layers produce.
 
+- `.keras` files both ways (issues 14 and 18): the nnlab model saved with `model.save("m.keras")`
+  and opened by `keras.saving.load_model`, and the Keras model saved by Keras and opened by
+  `nnlab.models.load_model`, each predicting what the other library's original predicts.
+
 The largest absolute difference of each case must be below TOL = 1e-6. Cases whose layer is
-random in training (SpatialDropout) compare the inference forward only. Needs keras>=3 and
-tensorflow (`pip install -e ".[keras]"`).
+random in training (SpatialDropout) compare the inference forward only. A last check saves a
+Keras model with a layer nnlab does not have and expects nnlab's loader to refuse it by name.
+Needs keras>=3 and tensorflow (`pip install -e ".[keras]"`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -269,7 +275,9 @@ def compare(name, builder, kind, forward_only=False):
     mn.set_weights(weights)
     mk.set_weights(weights)
     forward_k = np.asarray(mk(x, training=False))
-    errs = {"forward": float(np.abs(mn.predict(x, verbose=0) - forward_k).max())}
+    forward_n = mn.predict(x, verbose=0)
+    errs = {"forward": float(np.abs(forward_n - forward_k).max())}
+    errs.update(keras_files(mn, mk, x, forward_n, forward_k))
     if not forward_only:
         mn.compile(optimizer=nnlab.optimizers.SGD(LR), loss="mse")
         # Eager: these models are tiny, and tracing a graph per model would cost more.
@@ -282,6 +290,44 @@ def compare(name, builder, kind, forward_only=False):
             float(np.abs(a - b).max()) for a, b in zip(mn.get_weights(), mk.get_weights())
         )
     return errs
+
+
+def keras_files(mn, mk, x, forward_n, forward_k) -> dict:
+    """`.keras` both ways: nnlab's file opened by Keras predicts nnlab's forward, Keras's
+    file opened by nnlab predicts Keras's forward."""
+    import keras
+
+    import nnlab
+
+    with tempfile.TemporaryDirectory() as folder:
+        mn.save(os.path.join(folder, "nnlab.keras"))
+        from_nnlab = keras.saving.load_model(os.path.join(folder, "nnlab.keras"))
+        mk.save(os.path.join(folder, "keras.keras"))
+        from_keras = nnlab.models.load_model(os.path.join(folder, "keras.keras"))
+    return {
+        "nnlab->keras": float(np.abs(np.asarray(from_nnlab(x, training=False)) - forward_n).max()),
+        "keras->nnlab": float(np.abs(from_keras.predict(x, verbose=0) - forward_k).max()),
+    }
+
+
+def unsupported_layer_refused() -> str:
+    """A Keras file with a layer nnlab does not have: nnlab's loader must name it."""
+    import keras
+
+    import nnlab
+
+    model = keras.Sequential([keras.Input(shape=(4, 4, 4, 1)), keras.layers.Conv3D(2, 2),
+                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(os.path.join(folder, "conv3d.keras"))
+        try:
+            nnlab.models.load_model(os.path.join(folder, "conv3d.keras"))
+        except nnlab.models.saving.ModelFileError as exc:
+            return "" if "Conv3D" in str(exc) and "not a layer nnlab has" in str(exc) else str(exc)
+    return "a Conv3D layer was loaded"
+
+
+COLUMNS = ("forward", "losses", "weights", "nnlab->keras", "keras->nnlab")
 
 
 def main(argv=None) -> int:
@@ -298,19 +344,29 @@ def main(argv=None) -> int:
     cases = [c for c in CASES if not argv or any(w.lower() in c[0] for w in argv)]
     print(f"nnlab {nnlab.__version__} vs keras {keras.__version__} (tensorflow {tf.__version__}),"
           f" float64, tolerance {TOL:g}")
-    print(f"{'case':44s} {'forward':>9s} {'3 losses':>9s} {'weights':>9s}")
+    print(f"{'case':44s} {'forward':>9s} {'3 losses':>9s} {'weights':>9s} "
+          f"{'.keras n->k':>11s} {'.keras k->n':>11s}")
     t0 = time.perf_counter()
     failed = []
     for case in cases:
         name, builder, kind = case[:3]
-        errs = compare(name, builder, kind, forward_only=len(case) > 3 and case[3])
+        try:
+            errs = compare(name, builder, kind, forward_only=len(case) > 3 and case[3])
+        except Exception as exc:  # a crash fails the case, reported on its line
+            print(f"{name:44s} FAILED: {type(exc).__name__}: {str(exc)[:400]}")
+            failed.append(name)
+            continue
         worst = max(errs.values())
-        cells = [f"{errs[k]:9.1e}" if k in errs else f"{'-':>9s}"
-                 for k in ("forward", "losses", "weights")]
+        cells = [f"{errs[k]:{w}.1e}" if k in errs else f"{'-':>{w}s}"
+                 for k, w in zip(COLUMNS, (9, 9, 9, 11, 11))]
         flag = "" if worst <= TOL else "   <-- EXCEEDS TOLERANCE"
         print(f"{name:44s} {' '.join(cells)}{flag}")
         if worst > TOL:
             failed.append(name)
+    refusal = unsupported_layer_refused()
+    print(f"{'unsupported layer (Conv3D) refused by name':44s} {'ok' if not refusal else refusal}")
+    if refusal:
+        failed.append("unsupported layer refused")
     print(f"{len(cases)} cases in {time.perf_counter() - t0:.1f} s")
     if failed:
         print(f"FAILED: {len(failed)} case(s) exceed {TOL:g}: {', '.join(failed)}")
