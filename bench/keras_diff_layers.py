@@ -133,6 +133,41 @@ def small_cnn(m):
     return m.models.Model(x, m.layers.Dense(2)(h))
 
 
+def sequential_cnn(m):
+    """small_cnn as a Sequential model (the .keras files' Sequential form)."""
+    return m.models.Sequential([
+        m.layers.Input(shape=(8, 8, 1)), m.layers.ZeroPadding2D(1),
+        m.layers.Conv2D(4, 3, activation="relu"), m.layers.MaxPooling2D(2),
+        m.layers.Conv2D(5, 3, padding="same", activation="relu"),
+        m.layers.GlobalAveragePooling2D(), m.layers.Dense(2)])
+
+
+def sequential_rnn_dropout(m):
+    """Embedding(mask_zero) -> LSTM with dropout and recurrent_dropout (random in training,
+    so compared at inference) -> Dense, as a Sequential model."""
+    return m.models.Sequential([
+        m.layers.Input(shape=(7,)), m.layers.Embedding(9, 3, mask_zero=True),
+        m.layers.LSTM(4, dropout=0.25, recurrent_dropout=0.25, seed=3), m.layers.Dense(2)])
+
+
+def bidirectional_gru_v1(m):
+    x = m.layers.Input(shape=(6, 2))
+    h = m.layers.Bidirectional(m.layers.GRU(3, reset_after=False))(x)
+    return m.models.Model(x, m.layers.Dense(2)(h))
+
+
+def time_distributed_conv(m):
+    x = m.layers.Input(shape=(3, 5, 5, 2))
+    h = m.layers.TimeDistributed(m.layers.Conv2D(2, 3, activation="tanh"))(x)
+    return m.models.Model(x, m.layers.Dense(2)(m.layers.Flatten()(h)))
+
+
+def embedding_conv1d(m):
+    x = m.layers.Input(shape=(7,))
+    h = m.layers.Conv1D(2, 2)(m.layers.Embedding(9, 3)(x))
+    return m.models.Model(x, m.layers.Dense(2)(m.layers.GlobalMaxPooling1D()(h)))
+
+
 def L(name, **kw):
     return lambda m: getattr(m.layers, name)(**kw)
 
@@ -235,6 +270,13 @@ CASES += [
     ("bidirectional ave", stacked_bidirectional("SimpleRNN", "ave"), "ids"),
     ("time_distributed dense + masked mean", time_distributed, "ids"),
     ("lstm return_state -> initial_state", state_passing, "rnn"),
+    ("sequential cnn", sequential_cnn, "img8"),
+    ("sequential lstm dropout (inference)", sequential_rnn_dropout, "ids", True),
+    ("bidirectional gru reset_after=False", bidirectional_gru_v1, "rnn"),
+    ("time_distributed conv2d", time_distributed_conv, "vid"),
+    ("embedding (no mask) conv1d", embedding_conv1d, "ids"),
+    ("global_average_pooling2d keepdims", image_model(L("GlobalAveragePooling2D",
+                                                         keepdims=True)), "img"),
 ]
 
 
@@ -246,6 +288,8 @@ def inputs(kind, rng):
         x = rng.normal(size=(6, 8, 8, 1))
     elif kind == "seq":
         x = rng.normal(size=(6, 9, 2))
+    elif kind == "vid":
+        x = rng.normal(size=(6, 3, 5, 5, 2))
     elif kind == "rnn":
         x = rng.normal(size=(6, 6, 2))
     else:  # token ids with padding 0: trailing, leading, and a row of a single token
@@ -327,6 +371,28 @@ def unsupported_layer_refused() -> str:
     return "a Conv3D layer was loaded"
 
 
+def mixed_model_both_ways() -> float:
+    """The Keras model of bench/keras_file_fixture.py (three inputs, int32 token ids, every
+    layer family): Keras's file -> nnlab -> nnlab's file -> Keras, all predicting alike."""
+    import keras
+
+    import nnlab
+    from keras_file_fixture import build, inputs
+
+    mk = build(keras)
+    rng = np.random.default_rng(1)
+    mk.set_weights([rng.normal(size=w.shape) * 0.5 for w in mk.get_weights()])
+    x = inputs()
+    want = np.asarray(mk(x, training=False))
+    with tempfile.TemporaryDirectory() as folder:
+        mk.save(os.path.join(folder, "keras.keras"))
+        mn = nnlab.models.load_model(os.path.join(folder, "keras.keras"))
+        mn.save(os.path.join(folder, "nnlab.keras"))
+        back = keras.saving.load_model(os.path.join(folder, "nnlab.keras"))
+    return max(float(np.abs(mn.predict(x, verbose=0) - want).max()),
+               float(np.abs(np.asarray(back(x, training=False)) - want).max()))
+
+
 COLUMNS = ("forward", "losses", "weights", "nnlab->keras", "keras->nnlab")
 
 
@@ -363,6 +429,11 @@ def main(argv=None) -> int:
         print(f"{name:44s} {' '.join(cells)}{flag}")
         if worst > TOL:
             failed.append(name)
+    mixed = mixed_model_both_ways()
+    print(f"{'mixed model: keras -> nnlab -> keras':44s} {mixed:9.1e}"
+          f"{'' if mixed <= TOL else '   <-- EXCEEDS TOLERANCE'}")
+    if mixed > TOL:
+        failed.append("mixed model")
     refusal = unsupported_layer_refused()
     print(f"{'unsupported layer (Conv3D) refused by name':44s} {'ok' if not refusal else refusal}")
     if refusal:
