@@ -375,9 +375,9 @@ def mixed_model_both_ways() -> float:
     """The Keras model of bench/keras_file_fixture.py (three inputs, int32 token ids, every
     layer family): Keras's file -> nnlab -> nnlab's file -> Keras, all predicting alike."""
     import keras
+    from keras_file_fixture import build, inputs
 
     import nnlab
-    from keras_file_fixture import build, inputs
 
     mk = build(keras)
     rng = np.random.default_rng(1)

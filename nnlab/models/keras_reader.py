@@ -229,7 +229,9 @@ class _Graph:
         if not isinstance(node, dict) or "args" not in node:
             raise _bad(self.path, f"layer '{layer.name}' has a malformed inbound node")
         kwargs = dict(node.get("kwargs") or {})
-        kwargs.pop("training", None)
+        if kwargs.pop("training", None):
+            raise _bad(self.path, f"layer '{layer.name}' is called with training=True, which "
+                                  "nnlab does not read (its layers follow fit and predict)")
         mask = kwargs.pop("mask", None)
         if mask is not None:
             op = _history(self.path, mask)[0]
