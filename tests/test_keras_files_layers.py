@@ -193,6 +193,8 @@ def _inbound(change):
     ("gru", _inbound(lambda n: n.append(n[0])), "called 2 times"),
     ("simple_rnn", _inbound(lambda n: n[0]["args"][0]["config"]["keras_history"].__setitem__(
         1, 1)), "shared layers"),
+    ("not_equal", lambda e: e.update(class_name="Multiply"), r"Keras op .*Multiply"),
+    ("ids", lambda e: e["config"].pop("batch_shape"), "input 'ids' has no batch_shape"),
     ("dense_1", _inbound(lambda n: n[0]["args"][0]["config"]["keras_history"].__setitem__(
         2, 1)), "output 1 of 'concatenate'"),
 ])
@@ -216,3 +218,11 @@ def test_writer_refuses_regularizers_inside_a_wrapper(tmp_path):
     with pytest.raises(TypeError, match="regularizers"):
         model.save(tmp_path / "b.keras")
     assert not (tmp_path / "b.keras").exists()
+
+
+def test_every_nnlab_layer_has_a_keras_table_entry():
+    from nnlab.models.keras_layers import LAYER_OPTIONS
+
+    # InputLayer is written as Keras's InputLayer; OutputItem (a pick of one output of an
+    # RNN with return_state) is a tensor reference [layer, 0, k] in Keras's config
+    assert set(L.LAYERS) - set(LAYER_OPTIONS) == {"InputLayer", "OutputItem"}

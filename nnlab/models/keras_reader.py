@@ -2,9 +2,14 @@
 `nnlab.models.keras_format` for the format and what nnlab writes).
 
 Layer classes come only from nnlab's table (`nnlab.layers.LAYERS`, restricted to the
-layers listed in `keras_format.LAYER_OPTIONS`) or from `custom_objects` the caller passes;
-`Lambda` layers, registered (custom) classes, nested models and options nnlab cannot
-honour are refused with a `ModelFileError` naming them. Member sizes are capped before
+layers listed in `keras_layers.LAYER_OPTIONS`; a wrapper's inner layers likewise) or from
+`custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, nested
+models, shared layers and options nnlab cannot honour are refused with a `ModelFileError`
+naming them. In a functional config, a layer's `initial_state` and k-th outputs
+(`return_state`) are followed, and the `NotEqual` op Keras records for the mask of
+`Embedding(mask_zero=True)` is checked and left to nnlab, which derives the same mask.
+Each weight is looked up where Keras writes it (`keras_layers.saved_groups`). Member
+sizes are capped before
 anything is read, and the HDF5 weights are walked first: soft and external links,
 virtual datasets and external storage (which could make the reader open other files)
 are refused, and every dataset must be numeric within the size cap.
@@ -125,21 +130,9 @@ def _dtype(path, config: dict):
     return d
 
 
-def _make_layer(path, entry: dict, custom_objects: dict):
-    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
-        raise _bad(path, "a layer entry is not an object with a config")
-    kind = entry.get("class_name")
-    config = entry["config"]
-    label = f"layer '{config.get('name')}' ({kind})"
-    if kind in custom_objects:
-        return custom_objects[kind].from_config(config)
-    if kind in ("Sequential", "Functional", "Model"):
-        raise _bad(path, f"{label} is a nested model, which nnlab's loader does not read")
-    custom = entry.get("registered_name") not in (None, kind)
-    if kind == "Lambda" or custom or kind not in LAYER_OPTIONS:
-        raise _bad(path, f"{label} is not a layer nnlab has (it reads {sorted(LAYER_OPTIONS)}); "
-                         "Lambda layers and custom classes hold code, which nnlab never "
-                         "loads from a file: pass the class in custom_objects={...}")
+def _options(path, kind: str, config: dict, label: str, custom_objects: dict) -> dict:
+    """The constructor arguments of a `kind` layer from its Keras config, refusing what
+    nnlab cannot honour by name; wrapped layers are made (and checked) as layers."""
     kwargs = {"name": config.get("name"), "trainable": bool(config.get("trainable", True)),
               "dtype": _dtype(path, config)}
     wrapped = WRAPPED_KEYS.get(kind, ())
@@ -161,6 +154,25 @@ def _make_layer(path, entry: dict, custom_objects: dict):
         act = kwargs.get(key)
         if act is not None and (not isinstance(act, str) or act not in activations.ACTIVATIONS):
             raise _bad(path, f"{label} uses the {key} {act!r}, which nnlab does not have")
+    return kwargs
+
+
+def _make_layer(path, entry: dict, custom_objects: dict):
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise _bad(path, "a layer entry is not an object with a config")
+    kind = entry.get("class_name")
+    config = entry["config"]
+    label = f"layer '{config.get('name')}' ({kind})"
+    if kind in custom_objects:
+        return custom_objects[kind].from_config(config)
+    if kind in ("Sequential", "Functional", "Model"):
+        raise _bad(path, f"{label} is a nested model, which nnlab's loader does not read")
+    custom = entry.get("registered_name") not in (None, kind)
+    if kind == "Lambda" or custom or kind not in LAYER_OPTIONS:
+        raise _bad(path, f"{label} is not a layer nnlab has (it reads {sorted(LAYER_OPTIONS)}); "
+                         "Lambda layers and custom classes hold code, which nnlab never "
+                         "loads from a file: pass the class in custom_objects={...}")
+    kwargs = _options(path, kind, config, label, custom_objects)
     if kwargs.get("seed", 0) is None:
         kwargs.pop("seed")
     try:
@@ -260,7 +272,11 @@ def _functional(path, config: dict, entries: list, custom_objects: dict):
         if entry.get("class_name") == "InputLayer":
             graph.tensors[entry["config"]["name"]] = _input(path, entry["config"])
             continue
-        if entry.get("class_name") == "NotEqual" and entry.get("module") == "keras.src.ops.numpy":
+        if str(entry.get("module")).startswith("keras.src.ops"):
+            if entry.get("class_name") != "NotEqual":
+                raise _bad(path, f"'{entry.get('name')}' is a Keras op ({entry.get('module')}."
+                                 f"{entry.get('class_name')}), which nnlab does not read; "
+                                 "use layers instead of ops on Keras tensors")
             graph.add_mask_op(entry)
             continue
         layer = _make_layer(path, entry, custom_objects)
@@ -347,6 +363,8 @@ def load_keras(path, custom_objects=None):
     seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
         backend._seed_stream.bit_generator.state = seed_state
     _set_weights(path, model, arrays, groups)
