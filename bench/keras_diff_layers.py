@@ -137,6 +137,15 @@ def small_cnn(m):
     return m.models.Model(x, m.layers.Dense(2)(h))
 
 
+def parallel_lstms(m):
+    """Two LSTMs of one shape, the second with return_state: the .keras weight groups
+    (lstm, lstm_1) must follow Keras's layer order, or the weights would be swapped."""
+    x = m.layers.Input(shape=(6, 2))
+    b = m.layers.LSTM(4)(x)
+    a, _, c = m.layers.LSTM(4, return_state=True)(x)
+    return m.models.Model(x, m.layers.Dense(2)(m.layers.Concatenate()([b, a, c])))
+
+
 def sequential_cnn(m):
     """small_cnn as a Sequential model (the .keras files' Sequential form)."""
     return m.models.Sequential([
@@ -274,6 +283,7 @@ CASES += [
     ("bidirectional ave", stacked_bidirectional("SimpleRNN", "ave"), "ids"),
     ("time_distributed dense + masked mean", time_distributed, "ids"),
     ("lstm return_state -> initial_state", state_passing, "rnn"),
+    ("two lstms, one with return_state", parallel_lstms, "rnn"),
     ("sequential cnn", sequential_cnn, "img8"),
     ("sequential lstm dropout (inference)", sequential_rnn_dropout, "ids", True),
     ("bidirectional gru reset_after=False", bidirectional_gru_v1, "rnn"),

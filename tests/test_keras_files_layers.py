@@ -226,3 +226,23 @@ def test_every_nnlab_layer_has_a_keras_table_entry():
     # InputLayer is written as Keras's InputLayer; OutputItem (a pick of one output of an
     # RNN with return_state) is a tensor reference [layer, 0, k] in Keras's config
     assert set(L.LAYERS) - set(LAYER_OPTIONS) == {"InputLayer", "OutputItem"}
+
+
+def test_weight_groups_follow_keras_layer_order(tmp_path):
+    # Keras orders layers by depth from the outputs, ties in the order a walk from the
+    # outputs meets them; nnlab's OutputItem picks (return_state) do not count as layers,
+    # so the LSTM read first by Concatenate is `lstm` although nnlab's graph has the
+    # other one deeper
+    x = L.Input(shape=(6, 2))
+    b = L.LSTM(4, name="plain")(x)
+    a, _, c = L.LSTM(4, return_state=True, name="with_state")(x)
+    model = Model(x, L.Dense(2)(L.Concatenate()([b, a, c])))
+    # model.layers (so get_weights) in Keras 3.15.1's order too, as the live check
+    # "two lstms, one with return_state" in bench/keras_diff_layers.py confirms
+    assert [la.name for la in model.layers if la.weights] == ["plain", "with_state", "dense"]
+    model.save(tmp_path / "m.keras")
+    config, weights = _members(tmp_path / "m.keras")
+    assert [e["name"] for e in config["config"]["layers"]][1:3] == ["plain", "with_state"]
+    with h5py.File(io.BytesIO(weights)) as f:
+        assert f["layers/lstm/vars"].attrs["name"] == "plain"
+        assert f["layers/lstm_1/vars"].attrs["name"] == "with_state"

@@ -136,13 +136,55 @@ def _inbound(producer: dict, node) -> list:
 
 
 def written_layers(model) -> list:
-    """The layers a .keras file lists, in Keras's order (nnlab's OutputItem picks are
-    references to a layer's k-th output there, not layers)."""
+    """The layers a .keras file lists, in Keras's order (`keras_order`)."""
     from nnlab.models.sequential import Sequential
 
     if isinstance(model, Sequential):
         return list(model.layers)
-    return [n.layer for n in model._nodes if not isinstance(n.layer, OutputItem)]
+    return [node.layer for node in keras_order(model)]
+
+
+def keras_order(model) -> list:
+    """A functional model's nodes in the order Keras gives its layers, which numbers
+    their weight groups (dense, dense_1, ...): deepest first (depth counted from the
+    outputs), ties in the order a depth-first walk from the outputs first meets them.
+    nnlab's OutputItem nodes (one output of an RNN with return_state) are not layers in
+    Keras: a tensor read through one is read from the RNN itself."""
+    producer = {node.output: node for node in model._nodes}
+
+    def source(position: int):
+        node = producer[position]
+        return producer[node.inputs[0]] if isinstance(node.layer, OutputItem) else node
+
+    first_met: dict[int, int] = {}
+    post_order: list = []
+
+    def walk(node) -> None:  # iterative depth-first walk from one output
+        stack = [(node, False)]
+        while stack:
+            item, done = stack.pop()
+            if done:
+                post_order.append(item)
+                continue
+            if item.output in first_met:
+                continue
+            first_met[item.output] = len(first_met)
+            stack.append((item, True))
+            stack += [(source(i), False) for i in reversed(item.inputs)]
+
+    for position in model._output_pos:
+        walk(source(position))
+    depth: dict[int, int] = {}
+    for node in model._nodes:  # an Input no output reads: depth 0, first (as Keras)
+        if isinstance(node.layer, InputLayer) and node.output not in first_met:
+            first_met[node.output], depth[node.output] = -1, 0
+            post_order.append(node)
+    for node in reversed(post_order):
+        d = depth.setdefault(node.output, 0)
+        for i in node.inputs:
+            parent = source(i).output
+            depth[parent] = max(depth.get(parent, 0), d + 1)
+    return sorted(post_order, key=lambda n: (-depth[n.output], first_met[n.output]))
 
 
 def model_config(model) -> dict:
@@ -161,7 +203,7 @@ def model_config(model) -> dict:
                     "build_input_shape"]}}
     producer = {node.output: node for node in model._nodes}
     entries = [_entry(node.layer, _inbound(producer, node) if node.inputs else [])
-               for node in model._nodes if not isinstance(node.layer, OutputItem)]
+               for node in keras_order(model)]
     outs = [_history(producer, producer[i]) for i in model._output_pos]
     ins = [[t._layer.name, 0, 0] for t in model.inputs]
     config = {"name": model.name, "trainable": model.trainable, "layers": entries,
