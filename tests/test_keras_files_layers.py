@@ -246,3 +246,20 @@ def test_weight_groups_follow_keras_layer_order(tmp_path):
     with h5py.File(io.BytesIO(weights)) as f:
         assert f["layers/lstm/vars"].attrs["name"] == "plain"
         assert f["layers/lstm_1/vars"].attrs["name"] == "with_state"
+
+
+def test_refuses_wrappers_nested_past_python_s_recursion(tmp_path):
+    inner = '{"class_name": "Dense", "config": {"name": "d", "units": 1}}'
+    for i in range(3000):  # a small file (about 200 kB) that would exhaust the stack
+        inner = (f'{{"class_name": "TimeDistributed", "config": {{"name": "t{i}", '
+                 f'"layer": {inner}}}}}')
+    config = _members(FILE)[0]
+    config["config"]["layers"][1] = "PLACEHOLDER"
+    text = json.dumps(config).replace('"PLACEHOLDER"', inner)
+    zin, path = zipfile.ZipFile(FILE), tmp_path / "deep.keras"
+    with zipfile.ZipFile(path, "w") as zout:
+        for member in ("metadata.json", "model.weights.h5"):
+            zout.writestr(member, zin.read(member))
+        zout.writestr("config.json", text)
+    with pytest.raises(ModelFileError, match="recursion depth"):
+        load_model(path)

@@ -67,7 +67,7 @@ def _read_members(path) -> tuple[dict, bytes]:
         try:
             config = json.loads(zf.read("config.json"))
             weights = zf.read("model.weights.h5")
-        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+        except (ValueError, RecursionError, zipfile.BadZipFile, OSError) as exc:
             raise _bad(path, f"a member cannot be read ({exc})") from None
     if not isinstance(config, dict):
         raise _bad(path, "config.json is not an object")
@@ -363,7 +363,7 @@ def load_keras(path, custom_objects=None):
     seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
         backend._seed_stream.bit_generator.state = seed_state
