@@ -263,3 +263,19 @@ def test_refuses_wrappers_nested_past_python_s_recursion(tmp_path):
         zout.writestr("config.json", text)
     with pytest.raises(ModelFileError, match="recursion depth"):
         load_model(path)
+
+
+def test_refuses_a_mask_nnlab_would_not_pass_on(tmp_path):
+    # Keras passes the Embedding's mask through BatchNormalization to the Bidirectional
+    # LSTM; nnlab's BatchNormalization does not pass masks on, so the predictions would
+    # differ: refused rather than silently unmasked
+    config = _members(FILE)[0]
+    layers = config["config"]["layers"]
+    at = next(i for i, e in enumerate(layers) if e["name"] == "bidirectional")
+    node = layers[at]["inbound_nodes"][0]
+    bn = {"module": "keras.layers", "class_name": "BatchNormalization", "name": "bn",
+          "config": {"name": "bn"}, "inbound_nodes": [json.loads(json.dumps(node))]}
+    node["args"][0]["config"]["keras_history"] = ["bn", 0, 0]
+    layers.insert(at, bn)
+    with pytest.raises(ModelFileError, match="mask to layer 'bidirectional' but nnlab does not"):
+        load_model(_rewrite(tmp_path, config))

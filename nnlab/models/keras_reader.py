@@ -215,6 +215,7 @@ class _Graph:
         self.tensors: dict = {}  # layer name -> its output (a list for several outputs)
         self.masks: dict = {}  # NotEqual op name -> the tensor it compares with 0
         self.mask_sources: set = set()  # tensors read by an Embedding(mask_zero=True)
+        self.masked: list = []  # layers Keras passes a mask to
 
     def get(self, arg):
         if isinstance(arg, list):
@@ -250,12 +251,13 @@ class _Graph:
             if self.masks.get(op) not in self.mask_sources:
                 raise _bad(self.path, f"layer '{layer.name}' gets a mask nnlab does not derive "
                                       "from an Embedding(mask_zero=True)")
+            self.masked.append(layer.name)
         states = kwargs.pop("initial_state", None)
         if kwargs:
             raise _bad(self.path, f"layer '{layer.name}' is called with {sorted(kwargs)}, "
                                   "which nnlab does not read")
         inputs = self.get(node["args"][0])
-        if type(layer).__name__ == "Embedding" and layer.mask_zero:
+        if getattr(layer, "mask_zero", False):
             self.mask_sources.add(_history(self.path, node["args"][0])[0])
         if states is not None:
             return layer(inputs, initial_state=self.get(states))
@@ -295,10 +297,15 @@ def _functional(path, config: dict, entries: list, custom_objects: dict):
         return [refs(s) for s in spec]
 
     try:
-        return Model(refs(config["input_layers"]), refs(config["output_layers"]),
-                     name=config.get("name"))
+        model = Model(refs(config["input_layers"]), refs(config["output_layers"]),
+                      name=config.get("name"))
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise _bad(path, f"the model's inputs or outputs are malformed ({exc})") from None
+    for node in model._nodes:  # nnlab must pass the mask wherever Keras does
+        if node.layer.name in graph.masked and not node.masked:
+            raise _bad(path, f"Keras passes the Embedding's mask to layer '{node.layer.name}' "
+                             "but nnlab does not (a layer before it does not pass masks on)")
+    return model
 
 
 def _build(path, doc: dict, custom_objects: dict):
