@@ -163,18 +163,6 @@ def sequential_rnn_dropout(m):
         m.layers.LSTM(4, dropout=0.25, recurrent_dropout=0.25, seed=3), m.layers.Dense(2)])
 
 
-def bidirectional_gru_v1(m):
-    x = m.layers.Input(shape=(6, 2))
-    h = m.layers.Bidirectional(m.layers.GRU(3, reset_after=False))(x)
-    return m.models.Model(x, m.layers.Dense(2)(h))
-
-
-def time_distributed_conv(m):
-    x = m.layers.Input(shape=(3, 5, 5, 2))
-    h = m.layers.TimeDistributed(m.layers.Conv2D(2, 3, activation="tanh"))(x)
-    return m.models.Model(x, m.layers.Dense(2)(m.layers.Flatten()(h)))
-
-
 def embedding_conv1d(m):
     x = m.layers.Input(shape=(7,))
     h = m.layers.Conv1D(2, 2)(m.layers.Embedding(9, 3)(x))
@@ -286,8 +274,10 @@ CASES += [
     ("two lstms, one with return_state", parallel_lstms, "rnn"),
     ("sequential cnn", sequential_cnn, "img8"),
     ("sequential lstm dropout (inference)", sequential_rnn_dropout, "ids", True),
-    ("bidirectional gru reset_after=False", bidirectional_gru_v1, "rnn"),
-    ("time_distributed conv2d", time_distributed_conv, "vid"),
+    ("bidirectional gru reset_after=False", seq_model(lambda m: m.layers.Bidirectional(
+        m.layers.GRU(3, reset_after=False)), shape=(6, 2), conv_first=False), "rnn"),
+    ("time_distributed conv2d", seq_model(lambda m: m.layers.TimeDistributed(m.layers.Conv2D(
+        2, 3, activation="tanh")), shape=(3, 5, 5, 2), conv_first=False), "vid"),
     ("embedding (no mask) conv1d", embedding_conv1d, "ids"),
     ("global_average_pooling2d keepdims", image_model(L("GlobalAveragePooling2D",
                                                          keepdims=True)), "img"),

@@ -24,6 +24,24 @@ class Node:
     masked: bool = False  # a mask (from Embedding(mask_zero=True)) may reach or leave it
 
 
+def _keras_order(order: list, outputs: list, input_ids: set) -> list:
+    """The non-input tensors of `order` (a depth-first post-order) as Keras orders a
+    functional model's layers: by depth from the outputs, deepest first, ties in
+    traversal order. A parent is always deeper than its children, so this is still a
+    topological order. An OutputItem (one output of an RNN with return_state) is no
+    layer in Keras: it shares its RNN's depth, after it by rank."""
+    depth = {id(t): 0 for t in outputs}
+    for t in reversed(order):
+        d = depth.setdefault(id(t), 0)
+        step = 0 if isinstance(t._layer, OutputItem) else 1
+        for parent in t._inputs:
+            depth[id(parent)] = max(depth.get(id(parent), 0), d + step)
+    rank = {id(t): i for i, t in enumerate(order)}
+    return sorted(
+        (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])
+    )
+
+
 def build_graph(
     inputs: list[KerasTensor], outputs: list[KerasTensor]
 ) -> tuple[list[Node], list[int]]:
@@ -60,21 +78,7 @@ def build_graph(
     for t in outputs:
         visit(t)
 
-    # Keras orders a functional model's layers by depth from the outputs, deepest
-    # first, ties in traversal order; a parent is always deeper than its children, so
-    # this is still a topological order. An OutputItem (one output of an RNN with
-    # return_state) is no layer in Keras: it shares its RNN's depth, after it by rank.
-    depth = {id(t): 0 for t in outputs}
-    for t in reversed(order):
-        d = depth.setdefault(id(t), 0)
-        step = 0 if isinstance(t._layer, OutputItem) else 1
-        for parent in t._inputs:
-            depth[id(parent)] = max(depth.get(id(parent), 0), d + step)
-    rank = {id(t): i for i, t in enumerate(order)}
-    rest = sorted(
-        (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])
-    )
-    order = list(inputs) + rest
+    order = list(inputs) + _keras_order(order, outputs, input_ids)
 
     pos = {id(t): i for i, t in enumerate(order)}
     nodes = []
