@@ -11,9 +11,14 @@ into the Keras model (same order and shapes, which is checked). Then it compares
 - three full-batch SGD(0.02) steps on the MSE loss (`fit(epochs=3, shuffle=False)`): the three
   losses and every weight afterwards, which checks every gradient the layers produce.
 
+- `.keras` files both ways (issues 14 and 18): the nnlab model saved with `model.save("m.keras")`
+  and opened by `keras.saving.load_model`, and the Keras model saved by Keras and opened by
+  `nnlab.models.load_model`, each predicting what the other library's original predicts.
+
 The largest absolute difference of each case must be below TOL = 1e-6. Cases whose layer is
-random in training (SpatialDropout) compare the inference forward only. Needs keras>=3 and
-tensorflow (`pip install -e ".[keras]"`).
+random in training (SpatialDropout) compare the inference forward only. A last check saves a
+Keras model with a layer nnlab does not have and expects nnlab's loader to refuse it by name.
+Needs keras>=3 and tensorflow (`pip install -e ".[keras]"`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from keras_diff_files import (  # noqa: E402  (bench/, beside this script)
+    keras_files,
+    mixed_model_both_ways,
+    unsupported_layer_refused,
+)
 
 TOL = 1e-6
 LR = 0.02  # small enough that no case diverges in three steps
@@ -125,6 +135,38 @@ def small_cnn(m):
     h = m.layers.Conv2D(5, 3, padding="same", activation="relu")(h)
     h = m.layers.GlobalAveragePooling2D()(h)
     return m.models.Model(x, m.layers.Dense(2)(h))
+
+
+def parallel_lstms(m):
+    """Two LSTMs of one shape, the second with return_state: the .keras weight groups
+    (lstm, lstm_1) must follow Keras's layer order, or the weights would be swapped."""
+    x = m.layers.Input(shape=(6, 2))
+    b = m.layers.LSTM(4)(x)
+    a, _, c = m.layers.LSTM(4, return_state=True)(x)
+    return m.models.Model(x, m.layers.Dense(2)(m.layers.Concatenate()([b, a, c])))
+
+
+def sequential_cnn(m):
+    """small_cnn as a Sequential model (the .keras files' Sequential form)."""
+    return m.models.Sequential([
+        m.layers.Input(shape=(8, 8, 1)), m.layers.ZeroPadding2D(1),
+        m.layers.Conv2D(4, 3, activation="relu"), m.layers.MaxPooling2D(2),
+        m.layers.Conv2D(5, 3, padding="same", activation="relu"),
+        m.layers.GlobalAveragePooling2D(), m.layers.Dense(2)])
+
+
+def sequential_rnn_dropout(m):
+    """Embedding(mask_zero) -> LSTM with dropout and recurrent_dropout (random in training,
+    so compared at inference) -> Dense, as a Sequential model."""
+    return m.models.Sequential([
+        m.layers.Input(shape=(7,)), m.layers.Embedding(9, 3, mask_zero=True),
+        m.layers.LSTM(4, dropout=0.25, recurrent_dropout=0.25, seed=3), m.layers.Dense(2)])
+
+
+def embedding_conv1d(m):
+    x = m.layers.Input(shape=(7,))
+    h = m.layers.Conv1D(2, 2)(m.layers.Embedding(9, 3)(x))
+    return m.models.Model(x, m.layers.Dense(2)(m.layers.GlobalMaxPooling1D()(h)))
 
 
 def L(name, **kw):
@@ -229,6 +271,16 @@ CASES += [
     ("bidirectional ave", stacked_bidirectional("SimpleRNN", "ave"), "ids"),
     ("time_distributed dense + masked mean", time_distributed, "ids"),
     ("lstm return_state -> initial_state", state_passing, "rnn"),
+    ("two lstms, one with return_state", parallel_lstms, "rnn"),
+    ("sequential cnn", sequential_cnn, "img8"),
+    ("sequential lstm dropout (inference)", sequential_rnn_dropout, "ids", True),
+    ("bidirectional gru reset_after=False", seq_model(lambda m: m.layers.Bidirectional(
+        m.layers.GRU(3, reset_after=False)), shape=(6, 2), conv_first=False), "rnn"),
+    ("time_distributed conv2d", seq_model(lambda m: m.layers.TimeDistributed(m.layers.Conv2D(
+        2, 3, activation="tanh")), shape=(3, 5, 5, 2), conv_first=False), "vid"),
+    ("embedding (no mask) conv1d", embedding_conv1d, "ids"),
+    ("global_average_pooling2d keepdims", image_model(L("GlobalAveragePooling2D",
+                                                         keepdims=True)), "img"),
 ]
 
 
@@ -240,6 +292,8 @@ def inputs(kind, rng):
         x = rng.normal(size=(6, 8, 8, 1))
     elif kind == "seq":
         x = rng.normal(size=(6, 9, 2))
+    elif kind == "vid":
+        x = rng.normal(size=(6, 3, 5, 5, 2))
     elif kind == "rnn":
         x = rng.normal(size=(6, 6, 2))
     else:  # token ids with padding 0: trailing, leading, and a row of a single token
@@ -269,7 +323,9 @@ def compare(name, builder, kind, forward_only=False):
     mn.set_weights(weights)
     mk.set_weights(weights)
     forward_k = np.asarray(mk(x, training=False))
-    errs = {"forward": float(np.abs(mn.predict(x, verbose=0) - forward_k).max())}
+    forward_n = mn.predict(x, verbose=0)
+    errs = {"forward": float(np.abs(forward_n - forward_k).max())}
+    errs.update(keras_files(mn, mk, x, forward_n, forward_k))
     if not forward_only:
         mn.compile(optimizer=nnlab.optimizers.SGD(LR), loss="mse")
         # Eager: these models are tiny, and tracing a graph per model would cost more.
@@ -282,6 +338,9 @@ def compare(name, builder, kind, forward_only=False):
             float(np.abs(a - b).max()) for a, b in zip(mn.get_weights(), mk.get_weights())
         )
     return errs
+
+
+COLUMNS = ("forward", "losses", "weights", "nnlab->keras", "keras->nnlab")
 
 
 def main(argv=None) -> int:
@@ -298,19 +357,34 @@ def main(argv=None) -> int:
     cases = [c for c in CASES if not argv or any(w.lower() in c[0] for w in argv)]
     print(f"nnlab {nnlab.__version__} vs keras {keras.__version__} (tensorflow {tf.__version__}),"
           f" float64, tolerance {TOL:g}")
-    print(f"{'case':44s} {'forward':>9s} {'3 losses':>9s} {'weights':>9s}")
+    print(f"{'case':44s} {'forward':>9s} {'3 losses':>9s} {'weights':>9s} "
+          f"{'.keras n->k':>11s} {'.keras k->n':>11s}")
     t0 = time.perf_counter()
     failed = []
     for case in cases:
         name, builder, kind = case[:3]
-        errs = compare(name, builder, kind, forward_only=len(case) > 3 and case[3])
+        try:
+            errs = compare(name, builder, kind, forward_only=len(case) > 3 and case[3])
+        except Exception as exc:  # a crash fails the case, reported on its line
+            print(f"{name:44s} FAILED: {type(exc).__name__}: {str(exc)[:400]}")
+            failed.append(name)
+            continue
         worst = max(errs.values())
-        cells = [f"{errs[k]:9.1e}" if k in errs else f"{'-':>9s}"
-                 for k in ("forward", "losses", "weights")]
+        cells = [f"{errs[k]:{w}.1e}" if k in errs else f"{'-':>{w}s}"
+                 for k, w in zip(COLUMNS, (9, 9, 9, 11, 11))]
         flag = "" if worst <= TOL else "   <-- EXCEEDS TOLERANCE"
         print(f"{name:44s} {' '.join(cells)}{flag}")
         if worst > TOL:
             failed.append(name)
+    mixed = mixed_model_both_ways()
+    print(f"{'mixed model: keras -> nnlab -> keras':44s} {mixed:9.1e}"
+          f"{'' if mixed <= TOL else '   <-- EXCEEDS TOLERANCE'}")
+    if mixed > TOL:
+        failed.append("mixed model")
+    refusal = unsupported_layer_refused()
+    print(f"{'unsupported layer (Conv3D) refused by name':44s} {'ok' if not refusal else refusal}")
+    if refusal:
+        failed.append("unsupported layer refused")
     print(f"{len(cases)} cases in {time.perf_counter() - t0:.1f} s")
     if failed:
         print(f"FAILED: {len(failed)} case(s) exceed {TOL:g}: {', '.join(failed)}")

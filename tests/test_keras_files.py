@@ -108,7 +108,7 @@ def _config():
 @pytest.mark.parametrize(
     "change,message",
     [
-        (lambda c: c["config"]["layers"][1].update(class_name="Conv2D"), "Conv2D.*not a layer"),
+        (lambda c: c["config"]["layers"][1].update(class_name="Conv3D"), "Conv3D.*not a layer"),
         (lambda c: c["config"]["layers"][1].update(registered_name="my>Dense"), "custom classes"),
         (lambda c: c["config"]["layers"][1]["config"].update(kernel_constraint={"x": 1}),
          "kernel_constraint"),

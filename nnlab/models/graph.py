@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnlab.layers.input_layer import InputLayer
+from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.symbolic import KerasTensor
 
 
@@ -106,12 +107,14 @@ def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
 
     # Keras orders a functional model's layers by depth from the outputs, deepest
     # first, ties in traversal order; a parent is always deeper than its children, so
-    # this is still a topological order.
+    # this is still a topological order. An OutputItem (one output of an RNN with
+    # return_state) is no layer in Keras: it shares its RNN's depth, after it by rank.
     depth = {id(t): 0 for t in outputs}
     for t in reversed(order):
         d = depth.setdefault(id(t), 0)
+        step = 0 if isinstance(t._layer, OutputItem) else 1
         for parent in t._inputs:
-            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+            depth[id(parent)] = max(depth.get(id(parent), 0), d + step)
     rank = {id(t): i for i, t in enumerate(order)}
     rest = sorted(
         (t for t in order if id(t) not in input_ids), key=lambda t: (-depth[id(t)], rank[id(t)])

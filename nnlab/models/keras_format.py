@@ -5,9 +5,12 @@ A `.keras` file is a zip of `metadata.json`, `config.json` (the serialized model
 `model.weights.h5`: one HDF5 group `layers/<key>/vars` per layer, where the key is the
 snake-cased class name numbered in layer order (`dense`, `dense_1`, `leaky_re_lu`) and the
 group's `name` attribute is the layer's name, holding its variables `0, 1, ...` in
-Keras's order. nnlab writes the architecture and the weights; the compile settings are
-not written (Keras then loads the model uncompiled). `LAYER_OPTIONS`, `FIXED_OPTIONS`
-and `IGNORED_OPTIONS` are the per-class tables of config keys both directions use.
+Keras's order (a recurrent layer's in `layers/<key>/cell/vars`, a wrapper's inner layers'
+below `forward_layer/`, `backward_layer/` or `layer/`). nnlab writes the architecture and
+the weights; the compile settings are not written (Keras then loads the model
+uncompiled). The per-class tables of config keys both directions use (`LAYER_OPTIONS`,
+`FIXED_OPTIONS`, `IGNORED_OPTIONS`) and the weight paths are in
+`nnlab.models.keras_layers`.
 """
 
 from __future__ import annotations
@@ -16,55 +19,27 @@ import datetime
 import io
 import json
 import os
-import re
 import zipfile
 
 from nnlab import activations
 from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
+from nnlab.layers.multi_output import OutputItem
+from nnlab.layers.recurrent import RNN
 from nnlab.models import model_file
+from nnlab.models.keras_layers import (  # noqa: F401  (the tables, also read from here)
+    ACTIVATION_KEYS,
+    FIXED_OPTIONS,
+    IGNORED_OPTIONS,
+    LAYER_OPTIONS,
+    NO_TRAINABLE_KEY,
+    WRAPPED_KEYS,
+    saved_groups,
+    snake,
+)
 
 SUFFIX = ".keras"
 KERAS_VERSION = "3.15.1"  # the format version nnlab writes and was checked against
-
-#: per layer class: the config keys nnlab reads, and keys Keras writes that nnlab
-#: accepts only at the value given (anything else is refused, named).
-LAYER_OPTIONS = {
-    "Dense": ["units", "activation", "use_bias"],
-    "Activation": ["activation"],
-    "Dropout": ["rate", "noise_shape", "seed"],
-    "GaussianNoise": ["stddev", "seed"],
-    "BatchNormalization": ["axis", "momentum", "epsilon", "center", "scale"],
-    "Flatten": [],
-    "Reshape": ["target_shape"],
-    "Add": [], "Subtract": [], "Multiply": [], "Average": [],
-    "Concatenate": ["axis"],
-    "LeakyReLU": ["negative_slope"],
-    "ReLU": ["max_value", "negative_slope", "threshold"],
-    "ELU": ["alpha"],
-    "Softmax": ["axis"],
-    "Normalization": ["axis", "mean", "variance", "invert"],
-    "Rescaling": ["scale", "offset"],
-    "LayerNormalization": ["axis", "epsilon", "center", "scale"],
-    "UnitNormalization": ["axis"],
-    "Maximum": [], "Minimum": [],
-    "Dot": ["axes", "normalize"],
-}
-FIXED_OPTIONS = {
-    "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-    "kernel_constraint": None, "bias_constraint": None, "beta_regularizer": None,
-    "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None,
-    "quantization_config": None, "lora_rank": None, "renorm": False, "synchronized": False,
-    "data_format": None, "sparse": False, "ragged": False, "optional": False,
-    "rms_scaling": False,
-}
-IGNORED_OPTIONS = {
-    "name", "trainable", "dtype", "kernel_initializer", "bias_initializer",
-    "beta_initializer", "gamma_initializer", "moving_mean_initializer",
-    "moving_variance_initializer", "renorm_clipping", "renorm_momentum",
-    "lora_alpha", "autocast", "batch_shape", "batch_size", "input_shape",
-}
-
 
 # -- writing --------------------------------------------------------------------------------
 def _activation_name(layer, act) -> str:
@@ -85,10 +60,10 @@ def _activation_name(layer, act) -> str:
 
 def _layer_config(layer) -> dict:
     kind = type(layer).__name__
-    if LAYERS.get(kind) is not type(layer):
+    if LAYERS.get(kind) is not type(layer) or kind not in LAYER_OPTIONS:
         raise TypeError(
-            f"Layer '{layer.name}' is a {kind}, not one of nnlab's layers {sorted(LAYERS)}; "
-            "a .keras file can hold only layers both libraries have."
+            f"Layer '{layer.name}' is a {kind}, not one of the layers a .keras file can "
+            f"hold {sorted(LAYER_OPTIONS)}; save as .nnlab to keep it."
         )
     if getattr(layer, "regularizers", None):
         raise TypeError(
@@ -96,26 +71,40 @@ def _layer_config(layer) -> dict:
             "without them. Save as .nnlab to keep them."
         )
     base = {"name": layer.name, "trainable": layer.trainable, "dtype": layer.dtype.name}
-    if isinstance(layer, InputLayer):
-        return {"batch_shape": [None, *layer.sample_shape], "dtype": layer.dtype.name,
-                "sparse": False, "ragged": False, "name": layer.name}
+    if kind in NO_TRAINABLE_KEY:
+        del base["trainable"]
     config = layer.get_config()
     extra = {key: config[key] for key in LAYER_OPTIONS[kind] if key in config}
-    if kind in ("Dense", "Activation"):
-        extra["activation"] = _activation_name(layer, layer.activation)
+    for key in ACTIVATION_KEYS:
+        if key in extra:
+            extra[key] = _activation_name(layer, getattr(layer, key))
     if kind == "ReLU":
         extra = layer.activation.get_config()
+    if kind == "Bidirectional":
+        extra["layer"] = _entry(layer.forward_layer)
+        extra["backward_layer"] = _entry(layer.backward_layer)
+    if kind == "TimeDistributed":
+        extra["layer"] = _entry(layer.layer)
     return {**base, **extra}
 
 
 def _entry(layer, inbound=None) -> dict:
+    if isinstance(layer, InputLayer):
+        config = {"batch_shape": [None, *layer.sample_shape], "dtype": layer.dtype.name,
+                  "sparse": False, "ragged": False, "name": layer.name}
+    else:
+        config = _layer_config(layer)
     entry = {"module": "keras.layers", "class_name": type(layer).__name__,
-             "config": _layer_config(layer), "registered_name": None}
+             "config": config, "registered_name": None}
     if inbound is not None:  # a functional model's layer
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
-    if layer.input_shape is not None and not isinstance(layer, InputLayer):
-        entry["build_config"] = {"input_shape": _json_shape(layer.input_shape)}
+    shape = None if isinstance(layer, InputLayer) else layer.input_shape
+    if isinstance(layer, RNN) and isinstance(shape, list):  # called with initial_state
+        entry["build_config"] = {"shapes_dict": {"sequences_shape": list(shape[0]),
+                                                 "initial_state_shape": _json_shape(shape[1:])}}
+    elif shape is not None:
+        entry["build_config"] = {"input_shape": _json_shape(shape)}
     return entry
 
 
@@ -123,9 +112,79 @@ def _json_shape(shape):
     return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
-def _tensor(layer, shape) -> dict:
+def _history(producer: dict, node) -> list:
+    """Keras's [layer name, 0, output index] of the tensor `node` writes: an OutputItem
+    (nnlab's pick of one output of an RNN with return_state) is output k of the layer
+    before it."""
+    if isinstance(node.layer, OutputItem):
+        return [producer[node.inputs[0]].layer.name, 0, node.layer.index]
+    return [node.layer.name, 0, 0]
+
+
+def _tensor(producer: dict, position: int) -> dict:
+    node = producer[position]
     return {"class_name": "__keras_tensor__", "config": {
-        "shape": list(shape), "dtype": layer.dtype.name, "keras_history": [layer.name, 0, 0]}}
+        "shape": list(node.layer.output_shape), "dtype": node.layer.dtype.name,
+        "keras_history": _history(producer, node)}}
+
+
+def _inbound(producer: dict, node) -> list:
+    args = [_tensor(producer, i) for i in node.inputs]
+    if isinstance(node.layer, RNN) and len(args) > 1:  # called with initial_state=[...]
+        return [{"args": [args[0]], "kwargs": {"initial_state": args[1:]}}]
+    return [{"args": [args if node.multi_input else args[0]], "kwargs": {}}]
+
+
+def written_layers(model) -> list:
+    """The layers a .keras file lists, in Keras's order (`keras_order`)."""
+    from nnlab.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        return list(model.layers)
+    return [node.layer for node in keras_order(model)]
+
+
+def keras_order(model) -> list:
+    """A functional model's nodes in the order Keras gives its layers, which numbers
+    their weight groups (dense, dense_1, ...): deepest first (depth counted from the
+    outputs), ties in the order a depth-first walk from the outputs first meets them.
+    nnlab's OutputItem nodes (one output of an RNN with return_state) are not layers in
+    Keras: a tensor read through one is read from the RNN itself."""
+    producer = {node.output: node for node in model._nodes}
+
+    def source(position: int):
+        node = producer[position]
+        return producer[node.inputs[0]] if isinstance(node.layer, OutputItem) else node
+
+    first_met: dict[int, int] = {}
+    post_order: list = []
+
+    def walk(node) -> None:  # iterative depth-first walk from one output
+        stack = [(node, False)]
+        while stack:
+            item, done = stack.pop()
+            if done:
+                post_order.append(item)
+                continue
+            if item.output in first_met:
+                continue
+            first_met[item.output] = len(first_met)
+            stack.append((item, True))
+            stack += [(source(i), False) for i in reversed(item.inputs)]
+
+    for position in model._output_pos:
+        walk(source(position))
+    depth: dict[int, int] = {}
+    for node in model._nodes:  # an Input no output reads: depth 0, first (as Keras)
+        if isinstance(node.layer, InputLayer) and node.output not in first_met:
+            first_met[node.output], depth[node.output] = -1, 0
+            post_order.append(node)
+    for node in reversed(post_order):
+        d = depth.setdefault(node.output, 0)
+        for i in node.inputs:
+            parent = source(i).output
+            depth[parent] = max(depth.get(parent, 0), d + 1)
+    return sorted(post_order, key=lambda n: (-depth[n.output], first_met[n.output]))
 
 
 def model_config(model) -> dict:
@@ -142,28 +201,17 @@ def model_config(model) -> dict:
         return {"module": "keras", "class_name": "Sequential", "config": config,
                 "registered_name": None, "build_config": {"input_shape": config[
                     "build_input_shape"]}}
-    producer = {node.output: node.layer for node in model._nodes}
-    entries = []
-    for node in model._nodes:
-        if not node.inputs:
-            entries.append(_entry(node.layer, []))
-            continue
-        args = [_tensor(producer[i], producer[i].output_shape) for i in node.inputs]
-        entries.append(_entry(node.layer, [{"args": [args if node.multi_input else args[0]],
-                                            "kwargs": {}}]))
-    outs = [[name, 0, 0] for name in model.output_names]
+    producer = {node.output: node for node in model._nodes}
+    entries = [_entry(node.layer, _inbound(producer, node) if node.inputs else [])
+               for node in keras_order(model)]
+    outs = [_history(producer, producer[i]) for i in model._output_pos]
+    ins = [[t._layer.name, 0, 0] for t in model.inputs]
     config = {"name": model.name, "trainable": model.trainable, "layers": entries,
-              "input_layers": [[t._layer.name, 0, 0] for t in model.inputs],
+              "input_layers": ins if len(ins) > 1 else ins[0],
               "output_layers": outs if model._multi_output else outs[0]}
     return {"module": "keras.src.models.functional", "class_name": "Functional",
             "config": config, "registered_name": "Functional", "build_config": {
                 "input_shape": None}}
-
-
-def _snake(class_name: str) -> str:
-    """Keras's snake case of a class name: LeakyReLU -> leaky_re_lu."""
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
 
 
 def _group_names(layers) -> list[str]:
@@ -172,7 +220,7 @@ def _group_names(layers) -> list[str]:
     used: dict[str, int] = {}
     names = []
     for layer in layers:
-        base = _snake(type(layer).__name__)
+        base = snake(type(layer).__name__)
         n = used.get(base, 0)
         used[base] = n + 1
         names.append(base if n == 0 else f"{base}_{n}")
@@ -192,17 +240,16 @@ def h5py_module():
 def _weights_h5(model) -> bytes:
     h5py = h5py_module()
 
-    from nnlab.models.sequential import Sequential
-
-    layers = model.layers if isinstance(model, Sequential) else [n.layer for n in model._nodes]
+    layers = written_layers(model)
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
         group = f.create_group("layers")
         for layer, key in zip(layers, _group_names(layers)):
-            g = group.create_group(key).create_group("vars")
-            g.attrs["name"] = layer.name
-            for i, W in enumerate(layer.weights):
-                g.create_dataset(str(i), data=W)
+            for path, name, weights in saved_groups(layer):
+                g = group.create_group(f"{key}/{path}vars")
+                g.attrs["name"] = name
+                for i, W in enumerate(weights):
+                    g.create_dataset(str(i), data=W)
         f.create_group("vars").attrs["name"] = model.name
     return buf.getvalue()
 

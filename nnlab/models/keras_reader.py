@@ -2,9 +2,14 @@
 `nnlab.models.keras_format` for the format and what nnlab writes).
 
 Layer classes come only from nnlab's table (`nnlab.layers.LAYERS`, restricted to the
-layers listed in `keras_format.LAYER_OPTIONS`) or from `custom_objects` the caller passes;
-`Lambda` layers, registered (custom) classes, nested models and options nnlab cannot
-honour are refused with a `ModelFileError` naming them. Member sizes are capped before
+layers listed in `keras_layers.LAYER_OPTIONS`; a wrapper's inner layers likewise) or from
+`custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, nested
+models, shared layers and options nnlab cannot honour are refused with a `ModelFileError`
+naming them. In a functional config, a layer's `initial_state` and k-th outputs
+(`return_state`) are followed, and the `NotEqual` op Keras records for the mask of
+`Embedding(mask_zero=True)` is checked and left to nnlab, which derives the same mask.
+Each weight is looked up where Keras writes it (`keras_layers.saved_groups`). Member
+sizes are capped before
 anything is read, and the HDF5 weights are walked first: soft and external links,
 virtual datasets and external storage (which could make the reader open other files)
 are refused, and every dataset must be numeric within the size cap.
@@ -21,7 +26,16 @@ import numpy as np
 
 from nnlab import activations
 from nnlab.layers import LAYERS
-from nnlab.models.keras_format import FIXED_OPTIONS, IGNORED_OPTIONS, LAYER_OPTIONS, h5py_module
+from nnlab.models.keras_format import h5py_module
+from nnlab.models.keras_layers import (
+    ACTIVATION_KEYS,
+    FIXED_OPTIONS,
+    IGNORED_OPTIONS,
+    LAYER_OPTIONS,
+    WRAPPED_KEYS,
+    fixed_value_ok,
+    saved_groups,
+)
 from nnlab.models.model_file import ModelFileError
 
 MAX_CONFIG_BYTES = 16 * 2**20
@@ -53,18 +67,21 @@ def _read_members(path) -> tuple[dict, bytes]:
         try:
             config = json.loads(zf.read("config.json"))
             weights = zf.read("model.weights.h5")
-        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+        except (ValueError, RecursionError, zipfile.BadZipFile, OSError) as exc:
             raise _bad(path, f"a member cannot be read ({exc})") from None
     if not isinstance(config, dict):
         raise _bad(path, "config.json is not an object")
     return config, weights
 
 
-def _read_weights(path, data: bytes) -> dict[str, np.ndarray]:
-    """Every dataset of the HDF5 weights, after refusing links and virtual data."""
+def _read_weights(path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every dataset below `layers/` of the HDF5 weights by its path, after refusing
+    links and virtual data; and {layer name: its group `layers/<key>`} (from the
+    `name` attribute of `layers/<key>/vars`)."""
     h5py = h5py_module()
 
     arrays: dict[str, np.ndarray] = {}
+    groups: dict[str, str] = {}
     total = 0
     try:
         f = h5py.File(io.BytesIO(data), "r")
@@ -80,6 +97,9 @@ def _read_weights(path, data: bytes) -> dict[str, np.ndarray]:
         for name, _ in links:
             obj = f[name]
             if not isinstance(obj, h5py.Dataset):
+                parts = name.split("/")
+                if len(parts) == 3 and parts[0] == "layers" and parts[2] == "vars":
+                    groups[_text(obj.attrs.get("name", ""))] = "/".join(parts[:2])
                 continue
             if obj.is_virtual or obj.external:
                 raise _bad(path, f"dataset '{name}' is virtual or stored in another file")
@@ -90,10 +110,12 @@ def _read_weights(path, data: bytes) -> dict[str, np.ndarray]:
             total += obj.size * obj.dtype.itemsize
             if total > MAX_WEIGHTS_BYTES:
                 raise _bad(path, "the weights exceed the size cap")
-            owner = f[name].parent.attrs.get("name", "")  # layers/<key>/vars has the name
-            owner = owner.decode() if isinstance(owner, bytes) else str(owner)
-            arrays[f"{owner}/{name.rsplit('/', 1)[-1]}"] = obj[()]
-    return arrays
+            arrays[name] = obj[()]
+    return arrays, groups
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _dtype(path, config: dict):
@@ -106,6 +128,33 @@ def _dtype(path, config: dict):
         raise _bad(path, f"layer '{config.get('name')}' uses dtype {d!r}; nnlab has float32 "
                          "and float64")
     return d
+
+
+def _options(path, kind: str, config: dict, label: str, custom_objects: dict) -> dict:
+    """The constructor arguments of a `kind` layer from its Keras config, refusing what
+    nnlab cannot honour by name; wrapped layers are made (and checked) as layers."""
+    kwargs = {"name": config.get("name"), "trainable": bool(config.get("trainable", True)),
+              "dtype": _dtype(path, config)}
+    wrapped = WRAPPED_KEYS.get(kind, ())
+    for key, value in config.items():
+        if key in wrapped:
+            if value is not None:
+                kwargs[key] = _make_layer(path, value, custom_objects)
+        elif key in LAYER_OPTIONS[kind]:
+            if key == "axis" and isinstance(value, list) and len(value) == 1:
+                value = value[0]  # Keras writes Normalization's axis as [-1]
+            kwargs[key] = value
+        elif key in FIXED_OPTIONS:
+            if not fixed_value_ok(key, value):
+                raise _bad(path, f"{label} sets {key}={value!r}, which nnlab does not support "
+                                 f"(it reads {key}={FIXED_OPTIONS[key]!r} only)")
+        elif key not in IGNORED_OPTIONS:
+            raise _bad(path, f"{label} has the option {key!r}, which nnlab does not know")
+    for key in ACTIVATION_KEYS:
+        act = kwargs.get(key)
+        if act is not None and (not isinstance(act, str) or act not in activations.ACTIVATIONS):
+            raise _bad(path, f"{label} uses the {key} {act!r}, which nnlab does not have")
+    return kwargs
 
 
 def _make_layer(path, entry: dict, custom_objects: dict):
@@ -123,24 +172,9 @@ def _make_layer(path, entry: dict, custom_objects: dict):
         raise _bad(path, f"{label} is not a layer nnlab has (it reads {sorted(LAYER_OPTIONS)}); "
                          "Lambda layers and custom classes hold code, which nnlab never "
                          "loads from a file: pass the class in custom_objects={...}")
-    kwargs = {"name": config.get("name"), "trainable": bool(config.get("trainable", True)),
-              "dtype": _dtype(path, config)}
-    for key, value in config.items():
-        if key in LAYER_OPTIONS[kind]:
-            if key == "axis" and isinstance(value, list) and len(value) == 1:
-                value = value[0]  # Keras writes Normalization's axis as [-1]
-            kwargs[key] = value
-        elif key in FIXED_OPTIONS:
-            if value != FIXED_OPTIONS[key]:
-                raise _bad(path, f"{label} sets {key}={value!r}, which nnlab does not support")
-        elif key not in IGNORED_OPTIONS:
-            raise _bad(path, f"{label} has the option {key!r}, which nnlab does not know")
-    act = kwargs.get("activation")
-    if act is not None:
-        if not isinstance(act, str) or act not in activations.ACTIVATIONS:
-            raise _bad(path, f"{label} uses the activation {act!r}, which nnlab does not have")
-    if kind in ("Dropout", "GaussianNoise") and kwargs.get("seed") is None:
-        kwargs.pop("seed", None)
+    kwargs = _options(path, kind, config, label, custom_objects)
+    if kwargs.get("seed", 0) is None:
+        kwargs.pop("seed")
     try:
         return LAYERS[kind](**kwargs)
     except (TypeError, ValueError) as exc:
@@ -153,20 +187,128 @@ def _input(path, config: dict):
     shape = config.get("batch_shape") or config.get("batch_input_shape")
     if not isinstance(shape, list) or len(shape) < 2:
         raise _bad(path, f"input '{config.get('name')}' has no batch_shape")
-    return Input(shape=tuple(shape[1:]), dtype=_dtype(path, config), name=config.get("name"))
+    dtype = config.get("dtype")
+    if isinstance(dtype, str) and dtype.startswith(("int", "uint")):
+        dtype = None  # token ids for an Embedding: nnlab holds them in its float type
+    else:
+        dtype = _dtype(path, config)
+    return Input(shape=tuple(shape[1:]), dtype=dtype, name=config.get("name"))
 
 
-def _history(path, arg):
-    if isinstance(arg, list):
-        return [_history(path, a) for a in arg]
+def _history(path, arg) -> tuple[str, int]:
+    """(layer name, output index) of a Keras tensor reference."""
     try:
-        return arg["config"]["keras_history"][0]
-    except (KeyError, TypeError, IndexError):
+        name, node, index = arg["config"]["keras_history"]
+    except (KeyError, TypeError, ValueError):
         raise _bad(path, f"an inbound node {arg!r} is not a tensor reference") from None
+    if node != 0 or not isinstance(name, str) or not isinstance(index, int):
+        raise _bad(path, f"the tensor reference {arg['config']['keras_history']!r} is not the "
+                         "output of a layer called once (nnlab reads no shared layers)")
+    return name, index
+
+
+class _Graph:
+    """The tensors of a functional model while it is rebuilt from Keras's config."""
+
+    def __init__(self, path):
+        self.path = path
+        self.tensors: dict = {}  # layer name -> its output (a list for several outputs)
+        self.masks: dict = {}  # NotEqual op name -> the tensor it compares with 0
+        self.mask_sources: set = set()  # tensors read by an Embedding(mask_zero=True)
+        self.masked: list = []  # layers Keras passes a mask to
+
+    def get(self, arg):
+        if isinstance(arg, list):
+            return [self.get(a) for a in arg]
+        name, index = _history(self.path, arg)
+        if name not in self.tensors:
+            raise _bad(self.path, f"a layer reads '{name}', defined nowhere before it")
+        out = self.tensors[name]
+        if isinstance(out, list) and index < len(out):
+            return out[index]
+        if index != 0:
+            raise _bad(self.path, f"a layer reads output {index} of '{name}', which has one")
+        return out
+
+    def add_mask_op(self, entry: dict) -> None:
+        """Keras records the mask of Embedding(mask_zero=True) as a `NotEqual(ids, 0)` op;
+        nnlab computes the same mask itself, so the op is checked and remembered only."""
+        args = (entry.get("inbound_nodes") or [{}])[0].get("args")
+        if not (isinstance(args, list) and len(args) == 2 and args[1] == 0):
+            raise _bad(self.path, f"the op {entry.get('name')!r} is not a mask (ids != 0)")
+        self.masks[entry.get("name")] = _history(self.path, args[0])[0]
+
+    def call(self, layer, node: dict):
+        if not isinstance(node, dict) or "args" not in node:
+            raise _bad(self.path, f"layer '{layer.name}' has a malformed inbound node")
+        kwargs = dict(node.get("kwargs") or {})
+        if kwargs.pop("training", None):
+            raise _bad(self.path, f"layer '{layer.name}' is called with training=True, which "
+                                  "nnlab does not read (its layers follow fit and predict)")
+        mask = kwargs.pop("mask", None)
+        if mask is not None:
+            op = _history(self.path, mask)[0]
+            if self.masks.get(op) not in self.mask_sources:
+                raise _bad(self.path, f"layer '{layer.name}' gets a mask nnlab does not derive "
+                                      "from an Embedding(mask_zero=True)")
+            self.masked.append(layer.name)
+        states = kwargs.pop("initial_state", None)
+        if kwargs:
+            raise _bad(self.path, f"layer '{layer.name}' is called with {sorted(kwargs)}, "
+                                  "which nnlab does not read")
+        inputs = self.get(node["args"][0])
+        if getattr(layer, "mask_zero", False):
+            self.mask_sources.add(_history(self.path, node["args"][0])[0])
+        if states is not None:
+            return layer(inputs, initial_state=self.get(states))
+        return layer(inputs)
+
+
+def _functional(path, config: dict, entries: list, custom_objects: dict):
+    from nnlab.models.model import Model
+
+    graph = _Graph(path)
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise _bad(path, "a layer entry is not an object")
+        if entry.get("class_name") == "InputLayer":
+            graph.tensors[entry["config"]["name"]] = _input(path, entry["config"])
+            continue
+        if str(entry.get("module")).startswith("keras.src.ops"):
+            if entry.get("class_name") != "NotEqual":
+                raise _bad(path, f"'{entry.get('name')}' is a Keras op ({entry.get('module')}."
+                                 f"{entry.get('class_name')}), which nnlab does not read; "
+                                 "use layers instead of ops on Keras tensors")
+            graph.add_mask_op(entry)
+            continue
+        layer = _make_layer(path, entry, custom_objects)
+        nodes = entry.get("inbound_nodes") or []
+        if len(nodes) != 1:
+            raise _bad(path, f"layer '{layer.name}' is called {len(nodes)} times; nnlab reads "
+                             "layers called once (no shared layers)")
+        try:
+            graph.tensors[layer.name] = graph.call(layer, nodes[0])
+        except (TypeError, ValueError) as exc:
+            raise _bad(path, f"layer '{layer.name}' cannot be called ({exc})") from None
+
+    def refs(spec):
+        if spec and isinstance(spec[0], str):
+            return graph.get({"config": {"keras_history": spec}})
+        return [refs(s) for s in spec]
+
+    try:
+        model = Model(refs(config["input_layers"]), refs(config["output_layers"]),
+                      name=config.get("name"))
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise _bad(path, f"the model's inputs or outputs are malformed ({exc})") from None
+    for node in model._nodes:  # nnlab must pass the mask wherever Keras does
+        if node.layer.name in graph.masked and not node.masked:
+            raise _bad(path, f"Keras passes the Embedding's mask to layer '{node.layer.name}' "
+                             "but nnlab does not (a layer before it does not pass masks on)")
+    return model
 
 
 def _build(path, doc: dict, custom_objects: dict):
-    from nnlab.models.model import Model
     from nnlab.models.sequential import Sequential
 
     kind, config = doc.get("class_name"), doc.get("config")
@@ -175,44 +317,36 @@ def _build(path, doc: dict, custom_objects: dict):
     entries = config.get("layers")
     if not isinstance(entries, list):
         raise _bad(path, "config.layers is not a list")
-    if kind == "Sequential":
-        first = entries[0] if entries else {}
-        layers = []
-        if first.get("class_name") == "InputLayer":
-            layers.append(_input(path, first["config"]))
-            entries = entries[1:]
-        layers += [_make_layer(path, e, custom_objects) for e in entries]
-        model = Sequential(layers, name=config.get("name"))
-        if not model.built and config.get("build_input_shape"):
-            model.build(tuple(config["build_input_shape"]))
-        return model
-    tensors = {}
-    for entry in entries:
-        if entry.get("class_name") == "InputLayer":
-            tensors[entry["config"]["name"]] = _input(path, entry["config"])
-            continue
-        layer = _make_layer(path, entry, custom_objects)
-        nodes = entry.get("inbound_nodes") or []
-        if len(nodes) != 1:
-            raise _bad(path, f"layer '{layer.name}' is called {len(nodes)} times; nnlab reads "
-                             "layers called once (no shared layers)")
-        args = _history(path, nodes[0]["args"][0])
-        try:
-            inputs = [tensors[n] for n in args] if isinstance(args, list) else tensors[args]
-        except KeyError as exc:
-            raise _bad(path, f"layer '{layer.name}' reads {exc}, defined nowhere before") from None
-        tensors[layer.name] = layer(inputs)
+    if kind != "Sequential":
+        return _functional(path, config, entries, custom_objects)
+    first = entries[0] if entries else {}
+    layers = []
+    if first.get("class_name") == "InputLayer":
+        layers.append(_input(path, first["config"]))
+        entries = entries[1:]
+    layers += [_make_layer(path, e, custom_objects) for e in entries]
+    model = Sequential(layers, name=config.get("name"))
+    if not model.built and config.get("build_input_shape"):
+        model.build(tuple(config["build_input_shape"]))
+    return model
 
-    def refs(spec):
-        if spec and isinstance(spec[0], str):
-            return tensors[spec[0]]
-        return [refs(s) for s in spec]
 
-    try:
-        return Model(refs(config["input_layers"]), refs(config["output_layers"]),
-                     name=config.get("name"))
-    except (KeyError, TypeError, IndexError) as exc:
-        raise _bad(path, f"the model's inputs or outputs are malformed ({exc})") from None
+def _set_weights(path, model, arrays: dict, groups: dict) -> None:
+    """Copy every layer's weights from where Keras keeps them (`saved_groups`)."""
+    for layer in model.layers:
+        top = groups.get(layer.name)
+        held = [k for k in arrays if top is not None and k.startswith(top + "/")]
+        wanted = [(f"{top}/{prefix}vars/{i}", W) for prefix, _, weights in saved_groups(layer)
+                  for i, W in enumerate(weights)]
+        if len(held) != len(wanted) or any(key not in arrays for key, _ in wanted):
+            raise _bad(path, f"layer '{layer.name}' has {len(wanted)} weights but the file "
+                             f"holds {len(held)} under {top or 'no group of that name'}")
+        for key, target in wanted:
+            W = arrays[key]
+            if W.shape != target.shape:
+                raise _bad(path, f"a weight of layer '{layer.name}' ({key}) has shape "
+                                 f"{W.shape}, expected {target.shape}")
+            target[...] = W
 
 
 def load_keras(path, custom_objects=None):
@@ -232,23 +366,13 @@ def load_keras(path, custom_objects=None):
 
     path = os.fspath(path)
     config, data = _read_members(path)
-    arrays = _read_weights(path, data)
+    arrays, groups = _read_weights(path, data)
     seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
         backend._seed_stream.bit_generator.state = seed_state
-    for layer in model.layers:
-        targets = layer.weights
-        prefix = f"{layer.name}/"
-        found = sorted((int(k[len(prefix):]), v) for k, v in arrays.items()
-                       if k.startswith(prefix) and k[len(prefix):].isdigit())
-        if len(found) != len(targets):
-            raise _bad(path, f"layer '{layer.name}' has {len(targets)} weights but the file "
-                             f"holds {len(found)}")
-        for target, (_, W) in zip(targets, found):
-            if W.shape != target.shape:
-                raise _bad(path, f"a weight of layer '{layer.name}' has shape {W.shape}, "
-                                 f"expected {target.shape}")
-            target[...] = W
+    _set_weights(path, model, arrays, groups)
     return model
