@@ -129,10 +129,10 @@ def test_gradient_check_catches_a_wrong_col2im(float64, rng, monkeypatch):
 
     real = patches.add_windows
 
-    def off(dW, *args):
+    def off(dW, *args, **kwargs):
         dW = dW.copy()
         dW[:, :, :, 0, 0, :] *= 1.01
-        return real(dW, *args)
+        return real(dW, *args, **kwargs)
 
     monkeypatch.setattr(patches, "add_windows", off)
     model = Sequential([Input(shape=(5, 5, 1)), Conv2D(2, 2), Flatten(), Dense(1)])

@@ -159,9 +159,17 @@ class _Conv(Layer):
         if not need_dX:
             return None
         X_shape, Xp_shape, pads, out = self._shapes
-        dP = gemm(dZ, W2.T)  # (m, filters) @ (filters, k C)
-        dP = dP.reshape(X_shape[0], *out, *self.kernel_size, X_shape[-1])
-        dXp = patches.add_windows(dP, Xp_shape, self.kernel_size, self.strides, self.dilation_rate)
+        # dP = dZ W^T, sent back to the input positions it was read from (col2im), a block
+        # of images at a time (patches.BLOCK_BYTES) so that each block of dP is in cache.
+        dXp = np.zeros(Xp_shape, dtype=dZ.dtype)
+        rows = patches.positions(out)  # rows of dZ per image
+        dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
+        for start, stop in patches.image_blocks(X_shape[0], dP_bytes):
+            dP = gemm(dZ[start * rows : stop * rows], W2.T)  # (m, filters) @ (filters, k C)
+            dP = dP.reshape(stop - start, *out, *self.kernel_size, X_shape[-1])
+            patches.add_windows(
+                dP, None, self.kernel_size, self.strides, self.dilation_rate, out=dXp[start:stop]
+            )
         return patches.crop(dXp, pads)
 
     def get_config(self) -> dict:

@@ -96,19 +96,36 @@ def windows(Xp: np.ndarray, kernel, strides, dilation, out) -> np.ndarray:
     return as_strided(Xp, shape=shape, strides=steps, writeable=False)
 
 
-def add_windows(dW: np.ndarray, padded_shape, kernel, strides, dilation) -> np.ndarray:
-    """The transpose of `windows`: dW (n, *out, *kernel, C) summed into (n, *padded, C)."""
+def add_windows(dW: np.ndarray, padded_shape, kernel, strides, dilation, out=None) -> np.ndarray:
+    """The transpose of `windows`: dW (n, *out, *kernel, C) summed into (n, *padded, C).
+
+    Into `out` (added to what it holds) if given, else into a new zero array.
+    """
     rank = len(kernel)
-    out = dW.shape[1 : 1 + rank]
-    dXp = np.zeros(padded_shape, dtype=dW.dtype)
+    positions_shape = dW.shape[1 : 1 + rank]
+    dXp = np.zeros(padded_shape, dtype=dW.dtype) if out is None else out
     lead = (slice(None),) * (1 + rank)
     for offset in np.ndindex(*kernel):
         target = tuple(
             slice(o * d, o * d + s * (m - 1) + 1, s)
-            for o, d, s, m in zip(offset, dilation, strides, out)
+            for o, d, s, m in zip(offset, dilation, strides, positions_shape)
         )
         dXp[(slice(None), *target, slice(None))] += dW[(*lead, *offset, slice(None))]
     return dXp
+
+
+#: Bytes of one block of the convolution's input gradient dP = dZ W^T: Conv backward
+#: computes dP and adds it back to the input positions a few images at a time, so that
+#: each block is still in cache when col2im reads it. mnist-cnn's second convolution
+#: (128 images, dP 17.8 MB), 1 thread: 42 ms in one piece, 25 ms in blocks of 8 images
+#: (1.1 MB) or 16 (2.2 MB), 29-30 ms at 4 or 32; the same bits (rows are independent).
+BLOCK_BYTES = 2**21
+
+
+def image_blocks(n: int, bytes_per_image: int):
+    """(start, stop) ranges covering n images, each about BLOCK_BYTES (at least one image)."""
+    step = max(1, BLOCK_BYTES // max(1, bytes_per_image))
+    return [(start, min(n, start + step)) for start in range(0, n, step)]
 
 
 def crop(dXp: np.ndarray, pads) -> np.ndarray:
