@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from nnlab import parallel
 from nnlab.layers import patches
 from nnlab.layers.base import Layer
 
@@ -74,10 +75,18 @@ class _Pooling(Layer):
             view, padded, pads, out = self._windows(X, -np.inf)
             # One strided slice per window offset k (all windows' k-th element): the max is a
             # running np.maximum over the offsets, much faster than argmax over a tiny axis.
-            A = None
-            for offset in np.ndindex(*self.pool_size):
-                S = view[(slice(None), *(slice(None),) * self.rank, *offset)]
-                A = S.copy() if A is None else np.maximum(A, S, out=A)
+            at = (slice(None),) * (1 + self.rank)  # all windows, then a window offset
+            A = np.empty((X.shape[0], *out, X.shape[-1]), dtype=X.dtype)
+
+            def block(start, stop):
+                Ab, Vb = A[start:stop], view[start:stop]
+                for i, offset in enumerate(np.ndindex(*self.pool_size)):
+                    if i == 0:
+                        Ab[...] = Vb[(*at, *offset)]
+                    else:
+                        np.maximum(Ab, Vb[(*at, *offset)], out=Ab)
+
+            parallel.run_blocks(block, patches.image_blocks(X.shape[0], X[0].nbytes))
             self._cache = (X.shape, padded, pads, out, (view, A))
             return A
         view, padded, pads, out = self._windows(X, 0.0)
@@ -99,7 +108,14 @@ class _Pooling(Layer):
         if self.kind == "max" and self._tiled(pads):
             # Windows do not overlap: write each offset's share straight into dX.
             dX = np.zeros(X_shape, dtype=dY.dtype)
-            self._max_shares(dY, extra, self._tiles(dX, out))
+            tiles, (view, A) = self._tiles(dX, out), extra
+
+            def block(start, stop):
+                self._max_shares(
+                    dY[start:stop], (view[start:stop], A[start:stop]), tiles[start:stop]
+                )
+
+            parallel.run_blocks(block, patches.image_blocks(n, dX[0].nbytes))
             return dX
         if self.kind == "max":
             dW = np.zeros((n, *out, *self.pool_size, C), dtype=dY.dtype)
