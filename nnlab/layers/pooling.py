@@ -86,7 +86,8 @@ class _Pooling(Layer):
                     else:
                         np.maximum(Ab, Vb[(*at, *offset)], out=Ab)
 
-            parallel.run_blocks(block, patches.image_blocks(X.shape[0], X[0].nbytes))
+            # a block reads X and writes A: about twice an image's bytes each
+            parallel.run_blocks(block, patches.image_blocks(X.shape[0], 2 * X[0].nbytes))
             self._cache = (X.shape, padded, pads, out, (view, A))
             return A
         view, padded, pads, out = self._windows(X, 0.0)
@@ -115,7 +116,9 @@ class _Pooling(Layer):
                     dY[start:stop], (view[start:stop], A[start:stop]), tiles[start:stop]
                 )
 
-            parallel.run_blocks(block, patches.image_blocks(n, dX[0].nbytes))
+            # a block reads X, writes dX, and makes masks: about 4x an image's bytes. Blocks
+            # that fit in cache: mnist-cnn's first pool, 1 thread, 12.2 -> 9.0 ms.
+            parallel.run_blocks(block, patches.image_blocks(n, 4 * dX[0].nbytes))
             return dX
         if self.kind == "max":
             dW = np.zeros((n, *out, *self.pool_size, C), dtype=dY.dtype)
