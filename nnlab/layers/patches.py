@@ -13,6 +13,7 @@ Both work for 1 or 2 spatial axes.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -76,10 +77,23 @@ def output_size(size, k, stride, dilation, padding):
 
 
 def pad(X: np.ndarray, pads, value: float = 0.0) -> np.ndarray:
-    """X (n, *spatial, C) padded by pads[i] = (before, after) on spatial axis i."""
+    """X (n, *spatial, C) padded by pads[i] = (before, after) on spatial axis i.
+
+    (A filled array and one copy: np.pad's Python overhead is about 4x that on the small
+    images of digits-cnn, at every step.)
+    """
     if not any(b or a for b, a in pads):
         return X
-    return np.pad(X, [(0, 0), *pads, (0, 0)], constant_values=value)
+    shape = (X.shape[0], *(size + b + a for size, (b, a) in zip(X.shape[1:-1], pads)), X.shape[-1])
+    Xp = np.full(shape, value, dtype=X.dtype)
+    inner = tuple(slice(b, b + size) for size, (b, _) in zip(X.shape[1:-1], pads))
+    Xp[(slice(None), *inner, slice(None))] = X
+    return Xp
+
+
+def offsets(window) -> list[tuple[int, ...]]:
+    """Every offset in a window, row-major: (0, 0), (0, 1), ... (np.ndindex is ~3x slower)."""
+    return list(itertools.product(*(range(k) for k in window)))
 
 
 def windows(Xp: np.ndarray, kernel, strides, dilation, out) -> np.ndarray:
@@ -105,7 +119,7 @@ def add_windows(dW: np.ndarray, padded_shape, kernel, strides, dilation, out=Non
     positions_shape = dW.shape[1 : 1 + rank]
     dXp = np.zeros(padded_shape, dtype=dW.dtype) if out is None else out
     lead = (slice(None),) * (1 + rank)
-    for offset in np.ndindex(*kernel):
+    for offset in offsets(kernel):
         target = tuple(
             slice(o * d, o * d + s * (m - 1) + 1, s)
             for o, d, s, m in zip(offset, dilation, strides, positions_shape)

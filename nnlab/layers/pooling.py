@@ -80,7 +80,7 @@ class _Pooling(Layer):
 
             def block(start, stop):
                 Ab, Vb = A[start:stop], view[start:stop]
-                for i, offset in enumerate(np.ndindex(*self.pool_size)):
+                for i, offset in enumerate(patches.offsets(self.pool_size)):
                     if i == 0:
                         Ab[...] = Vb[(*at, *offset)]
                     else:
@@ -137,7 +137,7 @@ class _Pooling(Layer):
         view, A = cached
         at = (slice(None),) * (1 + self.rank)
         free = np.ones(A.shape, dtype=bool)  # windows whose max is not yet claimed
-        for offset in np.ndindex(*self.pool_size):
+        for offset in patches.offsets(self.pool_size):
             hit = np.equal(view[(*at, *offset)], A)
             hit &= free
             free ^= hit
