@@ -78,7 +78,7 @@ def run_blocks(fn, blocks) -> None:
     the first group. fn must touch only its own block's rows of any shared output.
     """
     blocks = list(blocks)
-    workers = min(threads(), len(blocks))
+    workers = min(threads(), len(blocks)) if len(blocks) > 1 else 1
     if workers < 2:
         for start, stop in blocks:
             fn(start, stop)
