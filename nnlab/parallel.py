@@ -17,6 +17,9 @@ outside the blocks with all BLAS threads.
 
 from __future__ import annotations
 
+import ctypes
+import itertools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,17 +39,66 @@ def _blas_controller():
             from threadpoolctl import ThreadpoolController
 
             found = ThreadpoolController().select(user_api="blas").lib_controllers
-            _blas = found[0] if len(found) == 1 else None  # two BLAS libraries: leave them
+            numpys = [c for c in found if _in_numpy_wheel(c.filepath)]
+            # SciPy brings its own OpenBLAS too: the engine's GEMMs run on NumPy's
+            mine = numpys if len(numpys) == 1 else found
+            _blas = _Blas(mine[0]) if len(mine) == 1 else None  # unknown: leave BLAS alone
         except Exception:  # noqa: BLE001 - threadpoolctl missing or unable to load
             _blas = None
         _blas_found = True
     return _blas
 
 
+def _in_numpy_wheel(filepath) -> bool:
+    """Whether a library sits in NumPy's wheel (site-packages/numpy.libs)."""
+    import numpy
+
+    libs = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
+    return bool(filepath) and os.path.dirname(os.path.abspath(filepath)) == libs
+
+
+class _Blas:
+    """Get and set the thread count of NumPy's BLAS (located by threadpoolctl).
+
+    For OpenBLAS the library's own process-wide functions are called: threadpoolctl's
+    `set_num_threads` obeys only the first Python thread that used it and silently does
+    nothing in the others (a playground or tuning worker thread would leave BLAS on one
+    thread). Other BLAS libraries keep per-thread limits and go through threadpoolctl.
+    """
+
+    def __init__(self, controller):
+        self.controller = controller
+        self._get = self._set = None
+        if controller.internal_api == "openblas":
+            for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+                get = getattr(controller.dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+                put = getattr(controller.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    get.restype, put.argtypes = ctypes.c_int, (ctypes.c_int,)
+                    self._get, self._set = get, put
+                    break
+
+    @property
+    def num_threads(self) -> int:
+        return int(self._get()) if self._get else int(self.controller.num_threads or 1)
+
+    def set_num_threads(self, n: int) -> None:
+        if self._set:
+            self._set(n)
+        else:
+            self.controller.set_num_threads(n)
+
+
+def blas_library() -> str | None:
+    """The file of the BLAS whose threads `run_blocks` manages (None: none found)."""
+    blas = _blas_controller()
+    return blas.controller.filepath if blas is not None else None
+
+
 def threads() -> int:
     """How many threads `run_blocks` uses: the number BLAS is allowed now (at least 1)."""
     blas = _blas_controller()
-    return max(1, int(blas.num_threads)) if blas is not None else 1
+    return max(1, blas.num_threads) if blas is not None else 1
 
 
 def _enter(blas, workers: int) -> ThreadPoolExecutor:

@@ -4,6 +4,7 @@ import threading
 
 import numpy as np
 import pytest
+import scipy.special  # noqa: F401 - SciPy's own OpenBLAS loaded too: NumPy's must be found
 from threadpoolctl import threadpool_limits
 
 from nnlab import parallel
@@ -12,6 +13,11 @@ from nnlab.layers import Conv2D, MaxPooling2D, patches
 
 def _blas_threads():
     return parallel.threads()
+
+
+def test_numpys_blas_is_found_beside_scipys():
+    assert parallel.blas_library() is not None
+    assert "numpy" in parallel.blas_library()
 
 
 def test_every_block_runs_once_and_blas_threads_come_back():
