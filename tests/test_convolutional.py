@@ -129,10 +129,10 @@ def test_gradient_check_catches_a_wrong_col2im(float64, rng, monkeypatch):
 
     real = patches.add_windows
 
-    def off(dW, *args):
+    def off(dW, *args, **kwargs):
         dW = dW.copy()
         dW[:, :, :, 0, 0, :] *= 1.01
-        return real(dW, *args)
+        return real(dW, *args, **kwargs)
 
     monkeypatch.setattr(patches, "add_windows", off)
     model = Sequential([Input(shape=(5, 5, 1)), Conv2D(2, 2), Flatten(), Dense(1)])
@@ -186,6 +186,32 @@ def test_max_pooling_tie_goes_to_the_first_position_and_average_counts_real_cell
     assert avg(np.ones((1, 3, 3, 1)))[0, :, :, 0].tolist() == [[1.0, 1.0], [1.0, 1.0]]
     dX = avg.backward(np.ones((1, 2, 2, 1)))[0, :, :, 0]
     assert dX.tolist() == [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5], [0.5, 0.5, 1.0]]
+
+
+def _max_pool_grad_by_loops(X, dY, k, s):
+    """MaxPooling2D's dX by plain loops: each window's dY to its first maximum."""
+    dX = np.zeros_like(X)
+    n, oh, ow, C = dY.shape
+    for i, p, q, c in np.ndindex(n, oh, ow, C):
+        window = X[i, p * s : p * s + k, q * s : q * s + k, c]
+        a, b = np.unravel_index(np.argmax(window), window.shape)  # argmax: the first max
+        dX[i, p * s + a, q * s + b, c] += dY[i, p, q, c]
+    return dX
+
+
+@pytest.mark.parametrize("strides", [2, 1])  # tiling windows (a fast path) and overlapping
+@pytest.mark.parametrize("size", [6, 7])  # 7: the last row and column belong to no window
+def test_max_pooling_gradient_with_many_ties_matches_loops(strides, size):
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 3, size=(2, size, size, 3)).astype(np.float64)  # ties everywhere
+    pool = MaxPooling2D(2, strides=strides)
+    pool(X)
+    A = pool.forward(X, training=True)
+    dY = rng.standard_normal(A.shape)
+    # overlapping windows add their shares in another order than the loops: 1 ulp apart
+    np.testing.assert_allclose(
+        pool.backward(dY), _max_pool_grad_by_loops(X, dY, 2, strides), rtol=0, atol=1e-15
+    )
 
 
 def test_global_max_shares_the_gradient_between_ties():

@@ -16,6 +16,7 @@ import numpy as np
 
 from nnlab import activations as activations_mod
 from nnlab import initializers as initializers_mod
+from nnlab import parallel
 from nnlab import regularizers as regularizers_mod
 from nnlab.backend import gemm
 from nnlab.layers import patches
@@ -137,11 +138,19 @@ class _Conv(Layer):
         pads, out = self._plan(X.shape[1:-1])
         Xp = patches.pad(X, pads)
         view = patches.windows(Xp, self.kernel_size, self.strides, self.dilation_rate, out)
-        W = self.params["kernel"]
-        P = view.reshape(-1, W.size // self.filters)  # (n * positions, k * C)
-        Z = gemm(P, W.reshape(-1, self.filters))  # (n * positions, k * C) @ (k * C, filters)
-        if self.use_bias:
-            Z += self.params["bias"]
+        W2 = self.params["kernel"].reshape(-1, self.filters)  # (k * C, filters)
+        rows = patches.positions(out)  # rows of P per image
+        P = np.empty((X.shape[0] * rows, W2.shape[0]), dtype=X.dtype)  # (n * positions, k C)
+        Z = np.empty((P.shape[0], self.filters), dtype=np.result_type(X, W2))
+
+        def block(start, stop):  # im2col, then Z = P W + b, for images start..stop-1
+            Pb, Zb = P[start * rows : stop * rows], Z[start * rows : stop * rows]
+            Pb.reshape(view[start:stop].shape)[...] = view[start:stop]
+            gemm(Pb, W2, out=Zb)
+            if self.use_bias:
+                Zb += self.params["bias"]
+
+        parallel.run_blocks(block, patches.image_blocks(X.shape[0], rows * P.shape[1] * P.itemsize))
         A = self.activation.forward_inplace(Z)
         self._P, self._Z, self._A = P, Z, A
         self._shapes = (X.shape, Xp.shape, pads, out)
@@ -159,9 +168,20 @@ class _Conv(Layer):
         if not need_dX:
             return None
         X_shape, Xp_shape, pads, out = self._shapes
-        dP = gemm(dZ, W2.T)  # (m, filters) @ (filters, k C)
-        dP = dP.reshape(X_shape[0], *out, *self.kernel_size, X_shape[-1])
-        dXp = patches.add_windows(dP, Xp_shape, self.kernel_size, self.strides, self.dilation_rate)
+        # dP = dZ W^T, sent back to the input positions it was read from (col2im), a block
+        # of images at a time (patches.BLOCK_BYTES) so that each block of dP is in cache.
+        dXp = np.zeros(Xp_shape, dtype=dZ.dtype)
+        rows = patches.positions(out)  # rows of dZ per image
+
+        def block(start, stop):
+            dP = gemm(dZ[start * rows : stop * rows], W2.T)  # (m, filters) @ (filters, k C)
+            dP = dP.reshape(stop - start, *out, *self.kernel_size, X_shape[-1])
+            patches.add_windows(
+                dP, None, self.kernel_size, self.strides, self.dilation_rate, out=dXp[start:stop]
+            )
+
+        dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
+        parallel.run_blocks(block, patches.image_blocks(X_shape[0], dP_bytes))
         return patches.crop(dXp, pads)
 
     def get_config(self) -> dict:

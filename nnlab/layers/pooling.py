@@ -9,7 +9,9 @@ window's gradient divided by the number of real (unpadded) positions in it, adde
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
+from nnlab import parallel
 from nnlab.layers import patches
 from nnlab.layers.base import Layer
 
@@ -73,10 +75,19 @@ class _Pooling(Layer):
             view, padded, pads, out = self._windows(X, -np.inf)
             # One strided slice per window offset k (all windows' k-th element): the max is a
             # running np.maximum over the offsets, much faster than argmax over a tiny axis.
-            A = None
-            for offset in np.ndindex(*self.pool_size):
-                S = view[(slice(None), *(slice(None),) * self.rank, *offset)]
-                A = S.copy() if A is None else np.maximum(A, S, out=A)
+            at = (slice(None),) * (1 + self.rank)  # all windows, then a window offset
+            A = np.empty((X.shape[0], *out, X.shape[-1]), dtype=X.dtype)
+
+            def block(start, stop):
+                Ab, Vb = A[start:stop], view[start:stop]
+                for i, offset in enumerate(patches.offsets(self.pool_size)):
+                    if i == 0:
+                        Ab[...] = Vb[(*at, *offset)]
+                    else:
+                        np.maximum(Ab, Vb[(*at, *offset)], out=Ab)
+
+            # a block reads X and writes A: about twice an image's bytes each
+            parallel.run_blocks(block, patches.image_blocks(X.shape[0], 2 * X[0].nbytes))
             self._cache = (X.shape, padded, pads, out, (view, A))
             return A
         view, padded, pads, out = self._windows(X, 0.0)
@@ -95,17 +106,23 @@ class _Pooling(Layer):
         self._require_forward("_cache")
         X_shape, padded, pads, out, extra = self._cache
         n, C = X_shape[0], X_shape[-1]
+        if self.kind == "max" and self._tiled(pads):
+            # Windows do not overlap: write each offset's share straight into dX.
+            dX = np.zeros(X_shape, dtype=dY.dtype)
+            tiles, (view, A) = self._tiles(dX, out), extra
+
+            def block(start, stop):
+                self._max_shares(
+                    dY[start:stop], (view[start:stop], A[start:stop]), tiles[start:stop]
+                )
+
+            # a block reads X, writes dX, and makes masks: about 4x an image's bytes. Blocks
+            # that fit in cache: mnist-cnn's first pool, 1 thread, 12.2 -> 9.0 ms.
+            parallel.run_blocks(block, patches.image_blocks(n, 4 * dX[0].nbytes))
+            return dX
         if self.kind == "max":
-            # dY goes to the first offset (row-major in the window) that holds the max, as
-            # TensorFlow's MaxPool gradient does on ties; the others of a tie get nothing.
-            view, A = extra
             dW = np.zeros((n, *out, *self.pool_size, C), dtype=dY.dtype)
-            free = np.ones(A.shape, dtype=bool)  # windows whose max is not yet claimed
-            for offset in np.ndindex(*self.pool_size):
-                hit = view[(slice(None), *(slice(None),) * self.rank, *offset)] == A
-                hit &= free
-                free &= ~hit
-                np.multiply(dY, hit, out=dW[(slice(None), *(slice(None),) * self.rank, *offset)])
+            self._max_shares(dY, extra, dW)
         else:
             share = dY / extra  # each real position in a window gets dY / count
             dW = np.broadcast_to(
@@ -113,6 +130,29 @@ class _Pooling(Layer):
             )
         dXp = patches.add_windows(dW, padded, self.pool_size, self.strides, self._ones)
         return patches.crop(dXp, pads)
+
+    def _max_shares(self, dY, cached, dW) -> None:
+        """dW[window, offset] = dY[window] at the first offset (row-major in the window)
+        that holds the window's max, 0 elsewhere: TensorFlow's MaxPool gradient on ties."""
+        view, A = cached
+        at = (slice(None),) * (1 + self.rank)
+        free = np.ones(A.shape, dtype=bool)  # windows whose max is not yet claimed
+        for offset in patches.offsets(self.pool_size):
+            hit = np.equal(view[(*at, *offset)], A)
+            hit &= free
+            free ^= hit
+            np.multiply(dY, hit, out=dW[(*at, *offset)])
+
+    def _tiled(self, pads) -> bool:
+        """True when the windows tile the input: strides == pool_size and no padding."""
+        return self.strides == self.pool_size and not any(b or a for b, a in pads)
+
+    def _tiles(self, dX, out):
+        """A writable view (n, *out, *pool_size, C) of dX's windows, when they tile it."""
+        s = dX.strides
+        shape = (dX.shape[0], *out, *self.pool_size, dX.shape[-1])
+        steps = (s[0], *(st * k for st, k in zip(s[1:-1], self.pool_size)), *s[1:-1], s[-1])
+        return as_strided(dX, shape=shape, strides=steps)
 
     def get_config(self) -> dict:
         return {

@@ -27,7 +27,7 @@ const HIDABLE = ["showTestData", "discretize", "playButton", "stepButton", "rese
 
 const $ = id => document.getElementById(id);
 const app = {ws: null, state: null, info: null, data: null, frame: null, history: [],
-  playing: false, pending: false, perFrame: 1, shape: "", hover: null, stats: {epochs: 0, frames: 0,
+  playing: false, pending: false, clock0: 0, ticked: 0, shape: "", hover: null, stats: {epochs: 0, frames: 0,
   draws: 0, t0: 0}, ready: false};
 window.nnlabPlayground = app;
 
@@ -111,17 +111,26 @@ function setPlaying(on) {
   app.playing = on;
   $("play-pause-button").classList.toggle("playing", on);
   $("play-pause-button").innerHTML = on ? "&#10073;&#10073;" : "&#9654;";
-  if (on) { app.stats = {epochs: 0, frames: 0, draws: 0, t0: performance.now()}; loop(); }
+  if (on) {
+    app.stats = {epochs: 0, frames: 0, draws: 0, t0: performance.now()};
+    app.clock0 = performance.now(); app.ticked = 0;
+    loop();
+  }
 }
 
-// One epoch per displayed frame, as Playground. When a round trip takes longer than a
-// frame (1/60 s), each request asks for as many epochs as frames went by (at most 30), so
-// training keeps Playground's pace of 60 epochs per second on a slow machine.
+// Playground runs one epoch per frame of a 60 Hz display. Play here runs a 60 Hz epoch
+// clock: each request asks for the epochs it has ticked since the last request (at least
+// one, so every drawn frame shows a new epoch; at most 30, and a longer backlog, from a
+// hidden tab or a slow machine, is dropped). A browser that draws fewer than 60 frames per
+// second, or a round trip longer than a frame, still trains 60 epochs per second.
 function loop() {
   if (!app.playing) return;
   if (!app.pending) {
-    app.pending = true; app.sentAt = performance.now();
-    send({type: "step", epochs: app.perFrame});
+    const ticks = Math.floor((performance.now() - app.clock0) * 0.06);
+    const epochs = Math.max(1, Math.min(30, ticks - app.ticked));
+    app.ticked = Math.max(app.ticked + epochs, ticks - 30);
+    app.pending = true;
+    send({type: "step", epochs: epochs});
   }
   requestAnimationFrame(loop);
 }
@@ -186,10 +195,6 @@ function onFrame(msg) {
   if (app.frame && msg.epoch > app.frame.epoch) app.stats.epochs += msg.epoch - app.frame.epoch;
   app.frame = msg;
   app.stats.frames++;
-  if (app.pending && app.sentAt) {
-    const frames = (performance.now() - app.sentAt) / (1000 / 60);
-    app.perFrame = Math.max(1, Math.min(30, Math.round(0.5 * app.perFrame + 0.5 * frames)));
-  }
   app.pending = false;
   if (msg.stopped && app.playing) setPlaying(false);
   requestAnimationFrame(drawFrame);
