@@ -343,3 +343,25 @@ def test_speed_floor_epochs_per_second(open_page, fragment):
     rate = (app(page, "frame.epoch") - start_epoch) / (time.perf_counter() - start)
     assert rate >= 20, f"{rate:.1f} epochs per second (floor 20)"
     assert stats["draws"] >= 0.9 * stats["frames"]  # every frame's epoch is drawn
+
+
+def test_a_slow_display_still_trains_60_epochs_per_second(browser, server):
+    """Play runs a 60 Hz epoch clock: with the browser drawing only 15 frames per second,
+    each request asks for the epochs that went by (4 or so), not one per frame."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.add_init_script(  # requestAnimationFrame at 15 Hz, as on a slow or busy machine
+        "window.requestAnimationFrame = (cb) => setTimeout(() => cb(performance.now()), 66);"
+    )
+    try:
+        page.goto(server.url + "#seed=0.5")
+        page.wait_for_function("window.nnlabPlayground && window.nnlabPlayground.frame")
+        page.click("#play-pause-button")
+        wait_epoch(page, 5)
+        start_epoch, start = app(page, "frame.epoch"), time.perf_counter()
+        time.sleep(2.0)
+        rate = (app(page, "frame.epoch") - start_epoch) / (time.perf_counter() - start)
+        page.click("#play-pause-button")
+    finally:
+        page.close()
+    # one epoch per frame would give at most 15; the clock's 60 leaves room for a busy CI
+    assert 35 <= rate <= 66, f"{rate:.1f} epochs per second at 15 frames per second"
