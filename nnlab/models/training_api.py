@@ -100,30 +100,13 @@ class TrainingMixin:
         steps_per_epoch=None,
         validation_steps=None,
     ):
-        """Train for `epochs` epochs; returns the History. See `nnlab.training.fit`."""
+        """Train for `epochs` epochs; returns the History. The arguments are those of
+        `nnlab.training.fit` (Keras 3's, plus `seed` and `gradient_health`), documented
+        there once; positional ones are accepted in this order, as in Keras."""
+        arguments = _as_keywords(locals())
         from nnlab import training
 
-        return training.fit(
-            self,
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            initial_epoch=initial_epoch,
-            seed=seed,
-            gradient_health=gradient_health,
-            validation_batch_size=validation_batch_size,
-            validation_freq=validation_freq,
-            steps_per_epoch=steps_per_epoch,
-            validation_steps=validation_steps,
-        )
+        return training.fit(**arguments)
 
     def evaluate(
         self,
@@ -136,20 +119,12 @@ class TrainingMixin:
         return_dict=False,
         steps=None,
     ):
-        """Loss and metrics on (x, y) in inference mode. See `nnlab.training.evaluate`."""
+        """Loss and metrics on (x, y) in inference mode; the arguments are those of
+        `nnlab.training.evaluate`, documented there."""
+        arguments = _as_keywords(locals())
         from nnlab import training
 
-        return training.evaluate(
-            self,
-            x,
-            y,
-            batch_size=batch_size,
-            verbose=verbose,
-            sample_weight=sample_weight,
-            callbacks=callbacks,
-            return_dict=return_dict,
-            steps=steps,
-        )
+        return training.evaluate(**arguments)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x in inference mode, batch by batch (a list for several outputs)."""
@@ -174,3 +149,10 @@ class TrainingMixin:
     def predict_on_batch(self, x):
         """Outputs for one batch in inference mode."""
         return self(x, training=False)
+
+
+def _as_keywords(arguments: dict) -> dict:
+    """A method's `locals()` (taken first thing) as keyword arguments for the function
+    in `nnlab.training` it forwards to, which takes the model as `model`, so the
+    argument list is written once per method instead of again in each call."""
+    return {("model" if name == "self" else name): value for name, value in arguments.items()}
