@@ -140,7 +140,7 @@ class DivergenceGuard:
             "stopped and the weights from before the previous update were restored. "
             "Likely causes: " + "; ".join(self._causes(model)) + ".",
             DivergenceWarning,
-            # check <- _train_step <- _train_epoch <- _fit_epoch <- fit <- Model.fit <- user
+            # check <- train_step <- train_epoch <- fit_epoch <- fit <- Model.fit <- user
             stacklevel=7,
         )
         return False

@@ -1,5 +1,9 @@
 """The one training loop: batches -> forward -> loss -> backward -> step -> callbacks.
 
+This module sets a run up (checked arguments, inputs, callbacks, the guard) and runs
+the epochs; one step and one epoch live in `nnlab.training_epoch`, the logged values
+and evaluate's results in `nnlab.training_logs`.
+
 `fit`, `evaluate`, `predict`, `train_on_batch` and `test_on_batch` behave as Keras 3's
 (see KERAS-API.md); `Model`'s methods of the same names call these. Logged values
 follow Keras: `loss` is the mean of the batch losses weighted by batch size, each
@@ -14,7 +18,6 @@ Deliberate differences from Keras, all documented on `fit`:
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ from nnlab.divergence import (
     constant_predictor_loss,
 )
 from nnlab.models import inputs as inputs_mod
+from nnlab.training_epoch import fit_epoch, train_step
+from nnlab.training_logs import Accumulator, evaluate_data, ordered_results
 
 # The checked inputs live in nnlab.fit_inputs; their historical names here:
 _Data, _prepare, _unit_rows = fit_inputs.Data, fit_inputs.prepare, fit_inputs.unit_rows
@@ -53,105 +58,6 @@ def _verbose(verbose) -> int:
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
     return int(verbose)
-
-
-class _Accumulator:
-    """Running epoch means: loss weighted by batch size, per-output losses, metrics."""
-
-    def __init__(self, model):
-        self.model = model
-        self.metrics = model._metrics
-        for ms in self.metrics:
-            for m in ms:
-                m.reset_state()
-        self.total = 0.0
-        self.per_output = [0.0] * len(model.outputs)
-        self.count = 0
-        self.batches = 0
-
-    def add(self, nb: int, total: float, per_output: list, outs: list, Y: list, sw=None):
-        self.count += nb
-        self.batches += 1
-        self.total += nb * total
-        if len(per_output) == 1 and not self.metrics[0]:  # one output, loss only
-            self.per_output[0] += per_output[0]
-            return
-        # Per-output losses are plain means of the batch means, as Keras's TensorFlow
-        # backend logs them (its batch size is unknown inside the traced step, so they
-        # are not weighted by it); the total `loss` is weighted by batch size.
-        for i, v in enumerate(per_output):
-            self.per_output[i] += v
-        for ms, P, Yb in zip(self.metrics, outs, Y):
-            for m in ms:  # compile(weighted_metrics=...) ones see the sample weights
-                m.update_state(Yb, P, sw if m.weighted else None)
-
-    def logs(self) -> dict:
-        model, c = self.model, max(self.count, 1)
-        logs = {"loss": self.total / c}
-        multi = len(model.outputs) > 1
-        if multi:
-            for name, v in zip(model.output_names, self.per_output):
-                logs[f"{name}_loss"] = v / max(self.batches, 1)
-        for name, ms in zip(model.output_names, self.metrics):
-            for m in ms:
-                logs[f"{name}_{m.name}" if multi else m.name] = _one_number(m)
-        return logs
-
-
-def _one_number(metric) -> float:
-    value = metric.result()
-    if np.ndim(value) == 0:
-        return float(value)
-    raise ValueError(
-        f"Metric '{metric.name}' gives {np.size(value)} values (one per threshold or class), "
-        "but fit and evaluate log one number per metric. Give it a single threshold (or an "
-        "`average`), or use it outside compile with update_state() and result()."
-    )
-
-
-def _train_step(model, store, batch: _Data, guard=None, epoch: int = 0, step: int = 0):
-    """Forward, loss (+ penalties), divergence guard, backward, optimizer step.
-
-    Returns (total loss, per-output losses, outputs), all computed before the update,
-    or None when the guard stopped training on a diverging loss.
-    """
-    outs = model._forward(batch.X, training=True)
-    total, per_output, seeds, from_Z = model._loss(
-        outs, batch.Y, batch.sw, need_grad=True, unit_rows=batch.unit_rows
-    )
-    for layer in store.penalized:
-        total += layer.penalty()
-    if guard is not None and not guard.check(total, model, epoch, step):
-        return None
-    model._backward(seeds, from_Z)
-    for layer in store.penalized:
-        layer.add_penalty_grads()
-    backup = None if guard is None else [guard.backup]
-    model.optimizer.apply([store.W], [store.dW], store.grad_views, save_to=backup)
-    return total, per_output, outs
-
-
-def _train_epoch(model, store, batches, cbs, guard, epoch) -> _Accumulator:
-    """One epoch, batch (`_Data`) by batch, with the batch hooks."""
-    acc = _Accumulator(model)
-    for step, batch in enumerate(batches):
-        if cbs.wants_batch_logs:
-            cbs.train_batch_begin(step, {})
-        result = _train_step(model, store, batch, guard, epoch, step)
-        if result is None:  # diverged: the guard restored the weights and stopped
-            if cbs.wants_batch_logs:
-                cbs.train_batch_end(step, {"loss": guard.report["loss"]})
-            break
-        acc.add(batch.n, *result, batch.Y, batch.sw)
-        if cbs.wants_batch_logs:
-            cbs.train_batch_end(step, acc.logs())
-        if model.stop_training:
-            break
-    return acc
-
-
-def _lr_is_scheduled(optimizer) -> bool:
-    return callable(optimizer._learning_rate)
 
 
 @dataclass
@@ -281,7 +187,7 @@ def fit(
     # Overflow and NaN are expected when training diverges: the guard handles them.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(model.fit_state.initial_epoch, epochs):
-            epoch_logs = _fit_epoch(model, store, inputs, cbs, guard, epoch, plan)
+            epoch_logs = fit_epoch(model, store, inputs, cbs, guard, epoch, plan)
             if epoch_logs is None:  # diverged on the epoch's first step: nothing to record
                 break
             logs = epoch_logs
@@ -316,73 +222,12 @@ def _check_split_and_epochs(validation_split, initial_epoch: int, epochs: int) -
         )
 
 
-def _fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None:
-    """One epoch of `fit` with its hooks and validation; its logs, or None when the
-    guard stopped training at the epoch's first step."""
-    model.fit_state.learning_rate = model.optimizer.learning_rate
-    cbs.call("on_epoch_begin", epoch, None)
-    if inputs.feed is None:
-        data = inputs.data
-        steps = math.ceil(data.n / plan.batch_size)
-        order = model.fit_state.rng.permutation(data.n) if plan.shuffle and steps > 1 else None
-        batches = array_batches(data, plan.batch_size, order)
-    else:
-        batches = inputs.feed.epoch()
-    acc = _train_epoch(model, store, batches, cbs, guard, epoch)
-    if not acc.count:
-        return None
-    logs = acc.logs()
-    if inputs.val is not None and epoch in plan.validation_epochs:
-        val_batches = _eval_batches(inputs.val, plan.val_batch_size, inputs.val_feed)
-        logs.update({f"val_{k}": v for k, v in _evaluate_data(model, val_batches, cbs).items()})
-    logs = dict(sorted(logs.items()))
-    if _lr_is_scheduled(model.optimizer):
-        logs["learning_rate"] = float(model.optimizer.learning_rate)
-    cbs.call("on_epoch_end", epoch, logs)
-    return logs
-
-
 def _callback_list(callbacks) -> list:
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)):
         callbacks = [callbacks]  # a single Callback
     return list(callbacks)
-
-
-def _evaluate_data(model, batches, cbs: CallbackList | None = None) -> dict:
-    """Loss and metrics in inference mode, firing the test hooks of `cbs` if given."""
-    acc = _Accumulator(model)
-    batch_hooks = cbs is not None and cbs.wants_test_batch_logs
-    if cbs is not None:
-        cbs.call("on_test_begin", None)
-    for step, batch in enumerate(batches):
-        if batch_hooks:
-            cbs.call("on_test_batch_begin", step, {})
-        outs = model._forward(batch.X, training=False)
-        total, per_output, _, _ = model._loss(outs, batch.Y, batch.sw, need_grad=False)
-        if model._regularized:
-            total += model._penalty()
-        acc.add(batch.n, total, per_output, outs, batch.Y, batch.sw)
-        if batch_hooks:
-            cbs.call("on_test_batch_end", step, acc.logs())
-    logs = acc.logs()
-    if cbs is not None:
-        cbs.call("on_test_end", logs)
-    return logs
-
-
-def _ordered_results(model, logs: dict, return_dict: bool):
-    if return_dict:
-        return logs
-    if len(logs) == 1:
-        return logs["loss"]
-    if len(model.outputs) == 1:  # Keras: the loss, then the metrics in compile order
-        return [logs[k] for k in ["loss"] + model._metric_names()]
-    # Keras: the loss, the per-output losses in output order, then the metrics with
-    # their keys sorted (`<output>_<metric>`).
-    losses = ["loss"] + [f"{name}_loss" for name in model.output_names]
-    return [logs[k] for k in losses] + [logs[k] for k in sorted(model._metric_names())]
 
 
 def evaluate(
@@ -419,11 +264,11 @@ def evaluate(
         feed = steps and feeds.Feed(feeds.ArraySource(data, batch_size, False, None), steps)
     model._resolve_metrics(data.Y)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose})
-    logs = _evaluate_data(model, _eval_batches(data, batch_size, feed or None), cbs)
+    logs = evaluate_data(model, _eval_batches(data, batch_size, feed or None), cbs)
     if verbose:
         line = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
         print(line if feed else f"{data.n}/{data.n} - {line}")
-    return _ordered_results(model, logs, return_dict)
+    return ordered_results(model, logs, return_dict)
 
 
 def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=None):
@@ -469,9 +314,9 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_di
     model._resolve_metrics(data.Y)
     data.unit_rows = _unit_rows(model, data.Y)
     store = model._ensure_store()
-    acc = _Accumulator(model)
-    acc.add(data.n, *_train_step(model, store, data), data.Y, data.sw)
-    return _ordered_results(model, acc.logs(), return_dict)
+    acc = Accumulator(model)
+    acc.add(data.n, *train_step(model, store, data), data.Y, data.sw)
+    return ordered_results(model, acc.logs(), return_dict)
 
 
 def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
@@ -479,4 +324,4 @@ def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
     model._ensure_built(x)
     data = _prepare(model, x, y, sample_weight)
     model._resolve_metrics(data.Y)
-    return _ordered_results(model, _evaluate_data(model, [data]), return_dict)
+    return ordered_results(model, evaluate_data(model, [data]), return_dict)

@@ -90,59 +90,69 @@ def check_targets(y, outputs: list, losses: list, output_shapes: list, names: li
     result = []
     for value, loss, shape, name in zip(as_list(y, names, "output"), losses, output_shapes, names):
         A = _to_array(value, f"Target for output '{name}'")
-        P_shape = (A.shape[0],) + tuple(shape[1:])
-        if loss.sparse_targets:
-            Y = A[..., 0] if A.ndim == len(P_shape) and A.shape[-1] == 1 else A
-            C = P_shape[-1]
-            if Y.shape != P_shape[:-1]:
-                raise ValueError(
-                    f"{loss.name} expects integer labels of shape {P_shape[:-1]} for output "
-                    f"'{name}' of shape {_fmt(shape)}. Received shape {A.shape}. For one-hot "
-                    "targets use loss='categorical_crossentropy'."
-                )
-            if Y.size and (
-                not np.all(np.isfinite(Y))
-                or np.any(Y != np.round(Y))
-                or Y.min() < 0
-                or Y.max() >= C
-            ):
-                raise ValueError(
-                    f"{loss.name} expects integer labels in [0, {C}) for output '{name}'. "
-                    f"Received values from {Y.min()} to {Y.max()}."
-                )
-            onehot = np.zeros(P_shape, dtype=dtype)
-            np.put_along_axis(onehot, Y.astype(np.int64)[..., None], 1.0, axis=-1)
-            result.append(onehot)
-            continue
-        Y = A
-        if Y.ndim == len(P_shape) - 1 and P_shape[-1] == 1:
-            Y = Y[..., None]
-        if Y.shape != P_shape:
-            hint = ""
-            column_labels = Y.ndim == len(P_shape) and Y.shape[-1] == 1
-            if P_shape[-1] > 1 and (Y.ndim == len(P_shape) - 1 or column_labels):
-                hint = (
-                    " These look like class labels: one-hot encode them with "
-                    "nnlab.utils.to_categorical(y), or use "
-                    "loss='sparse_categorical_crossentropy'."
-                )
-            raise ValueError(
-                f"Target for output '{name}' must have shape {_fmt(shape)} to match the "
-                f"model's output. Received shape {A.shape}.{hint}"
-            )
-        Y = Y.astype(dtype, copy=False)
-        if not np.all(np.isfinite(Y)):
-            raise ValueError(f"Target for output '{name}' contains NaN or infinite values.")
-        if loss.name in ("binary_crossentropy", "categorical_crossentropy", "kl_divergence") and (
-            Y.size and (Y.min() < 0 or Y.max() > 1)
-        ):
-            raise ValueError(
-                f"{loss.name} expects targets in [0, 1] for output '{name}'. Received "
-                f"values from {Y.min()} to {Y.max()}. Class labels must be 0/1 "
-                "(binary) or one-hot (categorical)."
-            )
-        result.append(Y)
+        check = _sparse_target if loss.sparse_targets else _dense_target
+        result.append(check(A, loss, shape, name, dtype))
     return result
+
+
+def _sparse_target(A: np.ndarray, loss, shape, name: str, dtype) -> np.ndarray:
+    """Integer labels for output `name`, checked and one-hot encoded like its output."""
+    P_shape = (A.shape[0],) + tuple(shape[1:])
+    Y = A[..., 0] if A.ndim == len(P_shape) and A.shape[-1] == 1 else A
+    C = P_shape[-1]
+    if Y.shape != P_shape[:-1]:
+        raise ValueError(
+            f"{loss.name} expects integer labels of shape {P_shape[:-1]} for output "
+            f"'{name}' of shape {_fmt(shape)}. Received shape {A.shape}. For one-hot "
+            "targets use loss='categorical_crossentropy'."
+        )
+    if Y.size and (
+        not np.all(np.isfinite(Y))
+        or np.any(Y != np.round(Y))
+        or Y.min() < 0
+        or Y.max() >= C
+    ):
+        raise ValueError(
+            f"{loss.name} expects integer labels in [0, {C}) for output '{name}'. "
+            f"Received values from {Y.min()} to {Y.max()}."
+        )
+    onehot = np.zeros(P_shape, dtype=dtype)
+    np.put_along_axis(onehot, Y.astype(np.int64)[..., None], 1.0, axis=-1)
+    return onehot
+
+
+def _dense_target(A: np.ndarray, loss, shape, name: str, dtype) -> np.ndarray:
+    """Targets for output `name` shaped like it (a missing last axis of 1 added), finite,
+    and in [0, 1] for the cross-entropies."""
+    P_shape = (A.shape[0],) + tuple(shape[1:])
+    Y = A
+    if Y.ndim == len(P_shape) - 1 and P_shape[-1] == 1:
+        Y = Y[..., None]
+    if Y.shape != P_shape:
+        hint = ""
+        column_labels = Y.ndim == len(P_shape) and Y.shape[-1] == 1
+        if P_shape[-1] > 1 and (Y.ndim == len(P_shape) - 1 or column_labels):
+            hint = (
+                " These look like class labels: one-hot encode them with "
+                "nnlab.utils.to_categorical(y), or use "
+                "loss='sparse_categorical_crossentropy'."
+            )
+        raise ValueError(
+            f"Target for output '{name}' must have shape {_fmt(shape)} to match the "
+            f"model's output. Received shape {A.shape}.{hint}"
+        )
+    Y = Y.astype(dtype, copy=False)
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(f"Target for output '{name}' contains NaN or infinite values.")
+    if loss.name in ("binary_crossentropy", "categorical_crossentropy", "kl_divergence") and (
+        Y.size and (Y.min() < 0 or Y.max() > 1)
+    ):
+        raise ValueError(
+            f"{loss.name} expects targets in [0, 1] for output '{name}'. Received "
+            f"values from {Y.min()} to {Y.max()}. Class labels must be 0/1 "
+            "(binary) or one-hot (categorical)."
+        )
+    return Y
 
 
 def all_finite(A: np.ndarray) -> bool:

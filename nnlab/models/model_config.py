@@ -21,7 +21,8 @@ from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.wrappers import WRAPPED_LAYER_KEYS
 from nnlab.models import custom_classes, nested_file
-from nnlab.models.model import Model, _metric_lists, _per_output
+from nnlab.models.compiling import metric_lists, spec_per_output
+from nnlab.models.model import Model
 from nnlab.models.model_file import ModelFileError
 from nnlab.models.nested import is_model
 from nnlab.optimizers.schedules import SCHEDULES, LearningRateSchedule
@@ -235,22 +236,22 @@ def compile_config(model) -> dict | None:
     spec, w = model._loss_spec, model._loss_weights_spec
     if w is not None:
         w = [float(w)] * len(names) if isinstance(w, (int, float)) else w
-        w = [float(x) for x in _per_output(w, names, "loss_weights")]
+        w = [float(x) for x in spec_per_output(w, names, "loss_weights")]
     return {
         "optimizer": _optimizer_config(model.optimizer),
         "losses": None
         if spec is None
         else [
             _loss_entry(losses_mod.get(s))
-            for s in _per_output(spec, names, "loss", single_ok=True)
+            for s in spec_per_output(spec, names, "loss", single_ok=True)
         ],
         "loss_weights": w,
         "metrics": [
-            [_metric_entry(m) for m in ms] for ms in _metric_lists(model._metrics_spec, names)
+            [_metric_entry(m) for m in ms] for ms in metric_lists(model._metrics_spec, names)
         ],
         "weighted_metrics": [
             [_metric_entry(m) for m in ms]
-            for ms in _metric_lists(getattr(model, "_weighted_metrics_spec", None), names)
+            for ms in metric_lists(getattr(model, "_weighted_metrics_spec", None), names)
         ],
         "output_names": names,
     }

@@ -29,6 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab import fileio
+from nnlab.models.file_errors import (  # ModelFileError: its historical home
+    ModelFileError,
+    invalid,
+    raise_cap,
+    refused,
+    too_big,
+)
+from nnlab.models.npy_member import decode_member
 
 FORMAT_NAME = "nnlab-model"
 FORMAT_VERSION = "1.0"  # "major.minor": a newer minor only adds fields, a newer major refuses
@@ -50,26 +58,6 @@ _CHUNK = 2**20
 #: what a damaged zip makes zipfile raise (RuntimeError: a member claims encryption).
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
-
-
-class ModelFileError(ValueError):
-    """A model file is corrupted, tampered with, unsafe, or from a newer nnlab."""
-
-
-def _invalid(path, detail: str) -> ModelFileError:
-    return ModelFileError(
-        f"{path} is not a valid nnlab model file: {detail}. Expected a .nnlab file written "
-        "by nnlab's save_model; save the model again or restore the file from a backup."
-    )
-
-
-def _refused(path, detail: str) -> ModelFileError:
-    return ModelFileError(
-        f"Refused to load {path}: {detail}. A .nnlab file holds only model.json and the "
-        ".npy arrays its manifest lists (with their SHA-256); this file was modified after "
-        "it was saved or was not written by nnlab. Nothing from it was run; restore it "
-        "from a backup or save the model again."
-    )
 
 
 # -- writing --------------------------------------------------------------------------
@@ -193,26 +181,26 @@ class ModelFileReader:
         names = [info.filename for info in infos]
         for name in names:
             if not _SAFE_NAME.fullmatch(name) or any(p in (".", "..") for p in name.split("/")):
-                raise _refused(path, f"member name {name!r} is not a plain relative path")
+                raise refused(path, f"member name {name!r} is not a plain relative path")
         if len(set(names)) != len(names):
-            raise _refused(path, "a member name appears twice")
+            raise refused(path, "a member name appears twice")
         if MANIFEST_MEMBER not in names:
-            raise _invalid(path, f"it has no {MANIFEST_MEMBER}")
+            raise invalid(path, f"it has no {MANIFEST_MEMBER}")
         document = _parse_json(path, self._read(MANIFEST_MEMBER, self.limits.max_json_bytes))
         files = document.get("files")
         if not isinstance(files, dict):
-            raise _invalid(path, "model.json has no 'files' manifest")
+            raise invalid(path, "model.json has no 'files' manifest")
         extra = sorted(set(names) - set(files) - {MANIFEST_MEMBER})
         if extra:
-            raise _refused(path, f"member(s) {extra} are not listed in the manifest")
+            raise refused(path, f"member(s) {extra} are not listed in the manifest")
         missing = sorted(set(files) - set(names))
         if missing:
-            raise _invalid(path, f"member(s) {missing} listed in the manifest are missing")
+            raise invalid(path, f"member(s) {missing} listed in the manifest are missing")
         total = 0
         for name, entry in files.items():
             total += _check_entry(path, name, entry, self.limits)
         if total > 4 * self.limits.max_params:
-            raise _too_big(
+            raise too_big(
                 path,
                 f"the array members declare {total:,} values in all, more than 4 x "
                 f"max_params = {4 * self.limits.max_params:,}",
@@ -222,7 +210,7 @@ class ModelFileReader:
 
     def _read(self, name: str, cap: int) -> bytes:
         hint = "max_json_bytes" if name == MANIFEST_MEMBER else "max_member_bytes"
-        return read_member(self.path, self._zip, name, cap, _raise_cap(hint))
+        return read_member(self.path, self._zip, name, cap, raise_cap(hint))
 
     def read_arrays(self) -> dict[str, np.ndarray]:
         """Every array member, each checked against its manifest entry and SHA-256."""
@@ -232,10 +220,10 @@ class ModelFileReader:
                 cap = _nbytes(entry) + _MAX_NPY_HEADER
                 data = self._read(name, min(cap, self.limits.max_member_bytes))
                 if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                    raise _refused(
+                    raise refused(
                         self.path, f"the SHA-256 of member {name!r} does not match the manifest"
                     )
-                arrays[name] = _decode_npy(self.path, name, data, entry["dtype"], entry["shape"])
+                arrays[name] = decode_member(self.path, name, data, entry["dtype"], entry["shape"])
         return arrays
 
 
@@ -276,36 +264,25 @@ def _zip_errors(path: str):
         yield
     except _ZIP_ERRORS as exc:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise _invalid(path, f"the zip container cannot be read ({detail})") from None
-
-
-def _raise_cap(cap: str) -> str:
-    return (
-        "This is a safety cap against files that would exhaust memory; if you trust the "
-        f"file, raise it: load_model(path, {cap}=...)."
-    )
-
-
-def _too_big(path, detail: str, cap: str) -> ModelFileError:
-    return ModelFileError(f"Refused to load {path}: {detail}. {_raise_cap(cap)}")
+        raise invalid(path, f"the zip container cannot be read ({detail})") from None
 
 
 def _parse_json(path: str, data: bytes) -> dict:
     try:
         document = json.loads(data.decode("utf-8"))
     except RecursionError:
-        raise _refused(path, f"{MANIFEST_MEMBER} is nested too deeply") from None
+        raise refused(path, f"{MANIFEST_MEMBER} is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, int digit limit
-        raise _invalid(path, f"{MANIFEST_MEMBER} is not valid JSON ({exc})") from None
+        raise invalid(path, f"{MANIFEST_MEMBER} is not valid JSON ({exc})") from None
     depth = _nesting(document)
     if depth > MAX_JSON_DEPTH:
-        raise _refused(
+        raise refused(
             path,
             f"{MANIFEST_MEMBER} is nested more than {MAX_JSON_DEPTH} levels deep (nnlab "
             "writes about 6)",
         )
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise _invalid(path, f"{MANIFEST_MEMBER} does not declare format '{FORMAT_NAME}'")
+        raise invalid(path, f"{MANIFEST_MEMBER} does not declare format '{FORMAT_NAME}'")
     check_version(path, document.get("format_version"))
     return document
 
@@ -329,7 +306,7 @@ def check_version(path, version) -> None:
     try:
         major = int(str(version).split(".")[0])
     except ValueError:
-        raise _invalid(path, f"format_version {version!r} is not 'major.minor'") from None
+        raise invalid(path, f"format_version {version!r} is not 'major.minor'") from None
     ours = int(FORMAT_VERSION.split(".")[0])
     if major > ours:
         raise ModelFileError(
@@ -337,34 +314,34 @@ def check_version(path, version) -> None:
             f"nnlab reads version {ours}.x). Upgrade nnlab to load it."
         )
     if major < 1:
-        raise _invalid(path, f"format_version {version!r} is unknown")
+        raise invalid(path, f"format_version {version!r} is unknown")
 
 
 def _check_entry(path: str, name: str, entry, limits: LoadLimits) -> int:
     """Check one manifest entry before its member is read; the values it declares."""
     if not (name.endswith(".npy") and isinstance(entry, dict)):
-        raise _refused(path, f"member {name!r} is not a manifest-listed .npy array")
+        raise refused(path, f"member {name!r} is not a manifest-listed .npy array")
     dtype, shape, digest = entry.get("dtype"), entry.get("shape"), entry.get("sha256")
     if not (isinstance(dtype, str) and dtype in ALLOWED_DTYPES):
-        raise _refused(path, f"member {name!r} declares dtype {dtype!r}, not a numeric dtype")
+        raise refused(path, f"member {name!r} declares dtype {dtype!r}, not a numeric dtype")
     if not (
         isinstance(shape, list)
         and len(shape) <= _MAX_NDIM
         and all(type(d) is int and d >= 0 for d in shape)
     ):
-        raise _invalid(path, f"member {name!r} has an invalid shape {shape!r} in the manifest")
+        raise invalid(path, f"member {name!r} has an invalid shape {shape!r} in the manifest")
     if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
-        raise _invalid(path, f"member {name!r} has no SHA-256 (64 hex digits) in the manifest")
+        raise invalid(path, f"member {name!r} has no SHA-256 (64 hex digits) in the manifest")
     size = math.prod(shape)
     if size > limits.max_params:
-        raise _too_big(
+        raise too_big(
             path,
             f"member {name!r} declares shape {tuple(shape)} ({size:,} values), more than "
             f"max_params = {limits.max_params:,}",
             "max_params",
         )
     if _nbytes(entry) + _MAX_NPY_HEADER > limits.max_member_bytes:
-        raise _too_big(
+        raise too_big(
             path,
             f"member {name!r} declares {_nbytes(entry):,} bytes, more than max_member_bytes "
             f"= {limits.max_member_bytes:,}",
@@ -375,50 +352,3 @@ def _check_entry(path: str, name: str, entry, limits: LoadLimits) -> int:
 
 def _nbytes(entry: dict) -> int:
     return math.prod(entry["shape"]) * np.dtype(entry["dtype"]).itemsize
-
-
-def npy_header(data: bytes) -> tuple[tuple, np.dtype, int]:
-    """Shape, dtype and data offset declared by the header of `.npy` bytes (no data read).
-
-    Raises:
-        ValueError: the bytes do not start with a readable version 1.0 or 2.0 header.
-    """
-    fp = io.BytesIO(data)
-    try:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, EOFError, TypeError, SyntaxError) as exc:
-        raise ValueError(str(exc) or type(exc).__name__) from None
-    return tuple(shape), dtype, fp.tell()
-
-
-def decode_npy(data: bytes) -> np.ndarray:
-    """The array in `.npy` bytes whose header was checked with `npy_header` (no pickle)."""
-    return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-
-
-def _decode_npy(path: str, name: str, data: bytes, dtype: str, shape: list) -> np.ndarray:
-    """Check the .npy header against the manifest before any array is allocated, then read."""
-    try:
-        header_shape, header_dtype, offset = npy_header(data)
-    except ValueError as exc:
-        raise _invalid(path, f"member {name!r} has no readable .npy header ({exc})") from None
-    if header_dtype.hasobject:
-        raise _refused(path, f"member {name!r} is an object array, which needs pickle")
-    if header_dtype.name != dtype or list(header_shape) != shape:
-        raise _invalid(
-            path,
-            f"member {name!r} holds {header_dtype.name} {tuple(header_shape)} but the "
-            f"manifest lists {dtype} {tuple(shape)}",
-        )
-    if offset + math.prod(shape) * header_dtype.itemsize != len(data):
-        raise _invalid(path, f"member {name!r} does not hold exactly the data its header declares")
-    try:
-        return decode_npy(data)
-    except (ValueError, OSError, EOFError) as exc:
-        raise _invalid(path, f"member {name!r} is not a readable .npy array ({exc})") from None

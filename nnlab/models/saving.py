@@ -22,7 +22,7 @@ import numpy as np
 from nnlab import backend
 from nnlab.custom_objects import CustomObjectScope, visible
 from nnlab.models import model_config as config
-from nnlab.models import model_file, model_schema, preprocessing_schema, weight_plan
+from nnlab.models import model_file, model_schema, npy_member, preprocessing_schema, weight_plan
 from nnlab.models.model_file import ModelFileError
 
 MODEL_SUFFIX = ".nnlab"
@@ -322,7 +322,7 @@ def _read_weight(path: str, zf: zipfile.ZipFile, name: str, W: np.ndarray) -> np
     cap = W.size * 8 + 2**16
     fix = "The file was not written by save_weights for this model."
     data = model_file.read_member(path, zf, name, cap, fix)
-    shape, dtype, offset = model_file.npy_header(data)
+    shape, dtype, offset = npy_member.npy_header(data)
     if dtype.name not in model_file.ALLOWED_DTYPES:
         raise ValueError(f"weight {name!r} is not a plain numeric array (dtype {dtype})")
     if shape != W.shape or offset + W.size * dtype.itemsize != len(data):
@@ -330,7 +330,7 @@ def _read_weight(path: str, zf: zipfile.ZipFile, name: str, W: np.ndarray) -> np
             f"weight {name!r} holds {dtype.name} {shape} in {len(data) - offset} bytes, but "
             f"the model's weight has shape {W.shape}"
         )
-    return model_file.decode_npy(data)
+    return npy_member.decode_npy(data)
 
 
 def _parse_key(key: str) -> tuple[int, str, str]:
