@@ -177,7 +177,7 @@ def fit(
 
     model.stop_training = False
     guard = DivergenceGuard(
-        store, data, model._weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
+        store, data, model.weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
     )
     model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
     if feed is not None:

@@ -21,7 +21,7 @@ def train_step(model, store, batch: Data, guard=None, epoch: int = 0, step: int 
     or None when the guard stopped training on a diverging loss.
     """
     outs = model._forward(batch.X, training=True)
-    total, per_output, seeds, from_Z = model._loss(
+    total, per_output, seeds, from_Z = model.batch_loss(
         outs, batch.Y, batch.sw, need_grad=True, unit_rows=batch.unit_rows
     )
     for layer in store.penalized:

@@ -76,7 +76,7 @@ def evaluate_data(model, batches, cbs: CallbackList | None = None) -> dict:
         if batch_hooks:
             cbs.call("on_test_batch_begin", step, {})
         outs = model._forward(batch.X, training=False)
-        total, per_output, _, _ = model._loss(outs, batch.Y, batch.sw, need_grad=False)
+        total, per_output, _, _ = model.batch_loss(outs, batch.Y, batch.sw, need_grad=False)
         if model._regularized:
             total += model._penalty()
         acc.add(batch.n, total, per_output, outs, batch.Y, batch.sw)

@@ -160,7 +160,7 @@ def test_recorded_norms_are_the_last_batch_gradients():
     for layer in model.layers:
         expected = np.linalg.norm(layer.grads["kernel"].astype("float64"))
         assert history.gradient_norms[layer.name][-1] == pytest.approx(expected, rel=1e-5)
-    total = np.linalg.norm(model._store.dW.astype("float64"))
+    total = np.linalg.norm(model.parameter_store.dW.astype("float64"))
     assert history.global_gradient_norms[-1] == pytest.approx(total, rel=1e-5)
     assert len(history.global_gradient_norms) == 3
 

@@ -35,9 +35,9 @@ def assert_gradients_ok(model, x, y, **kw):
 
 def _min_abs_preactivation(model, x):
     """Smallest |Z| of any Dense layer on x: the distance from the nearest kink."""
-    model.predict(x, verbose=0)  # leaves each layer's input in layer._X
+    model.predict(x, verbose=0)  # leaves each layer's input in layer.last_X
     return min(
-        float(np.abs(layer._X @ layer.params["kernel"] + layer.params["bias"]).min())
+        float(np.abs(layer.last_X @ layer.params["kernel"] + layer.params["bias"]).min())
         for layer in model.layers
         if isinstance(layer, Dense)
     )
@@ -183,7 +183,7 @@ def test_unfused_probability_path(float64, rng, loss):
     act = "sigmoid" if loss == "binary_crossentropy" else "softmax"
     model = Sequential([Input(shape=(4,)), Dense(3, activation=act), Reshape((3,))])
     model.compile(optimizer="sgd", loss=loss)
-    assert not model._fused[0]
+    assert not model.output_losses()[0][2]  # not fused
     x = rng.normal(size=(6, 4))
     kind = "multilabel" if loss == "binary_crossentropy" else "soft"
     assert_gradients_ok(model, x, _targets(kind, rng, 6, 3))

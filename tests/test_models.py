@@ -952,7 +952,7 @@ def test_float32_model_stays_float32_through_fit(rng):
     assert all(arr.dtype == np.float32 for slot in opt.get_slots() for arr in slot.values())
     assert model.predict(X, verbose=0).dtype == np.float32
     assert model.predict_on_batch(X).dtype == np.float32
-    assert all(layer._Z.dtype == np.float32 for layer in model.layers)
+    assert all(layer.last_Z.dtype == np.float32 for layer in model.layers)
 
 
 @pytest.mark.parametrize("built_as, switched_to", [("float32", "float64"), ("float64", "float32")])

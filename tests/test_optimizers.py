@@ -708,7 +708,7 @@ def test_store_and_slots_start_on_cache_line_boundaries():
     model = Sequential([Input(shape=(3,)), Dense(5), Dense(1)])
     model.compile(optimizer=Adam(), loss="mse")
     model.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=1, verbose=0)
-    store = model._store
+    store = model.parameter_store
     arrays = [store.W, store.dW, *model.optimizer.get_slots()[0].values()]
     assert all(a.ctypes.data % ALIGN == 0 for a in arrays)
 

@@ -114,7 +114,7 @@ def test_gradcheck_dropout_with_held_mask(float64, rng):
     _randomize(model, rng)
     x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     assert_gradients_ok(model, x, y)
-    mask = drop._scaled_mask
+    mask = drop.mask
     assert mask is not None, "the check must run Dropout in training mode"
     assert set(np.unique(mask)) == {0.0, 2.0}  # some units dropped, kept ones scaled by 2
 

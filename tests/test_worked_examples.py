@@ -49,7 +49,7 @@ def test_seed003_forward_pass_and_loss(float64):
     # The hidden activations phi printed on the slide. From the slide's weights (printed to
     # three digits) phi_1 = sigmoid(1.705) = 0.8462; the slide prints 0.845, presumably
     # from its unrounded weights, so these agree to 1.5e-3 rather than to the digit.
-    np.testing.assert_allclose(model.layers[0]._A[0], [0.845, 0.132, 0.354, 0.377], atol=1.5e-3)
+    np.testing.assert_allclose(model.layers[0].last_A[0], [0.845, 0.132, 0.354, 0.377], atol=1.5e-3)
 
 
 def test_seed003_output_layer_gradients(float64):

@@ -84,7 +84,7 @@ def gradient_check(
     data = _prepare(model, x, y, sample_weight)
     data.X = [np.ascontiguousarray(X) for X in data.X]  # perturbed in place through views
     model._ensure_store()
-    layers = model._weight_layers()  # nested models' layers included
+    layers = model.weight_layers()  # nested models' layers included
     random_layers = [layer for layer in layers if hasattr(layer, "hold_randomness")]
     # Training-mode forwards move BatchNormalization's moving statistics: put them back.
     saved_state = [{k: v.copy() for k, v in layer.state.items()} for layer in layers]
@@ -104,17 +104,17 @@ def _check(model, data, eps, floor, check_inputs, random_layers) -> GradientChec
 
     def loss_value() -> float:
         outs = model._forward(data.X, training=True)
-        return model._loss(outs, data.Y, data.sw, need_grad=False)[0] + model._penalty()
+        return model.batch_loss(outs, data.Y, data.sw, need_grad=False)[0] + model._penalty()
 
     outs = model._forward(data.X, training=True)  # draws the masks once ...
     for layer in random_layers:
         layer.hold_randomness(True)  # ... and every later forward reuses them
-    _, _, seeds, from_Z = model._loss(outs, data.Y, data.sw, need_grad=True)
+    _, _, seeds, from_Z = model.batch_loss(outs, data.Y, data.sw, need_grad=True)
     dX = model._backward(seeds, from_Z, input_grads=check_inputs)
     model._add_penalty_grads()
 
     result = GradientCheckResult()
-    for layer in model._weight_layers():
+    for layer in model.weight_layers():
         for name, W in layer.params.items():
             analytic = layer.grads[name].copy()
             numeric = numeric_gradient(loss_value, W, eps)

@@ -63,7 +63,7 @@ class GradientNormRecorder(Callback):
         self._attached = False
         self._plan_store()
         self._relu = []
-        for layer in self.model._weight_layers():
+        for layer in self.model.weight_layers():
             act = getattr(layer, "activation", None)
             if getattr(act, "name", None) == "relu" and hasattr(layer, "_A"):
                 self._relu.append(layer)
@@ -78,7 +78,7 @@ class GradientNormRecorder(Callback):
         One `np.add.reduceat` over the squared flat store then gives the squared norm
         of every tensor at once, instead of one NumPy call per tensor.
         """
-        self._store = store = self.model._store
+        self._store = store = self.model.parameter_store
         starts, self._plan = [], []
         self._starts = np.empty(0, dtype=np.intp)  # what reduceat takes
         if store is None or not store.dW.size:
@@ -90,7 +90,7 @@ class GradientNormRecorder(Callback):
                 starts.append(start)
             start += g.size
         self._starts = np.asarray(starts, dtype=np.intp)
-        for layer in self.model._weight_layers():
+        for layer in self.model.weight_layers():
             keys = [(layer.name, k) for k in layer.grads if (layer.name, k) in index]
             kernel = [key for key in keys if key[1] == "kernel"]
             if keys:
@@ -107,7 +107,7 @@ class GradientNormRecorder(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self._attached and isinstance(getattr(self.model, "history", None), History):
             self._attach(self.model.history)
-        if self.model._store is not self._store:  # a callback changed what is trainable
+        if self.model.parameter_store is not self._store:  # a callback changed what is trainable
             self._plan_store()
         if self._starts.size:
             dW = self._store.dW
@@ -121,7 +121,7 @@ class GradientNormRecorder(Callback):
             self.dead_units[layer.name].append(self._dead_fraction(layer))
 
     def _dead_fraction(self, layer) -> float:
-        A = layer._A
+        A = layer.last_A
         if A is None or A.ndim < 2:
             return math.nan
         units = A.shape[-1]

@@ -206,6 +206,27 @@ class Layer:
         self._build_once(shape)
         return self.forward(X, training=training)
 
+    # -- what the last training forward kept for backward (the lectures' X, Z, A) -------
+    @property
+    def last_X(self):
+        """The input X of the last forward pass that backward will use (None before
+        one, or if this layer keeps none). For reading only: gradient checks and the
+        gradient-health recorder look here; changing it changes the next backward."""
+        return getattr(self, "_X", None)
+
+    @property
+    def last_Z(self):
+        """The pre-activation Z = X W + b of the last forward pass. None if none was kept,
+        and where the activation was computed in place over Z (relu, tanh, linear...: their
+        backward needs only A, so Z's memory holds A after the forward pass)."""
+        Z = getattr(self, "_Z", None)
+        return None if Z is not None and Z is getattr(self, "_A", None) else Z
+
+    @property
+    def last_A(self):
+        """The activation A = g(Z) of the last forward pass (None if none kept)."""
+        return getattr(self, "_A", None)
+
     def _require_forward(self, attr: str) -> None:
         if getattr(self, attr, None) is None:
             raise RuntimeError(

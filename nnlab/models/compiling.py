@@ -86,7 +86,7 @@ class CompileMixin:
             self._loss_weights = [float(w) for w in spec_per_output(weights, names, "loss_weights")]
         self._metric_specs = metric_lists(self._metrics_spec, names)
         self._weighted_specs = metric_lists(getattr(self, "_weighted_metrics_spec", None), names)
-        for layer in self._weight_layers():
+        for layer in self.weight_layers():
             act = getattr(layer, "activation", None)
             if act is not None and not act.differentiable:
                 raise ValueError(

@@ -46,7 +46,7 @@ class KerasIntrospection:
         `model.losses`; their sum is added to every batch's loss."""
         return [
             float(reg.penalty(layer.params[key]))
-            for layer in self._weight_layers()
+            for layer in self.weight_layers()
             if layer.trainable
             for key, reg in layer.regularizers.items()
         ]

@@ -119,20 +119,28 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
     @property
     def trainable(self) -> bool:
         """True if any layer is trainable; setting it sets every layer."""
-        return any(layer.trainable for layer in self._weight_layers())
+        return any(layer.trainable for layer in self.weight_layers())
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        for layer in self._weight_layers():
+        for layer in self.weight_layers():
             layer.trainable = bool(value)
 
-    def _weight_layers(self) -> list:
+    def weight_layers(self) -> list:
         """The layers that own weights, nested models' layers in their place."""
         return leaf_layers(self.layers)
 
+    @property
+    def parameter_store(self) -> ParamStore | None:
+        """The flat store of the trainable weights (`store.W`) and their gradients
+        (`store.dW`), each layer's `params` / `grads` views into it; None until the first
+        `fit` / `train_on_batch` packs it (it is repacked when what is trainable changes).
+        """
+        return self._store
+
     def _ensure_store(self) -> ParamStore:
         """(Re)pack the trainable params into one flat store when the layers changed."""
-        layers = self._weight_layers()
+        layers = self.weight_layers()
         if self._store is None or not self._store.holds(layers):
             self._store = ParamStore(layers)
             if self.optimizer is not None:
@@ -171,12 +179,12 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
     # -- weights ---------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
         """All weights, layer by layer in `layers` order (kernel (in, out), then bias)."""
-        return [W for layer in self._weight_layers() for W in layer.get_weights()]
+        return [W for layer in self.weight_layers() for W in layer.get_weights()]
 
     def set_weights(self, weights) -> None:
         """Set all weights from a list in `get_weights()` order; shapes must match."""
         weights = list(weights)
-        layers = self._weight_layers()
+        layers = self.weight_layers()
         expected = sum(len(layer.weights) for layer in layers)
         if len(weights) != expected:
             raise ValueError(
@@ -216,12 +224,12 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
 
     @property
     def weights(self) -> list[np.ndarray]:
-        return [W for layer in self._weight_layers() for W in layer.weights]
+        return [W for layer in self.weight_layers() for W in layer.weights]
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
         return [
-            W for layer in self._weight_layers() if layer.trainable for W in layer.params.values()
+            W for layer in self.weight_layers() if layer.trainable for W in layer.params.values()
         ]
 
     def count_params(self) -> int:
@@ -230,7 +238,7 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
             raise ValueError(
                 f"Model '{self.name}' is not built yet: give it an Input or call it on data first."
             )
-        return int(sum(layer.count_params() for layer in self._weight_layers()))
+        return int(sum(layer.count_params() for layer in self.weight_layers()))
 
     def get_layer(self, name: str | None = None, index: int | None = None):
         """A layer by name or by index in `layers`."""

@@ -203,8 +203,8 @@ def _optimizer_state(model, arrays: dict) -> dict | None:
     opt = model.optimizer if model.compiled else None
     if opt is None:
         return None
-    store, slots = model._store, opt._slots
-    if store is not None and not store.holds(model._weight_layers()):
+    store, slots = model.parameter_store, opt.get_slots() or None
+    if store is not None and not store.holds(model.weight_layers()):
         return {"iterations": 0, "slots": [], "layout": []}
     if store is None or slots is None:
         return {"iterations": int(opt.iterations), "slots": [], "layout": []}
@@ -251,7 +251,7 @@ def _restore_optimizer_state(path, model, state, arrays: dict) -> None:
                     f"{store.W.dtype})."
                 )
             restored[key] = array
-        opt._slots = [opt._aligned(restored)]
+        opt.set_slots([restored])
     opt.iterations = iterations
 
 
@@ -259,7 +259,7 @@ def _restore_optimizer_state(path, model, state, arrays: dict) -> None:
 def _weight_keys(model) -> list[tuple[str, np.ndarray]]:
     """One `index/layer/weight` key per array, in `get_weights()` order."""
     keys, k = [], 0
-    for layer in model._weight_layers():
+    for layer in model.weight_layers():
         for name, W in list(layer.params.items()) + list(layer.state.items()):
             keys.append((f"{k:04d}/{layer.name}/{name}", W))
             k += 1

@@ -5,6 +5,26 @@ fit / evaluate / predict / train_on_batch / test_on_batch, which call the one lo
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class BatchLoss(NamedTuple):
+    """One batch's loss, as `Model.batch_loss` returns it (a tuple: it also unpacks).
+
+    total: the loss-weighted sum of the outputs' losses (weight penalties not included).
+    per_output: each output's loss, in the model's output order.
+    gradients: {output position: the gradient backpropagation starts from}: dL/dA of the
+        output layer's activations A, or dL/dZ of its pre-activations Z where the output
+        activation and the loss are fused (softmax or sigmoid with cross-entropy: dZ = A - Y,
+        scaled); empty when the gradient was not asked for.
+    from_Z: the output positions whose gradient is dL/dZ.
+    """
+
+    total: float
+    per_output: list
+    gradients: dict
+    from_Z: set
+
 
 class TrainingMixin:
     """The loss, penalties and training API of `Model` (the loop is `nnlab.training`).
@@ -31,14 +51,24 @@ class TrainingMixin:
 
     @property
     def _regularized(self) -> list:
-        return [layer for layer in self._weight_layers() if layer.regularizers]
+        return [layer for layer in self.weight_layers() if layer.regularizers]
 
     # -- loss -----------------------------------------------------------------------
-    def _loss(self, outs: list, Y_list: list, sw, need_grad: bool, unit_rows=None):
-        """Total loss, per-output losses and (if need_grad) the seeds for backward.
+    def batch_loss(self, outs: list, Y_list: list, sw=None, need_grad: bool = True,
+                   unit_rows=None) -> BatchLoss:
+        """The loss of one batch and, if need_grad, the gradients backward starts from.
 
-        `unit_rows[i]`: every row of output i's targets sums to exactly 1 (see
-        `Loss.fused_value_and_grad`)."""
+        Args:
+            outs: the model's outputs for the batch (one array per output).
+            Y_list: the targets, one array per output.
+            sw: per-sample weights (n,) or None.
+            need_grad: also compute each output's gradient (see `BatchLoss`).
+            unit_rows: per output, whether every row of its targets sums to exactly 1
+                (lets the fused cross-entropy skip a row sum; `Loss.fused_value_and_grad`).
+
+        Returns:
+            A `BatchLoss` (total, per_output, gradients, from_Z).
+        """
         total = 0.0
         per_output = []
         seeds, from_Z = {}, set()
@@ -55,14 +85,14 @@ class TrainingMixin:
         ):
             if fused and need_grad:
                 unit = unit_rows is not None and unit_rows[i]
-                value, g = loss.fused_value_and_grad(Y, layer._Z, P, sw, unit)
+                value, g = loss.fused_value_and_grad(Y, layer.last_Z, P, sw, unit)
                 per_output.append(value)
                 total += w * value
                 seeds[pos] = g if w == 1.0 else g * w
                 from_Z.add(pos)
                 continue
             if fused:
-                L = loss.forward_logits(Y, layer._Z, P)
+                L = loss.forward_logits(Y, layer.last_Z, P)
                 dP = None
             elif loss.uses_logits:
                 L = loss.forward_logits(Y, P)
@@ -76,7 +106,7 @@ class TrainingMixin:
             if need_grad:
                 g = loss.reduce_gradient(dP, L, sw)
                 seeds[pos] = g if w == 1.0 else g * w
-        return total, per_output, seeds, from_Z
+        return BatchLoss(total, per_output, seeds, from_Z)
 
     # -- training API (the loop lives in nnlab.training) -----------------------------
     def fit(
