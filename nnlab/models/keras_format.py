@@ -26,7 +26,7 @@ from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.recurrent import RNN
-from nnlab.models import model_file
+from nnlab.models import model_file, nested_file
 from nnlab.models.keras_layers import (  # noqa: F401  (the tables, also read from here)
     ACTIVATION_KEYS,
     FIXED_OPTIONS,
@@ -37,6 +37,7 @@ from nnlab.models.keras_layers import (  # noqa: F401  (the tables, also read fr
     saved_groups,
     snake,
 )
+from nnlab.models.nested import is_model, refuse_in_keras_file
 
 SUFFIX = ".keras"
 KERAS_VERSION = "3.15.1"  # the format version nnlab writes and was checked against
@@ -89,6 +90,12 @@ def _layer_config(layer) -> dict:
 
 
 def _entry(layer, inbound=None) -> dict:
+    if is_model(layer):  # a nested model: its whole config, as a layer of this one
+        entry = model_config(layer)
+        if inbound is not None:
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = inbound
+        return entry
     if isinstance(layer, InputLayer):
         config = {"batch_shape": [None, *layer.sample_shape], "dtype": layer.dtype.name,
                   "sparse": False, "ragged": False, "name": layer.name}
@@ -132,7 +139,8 @@ def _inbound(producer: dict, node) -> list:
     args = [_tensor(producer, i) for i in node.inputs]
     if isinstance(node.layer, RNN) and len(args) > 1:  # called with initial_state=[...]
         return [{"args": [args[0]], "kwargs": {"initial_state": args[1:]}}]
-    return [{"args": [args if node.multi_input else args[0]], "kwargs": {}}]
+    kwargs = {"mask": None} if is_model(node.layer) else {}  # as Keras calls a nested model
+    return [{"args": [args if node.multi_input else args[0]], "kwargs": kwargs}]
 
 
 def written_layers(model) -> list:
@@ -220,7 +228,7 @@ def _group_names(layers) -> list[str]:
     used: dict[str, int] = {}
     names = []
     for layer in layers:
-        base = snake(type(layer).__name__)
+        base = snake(nested_file.kind(layer) if is_model(layer) else type(layer).__name__)
         n = used.get(base, 0)
         used[base] = n + 1
         names.append(base if n == 0 else f"{base}_{n}")
@@ -240,18 +248,27 @@ def h5py_module():
 def _weights_h5(model) -> bytes:
     h5py = h5py_module()
 
-    layers = written_layers(model)
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
-        group = f.create_group("layers")
-        for layer, key in zip(layers, _group_names(layers)):
-            for path, name, weights in saved_groups(layer):
-                g = group.create_group(f"{key}/{path}vars")
-                g.attrs["name"] = name
-                for i, W in enumerate(weights):
-                    g.create_dataset(str(i), data=W)
-        f.create_group("vars").attrs["name"] = model.name
+        _write_groups(f, model)
     return buf.getvalue()
+
+
+def _write_groups(group, model) -> None:
+    """`model`'s layers below `group` (`layers/<key>/...`) and its own `vars` group; a
+    nested model's layers go below its key in the same layout (`layers/sequential/
+    layers/dense/vars/0`), as Keras writes them."""
+    layers = written_layers(model)
+    for layer, key in zip(layers, _group_names(layers)):
+        if is_model(layer):
+            _write_groups(group.create_group(f"layers/{key}"), layer)
+            continue
+        for path, name, weights in saved_groups(layer):
+            g = group.create_group(f"layers/{key}/{path}vars")
+            g.attrs["name"] = name
+            for i, W in enumerate(weights):
+                g.create_dataset(str(i), data=W)
+    group.create_group("vars").attrs["name"] = model.name
 
 
 def save_keras(model, path) -> None:
@@ -267,6 +284,7 @@ def save_keras(model, path) -> None:
         ...     load_model(os.path.join(folder, "tiny.keras")).count_params()
         3
     """
+    refuse_in_keras_file(model, path)
     config = json.dumps(model_config(model))
     weights = _weights_h5(model)
     meta = json.dumps({"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now(

@@ -17,16 +17,12 @@ are refused, and every dataset must be numeric within the size cap.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
 
-import numpy as np
-
 from nnlab import activations
 from nnlab.layers import LAYERS
-from nnlab.models.keras_format import h5py_module
 from nnlab.models.keras_layers import (
     ACTIVATION_KEYS,
     FIXED_OPTIONS,
@@ -34,19 +30,14 @@ from nnlab.models.keras_layers import (
     LAYER_OPTIONS,
     WRAPPED_KEYS,
     fixed_value_ok,
-    saved_groups,
 )
-from nnlab.models.model_file import ModelFileError
+from nnlab.models.keras_weights import bad as _bad
+from nnlab.models.keras_weights import read_weights, set_weights
+from nnlab.models.nested_file import MAX_DEPTH
 
 MAX_CONFIG_BYTES = 16 * 2**20
 MAX_WEIGHTS_BYTES = 2 * 2**30
 MAX_MEMBERS = 16
-
-
-def _bad(path, detail: str) -> ModelFileError:
-    return ModelFileError(
-        f"Cannot load {path} as a Keras model: {detail}. Nothing from it was run."
-    )
 
 
 def _read_members(path) -> tuple[dict, bytes]:
@@ -72,46 +63,6 @@ def _read_members(path) -> tuple[dict, bytes]:
     if not isinstance(config, dict):
         raise _bad(path, "config.json is not an object")
     return config, weights
-
-
-def _read_weights(path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Every dataset below `layers/` of the HDF5 weights by its path, after refusing
-    links and virtual data; and {layer name: its group `layers/<key>`} (from the
-    `name` attribute of `layers/<key>/vars`)."""
-    h5py = h5py_module()
-
-    arrays: dict[str, np.ndarray] = {}
-    groups: dict[str, str] = {}
-    total = 0
-    try:
-        f = h5py.File(io.BytesIO(data), "r")
-    except OSError as exc:
-        raise _bad(path, f"model.weights.h5 is not an HDF5 file ({exc})") from None
-    with f:
-        links: list = []
-        f.visititems_links(lambda name, link: links.append((name, link)))
-        for name, link in links:  # checked outside h5py's callback, which eats exceptions
-            if not isinstance(link, h5py.HardLink):
-                raise _bad(path, f"model.weights.h5 holds a {type(link).__name__} at '{name}' "
-                                 "(links could make the loader read other files)")
-        for name, _ in links:
-            obj = f[name]
-            if not isinstance(obj, h5py.Dataset):
-                parts = name.split("/")
-                if len(parts) == 3 and parts[0] == "layers" and parts[2] == "vars":
-                    groups[_text(obj.attrs.get("name", ""))] = "/".join(parts[:2])
-                continue
-            if obj.is_virtual or obj.external:
-                raise _bad(path, f"dataset '{name}' is virtual or stored in another file")
-            if not name.startswith("layers/"):
-                continue  # optimizer state: nnlab loads the model uncompiled
-            if obj.dtype.kind not in "fiu":
-                raise _bad(path, f"dataset '{name}' has dtype {obj.dtype}, not a number")
-            total += obj.size * obj.dtype.itemsize
-            if total > MAX_WEIGHTS_BYTES:
-                raise _bad(path, "the weights exceed the size cap")
-            arrays[name] = obj[()]
-    return arrays, groups
 
 
 def _text(value) -> str:
@@ -157,7 +108,10 @@ def _options(path, kind: str, config: dict, label: str, custom_objects: dict) ->
     return kwargs
 
 
-def _make_layer(path, entry: dict, custom_objects: dict):
+def _make_layer(path, entry: dict, custom_objects: dict, depth: int | None = None):
+    """The layer of a Keras layer entry; a nested model's entry (`depth`: how deep the
+    model holding it is nested; None inside a wrapper, where nnlab has no models) is
+    rebuilt as an nnlab model."""
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise _bad(path, "a layer entry is not an object with a config")
     kind = entry.get("class_name")
@@ -166,7 +120,13 @@ def _make_layer(path, entry: dict, custom_objects: dict):
     if kind in custom_objects:
         return custom_objects[kind].from_config(config)
     if kind in ("Sequential", "Functional", "Model"):
-        raise _bad(path, f"{label} is a nested model, which nnlab's loader does not read")
+        if depth is None:
+            raise _bad(path, f"{label} is a model inside a wrapper layer, which nnlab "
+                             "does not have")
+        if depth + 1 >= MAX_DEPTH:
+            raise _bad(path, f"{label} is nested {depth + 1} deep; nnlab reads models "
+                             f"nested at most {MAX_DEPTH - 1} deep")
+        return _build(path, entry, custom_objects, depth + 1)
     custom = entry.get("registered_name") not in (None, kind)
     if kind == "Lambda" or custom or kind not in LAYER_OPTIONS:
         raise _bad(path, f"{label} is not a layer nnlab has (it reads {sorted(LAYER_OPTIONS)}); "
@@ -264,7 +224,7 @@ class _Graph:
         return layer(inputs)
 
 
-def _functional(path, config: dict, entries: list, custom_objects: dict):
+def _functional(path, config: dict, entries: list, custom_objects: dict, depth: int):
     from nnlab.models.model import Model
 
     graph = _Graph(path)
@@ -281,11 +241,12 @@ def _functional(path, config: dict, entries: list, custom_objects: dict):
                                  "use layers instead of ops on Keras tensors")
             graph.add_mask_op(entry)
             continue
-        layer = _make_layer(path, entry, custom_objects)
+        layer = _make_layer(path, entry, custom_objects, depth)
         nodes = entry.get("inbound_nodes") or []
         if len(nodes) != 1:
             raise _bad(path, f"layer '{layer.name}' is called {len(nodes)} times; nnlab reads "
-                             "layers called once (no shared layers)")
+                             "layers and nested models called once from .keras files (a "
+                             "shared nested model is kept in .nnlab files)")
         try:
             graph.tensors[layer.name] = graph.call(layer, nodes[0])
         except (TypeError, ValueError) as exc:
@@ -308,7 +269,7 @@ def _functional(path, config: dict, entries: list, custom_objects: dict):
     return model
 
 
-def _build(path, doc: dict, custom_objects: dict):
+def _build(path, doc: dict, custom_objects: dict, depth: int = 0):
     from nnlab.models.sequential import Sequential
 
     kind, config = doc.get("class_name"), doc.get("config")
@@ -318,35 +279,23 @@ def _build(path, doc: dict, custom_objects: dict):
     if not isinstance(entries, list):
         raise _bad(path, "config.layers is not a list")
     if kind != "Sequential":
-        return _functional(path, config, entries, custom_objects)
+        return _trainable(_functional(path, config, entries, custom_objects, depth), config)
     first = entries[0] if entries else {}
     layers = []
     if first.get("class_name") == "InputLayer":
         layers.append(_input(path, first["config"]))
         entries = entries[1:]
-    layers += [_make_layer(path, e, custom_objects) for e in entries]
+    layers += [_make_layer(path, e, custom_objects, depth) for e in entries]
     model = Sequential(layers, name=config.get("name"))
     if not model.built and config.get("build_input_shape"):
         model.build(tuple(config["build_input_shape"]))
+    return _trainable(model, config)
+
+
+def _trainable(model, config: dict):
+    if config.get("trainable", True) is False:  # a frozen (nested) model
+        model.trainable = False
     return model
-
-
-def _set_weights(path, model, arrays: dict, groups: dict) -> None:
-    """Copy every layer's weights from where Keras keeps them (`saved_groups`)."""
-    for layer in model.layers:
-        top = groups.get(layer.name)
-        held = [k for k in arrays if top is not None and k.startswith(top + "/")]
-        wanted = [(f"{top}/{prefix}vars/{i}", W) for prefix, _, weights in saved_groups(layer)
-                  for i, W in enumerate(weights)]
-        if len(held) != len(wanted) or any(key not in arrays for key, _ in wanted):
-            raise _bad(path, f"layer '{layer.name}' has {len(wanted)} weights but the file "
-                             f"holds {len(held)} under {top or 'no group of that name'}")
-        for key, target in wanted:
-            W = arrays[key]
-            if W.shape != target.shape:
-                raise _bad(path, f"a weight of layer '{layer.name}' ({key}) has shape "
-                                 f"{W.shape}, expected {target.shape}")
-            target[...] = W
 
 
 def load_keras(path, custom_objects=None):
@@ -366,7 +315,7 @@ def load_keras(path, custom_objects=None):
 
     path = os.fspath(path)
     config, data = _read_members(path)
-    arrays, groups = _read_weights(path, data)
+    arrays, groups = read_weights(path, data)
     seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
@@ -374,5 +323,5 @@ def load_keras(path, custom_objects=None):
         raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
         backend._seed_stream.bit_generator.state = seed_state
-    _set_weights(path, model, arrays, groups)
+    set_weights(path, model, arrays, groups)
     return model
