@@ -123,9 +123,9 @@ def _make_layer(path, entry: dict, custom_objects: dict, depth: int | None = Non
         if depth is None:
             raise _bad(path, f"{label} is a model inside a wrapper layer, which nnlab "
                              "does not have")
-        if depth + 1 >= MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             raise _bad(path, f"{label} is nested {depth + 1} deep; nnlab reads models "
-                             f"nested at most {MAX_DEPTH - 1} deep")
+                             f"nested at most {MAX_DEPTH} deep")
         return _build(path, entry, custom_objects, depth + 1)
     custom = entry.get("registered_name") not in (None, kind)
     if kind == "Lambda" or custom or kind not in LAYER_OPTIONS:
@@ -277,7 +277,7 @@ def _build(path, doc: dict, custom_objects: dict, depth: int = 0):
         raise _bad(path, f"the model class {kind!r} is not Sequential or Functional")
     entries = config.get("layers")
     if not isinstance(entries, list):
-        raise _bad(path, "config.layers is not a list")
+        raise _bad(path, f"model {config.get('name')!r}: config.layers is not a list")
     if kind != "Sequential":
         return _trainable(_functional(path, config, entries, custom_objects, depth), config)
     first = entries[0] if entries else {}
