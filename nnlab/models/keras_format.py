@@ -6,7 +6,10 @@ A `.keras` file is a zip of `metadata.json`, `config.json` (the serialized model
 snake-cased class name numbered in layer order (`dense`, `dense_1`, `leaky_re_lu`) and the
 group's `name` attribute is the layer's name, holding its variables `0, 1, ...` in
 Keras's order (a recurrent layer's in `layers/<key>/cell/vars`, a wrapper's inner layers'
-below `forward_layer/`, `backward_layer/` or `layer/`). nnlab writes the architecture and
+below `forward_layer/`, `backward_layer/` or `layer/`). A nested model (a model used as
+a layer) is written as Keras writes it: its whole config as one layer entry, and its
+layers below its own key (`layers/sequential/layers/dense/vars/0`, its `vars` group named
+after it); one called more than once (shared weights) is refused. nnlab writes the architecture and
 the weights; the compile settings are not written (Keras then loads the model
 uncompiled). The per-class tables of config keys both directions use (`LAYER_OPTIONS`,
 `FIXED_OPTIONS`, `IGNORED_OPTIONS`) and the weight paths are in

@@ -3,16 +3,16 @@
 
 Layer classes come only from nnlab's table (`nnlab.layers.LAYERS`, restricted to the
 layers listed in `keras_layers.LAYER_OPTIONS`; a wrapper's inner layers likewise) or from
-`custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, nested
-models, shared layers and options nnlab cannot honour are refused with a `ModelFileError`
-naming them. In a functional config, a layer's `initial_state` and k-th outputs
-(`return_state`) are followed, and the `NotEqual` op Keras records for the mask of
-`Embedding(mask_zero=True)` is checked and left to nnlab, which derives the same mask.
-Each weight is looked up where Keras writes it (`keras_layers.saved_groups`). Member
-sizes are capped before
-anything is read, and the HDF5 weights are walked first: soft and external links,
-virtual datasets and external storage (which could make the reader open other files)
-are refused, and every dataset must be numeric within the size cap.
+`custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, shared
+layers and shared nested models, models nested more than `nested_file.MAX_DEPTH` deep and
+options nnlab cannot honour are refused with a `ModelFileError` naming them. A nested
+model's entry (its whole config, as Keras writes it) is rebuilt as an nnlab model, and its
+weights are read from below its own group. In a functional config, a layer's
+`initial_state` and k-th outputs (`return_state`) are followed, and the `NotEqual` op
+Keras records for the mask of `Embedding(mask_zero=True)` is checked and left to nnlab,
+which derives the same mask. Member sizes are capped before anything is read; the HDF5
+weights are walked and checked first, and each weight is looked up where Keras writes it
+(`nnlab.models.keras_weights`).
 """
 
 from __future__ import annotations
