@@ -29,6 +29,7 @@ KERAS_SEQUENTIAL = [[0.4877975245576363, 0.5122024754423637],
                     [0.36105532581756217, 0.6389446741824379],
                     [0.34344028411990335, 0.6565597158800965]]
 KERAS_FUNCTIONAL = [[0.4688910902833828], [0.38906284447529615], [0.47459089330854276]]
+KERAS_SHARED = [[0.34321214271922584], [0.39859768605792556], [0.4210663359003649]]
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +60,16 @@ def _functional_in_functional():
     return Model(b, Dense(1, name="head")(Concatenate()([code, side])), name="outer")
 
 
+def _shared_twice():
+    # one Sequential called three times at different depths: Keras lists it once with
+    # three inbound nodes, numbers the calls, and deepens the layers before its calls
+    c = Input((4,), name="c")
+    shared = Sequential([Input((4,)), Dense(4, activation="tanh")], name="shared")
+    side = Dense(4, name="side")(c)
+    h = Concatenate()([shared(Dense(4, name="mid")(shared(c))), shared(side)])
+    return Model(c, Dense(1, name="head")(h), name="twice")
+
+
 def _members(path) -> tuple[dict, bytes]:
     zf = zipfile.ZipFile(path)
     return json.loads(zf.read("config.json")), zf.read("model.weights.h5")
@@ -73,7 +84,8 @@ def _rewrite(src, dst, config) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("make", [_seq_in_seq, _seq_in_functional, _functional_in_functional])
+@pytest.mark.parametrize("make", [_seq_in_seq, _seq_in_functional, _functional_in_functional,
+                                  _shared_twice])
 def test_round_trip_predicts_bit_for_bit(tmp_path, make):
     model = make()
     rng = np.random.default_rng(3)
@@ -143,22 +155,48 @@ def test_reads_nested_functional_models_keras_wrote():
                                atol=1e-12)
 
 
-def test_writing_a_shared_nested_model_is_refused_by_name(tmp_path):
-    a = Input((3,), name="xa")
-    encoder = Model(a, Dense(4, name="code")(a), name="encoder")
-    b = Input((3,), name="xb")
-    model = Model([a, b], Dense(1)(Concatenate()([encoder(a), encoder(b)])), name="siamese")
-    with pytest.raises(ModelFileError, match=r"nested model 'encoder' more than once.*nnlab"):
-        model.save(tmp_path / "m.keras")
-    assert not (tmp_path / "m.keras").exists()
+def test_a_shared_nested_model_is_one_entry_with_a_node_per_call(tmp_path):
+    _shared_twice().save(tmp_path / "m.keras")
+    config, weights = _members(tmp_path / "m.keras")
+    layers = config["config"]["layers"]
+    # what Keras 3.15.1 writes for this graph: the shared model takes the depth of its
+    # deepest call (after 'c'), which puts 'mid' (read by its second call) before 'side'
+    assert [e["name"] for e in layers] == ["c", "shared", "mid", "side", "concatenate",
+                                           "head"]
+    calls = [n["args"][0]["config"]["keras_history"] for n in layers[1]["inbound_nodes"]]
+    assert calls == [["c", 0, 0], ["mid", 0, 0], ["side", 0, 0]]
+    reads = [a["config"]["keras_history"] for a in layers[4]["inbound_nodes"][0]["args"][0]]
+    assert reads == [["shared", 1, 0], ["shared", 2, 0]]
+    with h5py.File(io.BytesIO(weights)) as f:
+        assert f["layers/sequential/vars"].attrs["name"] == "shared"
+        assert f["layers/dense/vars"].attrs["name"] == "mid"
+        assert f["layers/dense_1/vars"].attrs["name"] == "side"
+        assert f["layers/sequential/layers/dense/vars/0"].shape == (4, 4)
 
 
-def test_reading_a_shared_nested_model_is_refused_by_name(tmp_path):
-    src = DATA / "keras_3_15_1_nested_functional.keras"
+def test_reads_a_shared_nested_model_keras_wrote():
+    model = load_model(DATA / "keras_3_15_1_nested_shared.keras")
+    assert len(model.get_weights()) == 8  # the shared model's weights once
+    np.testing.assert_allclose(model.predict(X[:, :3], verbose=0), KERAS_SHARED, rtol=0,
+                               atol=1e-12)
+
+
+def test_a_shared_plain_layer_is_refused_by_name(tmp_path):
+    src = DATA / "keras_3_15_1_nested_shared.keras"
     config = _members(src)[0]
-    entry = next(e for e in config["config"]["layers"] if e["name"] == "encoder")
-    entry["inbound_nodes"].append(json.loads(json.dumps(entry["inbound_nodes"][0])))
-    with pytest.raises(ModelFileError, match="'encoder' is called 2 times.*shared nested"):
+    head = next(e for e in config["config"]["layers"] if e["name"] == "head")
+    head["inbound_nodes"].append(json.loads(json.dumps(head["inbound_nodes"][0])))
+    with pytest.raises(ModelFileError, match="'head' is called 2 times; nnlab shares weights "
+                                             "only through a nested model"):
+        load_model(_rewrite(src, tmp_path / "bad.keras", config))
+
+
+def test_calls_reading_each_other_in_a_loop_are_refused(tmp_path):
+    src = DATA / "keras_3_15_1_nested_shared.keras"
+    config = _members(src)[0]
+    entry = next(e for e in config["config"]["layers"] if e["name"] == "shared")
+    entry["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["shared", 1, 0]
+    with pytest.raises(ModelFileError, match=r"calls of \['add', 'head', 'mid', 'shared'\] read "):
         load_model(_rewrite(src, tmp_path / "bad.keras", config))
 
 

@@ -155,11 +155,3 @@ def test_damaged_nested_model_files_are_refused_with_a_fix(tmp_path, edit, make,
         load_model(path)
     assert message in str(info.value)
     assert any(fix in str(info.value) for fix in FIX), str(info.value)
-
-
-def test_a_keras_file_of_a_shared_nested_model_is_refused_naming_it(tmp_path):
-    # nested models called once go to .keras files (tests/test_keras_files_nested.py)
-    expected = r"nested model 'encoder' more than once.*model.save\('model.nnlab'\)"
-    with pytest.raises(ModelFileError, match=expected):
-        _shared_functional().save(tmp_path / "m.keras")
-    assert not (tmp_path / "m.keras").exists()

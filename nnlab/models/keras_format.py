@@ -9,7 +9,8 @@ Keras's order (a recurrent layer's in `layers/<key>/cell/vars`, a wrapper's inne
 below `forward_layer/`, `backward_layer/` or `layer/`). A nested model (a model used as
 a layer) is written as Keras writes it: its whole config as one layer entry, and its
 layers below its own key (`layers/sequential/layers/dense/vars/0`, its `vars` group named
-after it); one called more than once (shared weights) is refused. nnlab writes the architecture and
+after it); one called more than once (shared weights) is one entry listing each call in
+`inbound_nodes`, read by later layers as [name, call, output]. nnlab writes the architecture and
 the weights; the compile settings are not written (Keras then loads the model
 uncompiled). The per-class tables of config keys both directions use (`LAYER_OPTIONS`,
 `FIXED_OPTIONS`, `IGNORED_OPTIONS`) and the weight paths are in
@@ -40,7 +41,7 @@ from nnlab.models.keras_layers import (  # noqa: F401  (the tables, also read fr
     saved_groups,
     snake,
 )
-from nnlab.models.nested import is_model, refuse_in_keras_file
+from nnlab.models.nested import is_model
 
 SUFFIX = ".keras"
 KERAS_VERSION = "3.15.1"  # the format version nnlab writes and was checked against
@@ -123,12 +124,13 @@ def _json_shape(shape):
 
 
 def _history(producer: dict, node) -> list:
-    """Keras's [layer name, 0, output index] of the tensor `node` writes: an OutputItem
-    (nnlab's pick of one output of an RNN with return_state) is output k of the layer
-    before it."""
+    """Keras's [layer name, call, output index] of the tensor `node` writes (the call is
+    0 but for a nested model called several times): an OutputItem (nnlab's pick of one
+    output of a layer with several) is output k of the node before it."""
     if isinstance(node.layer, OutputItem):
-        return [producer[node.inputs[0]].layer.name, 0, node.layer.index]
-    return [node.layer.name, 0, 0]
+        source = producer[node.inputs[0]]
+        return [source.layer.name, source.call, node.layer.index]
+    return [node.layer.name, node.call, 0]
 
 
 def _tensor(producer: dict, position: int) -> dict:
@@ -156,18 +158,21 @@ def written_layers(model) -> list:
 
 
 def keras_order(model) -> list:
-    """A functional model's nodes in the order Keras gives its layers, which numbers
-    their weight groups (dense, dense_1, ...): deepest first (depth counted from the
-    outputs), ties in the order a depth-first walk from the outputs first meets them.
-    nnlab's OutputItem nodes (one output of an RNN with return_state) are not layers in
-    Keras: a tensor read through one is read from the RNN itself."""
+    """A functional model's layers, each as its first node, in the order Keras gives
+    them, which numbers their weight groups (dense, dense_1, ...): deepest first (depth
+    counted from the outputs; a layer called several times, a shared nested model, takes
+    the greatest depth of its calls, which deepens the layers before them), ties in the
+    order a depth-first walk from the outputs first meets the layer. nnlab's OutputItem
+    nodes (one output of a layer with several) are not layers in Keras: a tensor read
+    through one is read from the layer itself."""
     producer = {node.output: node for node in model._nodes}
 
     def source(position: int):
         node = producer[position]
         return producer[node.inputs[0]] if isinstance(node.layer, OutputItem) else node
 
-    first_met: dict[int, int] = {}
+    seen: set[int] = set()
+    first_met: dict[int, int] = {}  # layer id -> when the walk first met it
     post_order: list = []
 
     def walk(node) -> None:  # iterative depth-first walk from one output
@@ -177,25 +182,39 @@ def keras_order(model) -> list:
             if done:
                 post_order.append(item)
                 continue
-            if item.output in first_met:
+            if item.output in seen:
                 continue
-            first_met[item.output] = len(first_met)
+            seen.add(item.output)
+            first_met.setdefault(id(item.layer), len(first_met))
             stack.append((item, True))
             stack += [(source(i), False) for i in reversed(item.inputs)]
 
     for position in model._output_pos:
         walk(source(position))
-    depth: dict[int, int] = {}
+    depth: dict[int, int] = {}  # node output -> depth
+    layer_depth: dict[int, int] = {}  # layer id -> depth
     for node in model._nodes:  # an Input no output reads: depth 0, first (as Keras)
-        if isinstance(node.layer, InputLayer) and node.output not in first_met:
-            first_met[node.output], depth[node.output] = -1, 0
+        if isinstance(node.layer, InputLayer) and node.output not in seen:
+            first_met[id(node.layer)], layer_depth[id(node.layer)] = -1, 0
             post_order.append(node)
     for node in reversed(post_order):
-        d = depth.setdefault(node.output, 0)
+        d = max(depth.get(node.output, 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth[node.output] = d
         for i in node.inputs:
             parent = source(i).output
             depth[parent] = max(depth.get(parent, 0), d + 1)
-    return sorted(post_order, key=lambda n: (-depth[n.output], first_met[n.output]))
+    firsts = {}
+    for node in sorted(post_order, key=lambda n: n.call):
+        firsts.setdefault(id(node.layer), node)
+    return sorted(firsts.values(), key=lambda n: (-layer_depth[id(n.layer)],
+                                                  first_met[id(n.layer)]))
+
+
+def _inbound_nodes(model, producer: dict, layer) -> list:
+    """Every call of `layer` in `model`, in call order (Keras's node indices)."""
+    nodes = sorted((n for n in model._nodes if n.layer is layer and n.inputs),
+                   key=lambda n: n.call)
+    return [_inbound(producer, n)[0] for n in nodes]
 
 
 def model_config(model) -> dict:
@@ -213,7 +232,7 @@ def model_config(model) -> dict:
                 "registered_name": None, "build_config": {"input_shape": config[
                     "build_input_shape"]}}
     producer = {node.output: node for node in model._nodes}
-    entries = [_entry(node.layer, _inbound(producer, node) if node.inputs else [])
+    entries = [_entry(node.layer, _inbound_nodes(model, producer, node.layer))
                for node in keras_order(model)]
     outs = [_history(producer, producer[i]) for i in model._output_pos]
     ins = [[t._layer.name, 0, 0] for t in model.inputs]
@@ -287,7 +306,6 @@ def save_keras(model, path) -> None:
         ...     load_model(os.path.join(folder, "tiny.keras")).count_params()
         3
     """
-    refuse_in_keras_file(model, path)
     config = json.dumps(model_config(model))
     weights = _weights_h5(model)
     meta = json.dumps({"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now(

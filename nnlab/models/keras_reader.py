@@ -4,8 +4,9 @@
 Layer classes come only from nnlab's table (`nnlab.layers.LAYERS`, restricted to the
 layers listed in `keras_layers.LAYER_OPTIONS`; a wrapper's inner layers likewise) or from
 `custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, shared
-layers and shared nested models, models nested more than `nested_file.MAX_DEPTH` deep and
-options nnlab cannot honour are refused with a `ModelFileError` naming them. A nested
+layers (other than nested models called several times), models nested more than
+`nested_file.MAX_DEPTH` deep and options nnlab cannot honour are refused with a
+`ModelFileError` naming them. A nested
 model's entry (its whole config, as Keras writes it) is rebuilt as an nnlab model, and its
 weights are read from below its own group. In a functional config, a layer's
 `initial_state` and k-th outputs (`return_state`) are followed, and the `NotEqual` op
@@ -33,6 +34,7 @@ from nnlab.models.keras_layers import (
 )
 from nnlab.models.keras_weights import bad as _bad
 from nnlab.models.keras_weights import read_weights, set_weights
+from nnlab.models.nested import is_model
 from nnlab.models.nested_file import MAX_DEPTH
 
 MAX_CONFIG_BYTES = 16 * 2**20
@@ -155,16 +157,22 @@ def _input(path, config: dict):
     return Input(shape=tuple(shape[1:]), dtype=dtype, name=config.get("name"))
 
 
-def _history(path, arg) -> tuple[str, int]:
-    """(layer name, output index) of a Keras tensor reference."""
+def _history(path, arg) -> tuple[str, int, int]:
+    """(layer name, call, output index) of a Keras tensor reference."""
     try:
         name, node, index = arg["config"]["keras_history"]
     except (KeyError, TypeError, ValueError):
         raise _bad(path, f"an inbound node {arg!r} is not a tensor reference") from None
-    if node != 0 or not isinstance(name, str) or not isinstance(index, int):
-        raise _bad(path, f"the tensor reference {arg['config']['keras_history']!r} is not the "
-                         "output of a layer called once (nnlab reads no shared layers)")
-    return name, index
+    if not (isinstance(name, str) and isinstance(node, int) and isinstance(index, int)
+            and node >= 0):
+        raise _bad(path, f"the tensor reference {arg['config']['keras_history']!r} is not "
+                         "[layer name, call, output index]")
+    return name, node, index
+
+
+class _NotYet(Exception):
+    """A layer call reads a call of another layer not made yet (Keras's order of a
+    shared nested model's calls): it is made in a later pass."""
 
 
 class _Graph:
@@ -172,7 +180,8 @@ class _Graph:
 
     def __init__(self, path):
         self.path = path
-        self.tensors: dict = {}  # layer name -> its output (a list for several outputs)
+        self.tensors: dict = {}  # layer name -> its output per call made so far
+        self.calls: dict = {}  # layer name -> how many calls the config lists
         self.masks: dict = {}  # NotEqual op name -> the tensor it compares with 0
         self.mask_sources: set = set()  # tensors read by an Embedding(mask_zero=True)
         self.masked: list = []  # layers Keras passes a mask to
@@ -180,10 +189,16 @@ class _Graph:
     def get(self, arg):
         if isinstance(arg, list):
             return [self.get(a) for a in arg]
-        name, index = _history(self.path, arg)
+        name, call, index = _history(self.path, arg)
         if name not in self.tensors:
             raise _bad(self.path, f"a layer reads '{name}', defined nowhere before it")
-        out = self.tensors[name]
+        if call >= self.calls.get(name, 1):
+            raise _bad(self.path, f"a layer reads call {call} of '{name}', which is called "
+                                  f"{self.calls.get(name, 1)} time(s) (shared layers are "
+                                  "read only as nested models)")
+        if call >= len(self.tensors[name]):
+            raise _NotYet(name)
+        out = self.tensors[name][call]
         if isinstance(out, list) and index < len(out):
             return out[index]
         if index != 0:
@@ -227,12 +242,12 @@ class _Graph:
 def _functional(path, config: dict, entries: list, custom_objects: dict, depth: int):
     from nnlab.models.model import Model
 
-    graph = _Graph(path)
+    graph, pending = _Graph(path), []
     for entry in entries:
         if not isinstance(entry, dict):
             raise _bad(path, "a layer entry is not an object")
         if entry.get("class_name") == "InputLayer":
-            graph.tensors[entry["config"]["name"]] = _input(path, entry["config"])
+            graph.tensors[entry["config"]["name"]] = [_input(path, entry["config"])]
             continue
         if str(entry.get("module")).startswith("keras.src.ops"):
             if entry.get("class_name") != "NotEqual":
@@ -242,15 +257,14 @@ def _functional(path, config: dict, entries: list, custom_objects: dict, depth: 
             graph.add_mask_op(entry)
             continue
         layer = _make_layer(path, entry, custom_objects, depth)
-        nodes = entry.get("inbound_nodes") or []
-        if len(nodes) != 1:
-            raise _bad(path, f"layer '{layer.name}' is called {len(nodes)} times; nnlab reads "
-                             "layers and nested models called once from .keras files (a "
-                             "shared nested model is kept in .nnlab files)")
-        try:
-            graph.tensors[layer.name] = graph.call(layer, nodes[0])
-        except (TypeError, ValueError) as exc:
-            raise _bad(path, f"layer '{layer.name}' cannot be called ({exc})") from None
+        nodes = entry.get("inbound_nodes")
+        if not isinstance(nodes, list) or not nodes or (len(nodes) > 1 and not is_model(layer)):
+            raise _bad(path, f"layer '{layer.name}' is called {len(nodes or [])} times; nnlab "
+                             "shares weights only through a nested model called several "
+                             "times, and reads every other layer called once")
+        graph.tensors[layer.name], graph.calls[layer.name] = [], len(nodes)
+        pending.append((layer, list(nodes)))
+    _call_all(path, graph, pending)
 
     def refs(spec):
         if spec and isinstance(spec[0], str):
@@ -267,6 +281,29 @@ def _functional(path, config: dict, entries: list, custom_objects: dict, depth: 
             raise _bad(path, f"Keras passes the Embedding's mask to layer '{node.layer.name}' "
                              "but nnlab does not (a layer before it does not pass masks on)")
     return model
+
+
+def _call_all(path, graph: _Graph, pending: list) -> None:
+    """Make every layer call, as Keras does: in passes over the layers, each layer's calls
+    in order until one reads a call not made yet (a shared nested model's later call
+    may read a layer listed after it)."""
+    while pending:
+        progress = False
+        for layer, nodes in pending:
+            while nodes:
+                try:
+                    out = graph.call(layer, nodes[0])
+                except _NotYet:
+                    break
+                except (TypeError, ValueError) as exc:
+                    raise _bad(path, f"layer '{layer.name}' cannot be called ({exc})") from None
+                graph.tensors[layer.name].append(out)
+                nodes.pop(0)
+                progress = True
+        pending = [item for item in pending if item[1]]
+        if pending and not progress:
+            raise _bad(path, f"the calls of {sorted(la.name for la, _ in pending)} read each "
+                             "other's outputs in a loop")
 
 
 def _build(path, doc: dict, custom_objects: dict, depth: int = 0):

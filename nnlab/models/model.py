@@ -21,7 +21,7 @@ from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.symbolic import KerasTensor
 from nnlab.models import graph, inputs
 from nnlab.models.introspection import KerasIntrospection
-from nnlab.models.nested import NestedModel, leaf_layers, refuse_in_keras_file, unique
+from nnlab.models.nested import NestedModel, leaf_layers, unique
 from nnlab.models.param_store import ParamStore
 
 
@@ -484,7 +484,6 @@ class Model(NestedModel, KerasIntrospection):
         from nnlab.models import keras_format, saving
 
         if str(filepath).endswith(keras_format.SUFFIX):
-            refuse_in_keras_file(self, filepath)
             keras_format.save_keras(self, filepath)
             return
         saving.save_model(self, filepath, preprocessing=preprocessing, metadata=metadata)

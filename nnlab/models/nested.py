@@ -165,25 +165,6 @@ class NestedModel:
         return dX
 
 
-def refuse_in_keras_file(model, path) -> None:
-    """A nested model called more than once (shared weights), at any depth, is refused
-    by name before a `.keras` file is written: nnlab writes (and reads) each nested
-    model called once."""
-    from nnlab.models.model_file import ModelFileError
-
-    for node in getattr(model, "_nodes", []):
-        if node.shared:
-            raise ModelFileError(
-                f"{path}: model '{model.name}' calls the nested model '{node.layer.name}' "
-                "more than once (shared weights), which nnlab does not write to .keras "
-                "files. Save it in nnlab's own format instead, e.g. model.save('model.nnlab') "
-                "(shared nested models, weights and optimizer state included)."
-            )
-    for layer in unique(model.layers):
-        if is_model(layer):
-            refuse_in_keras_file(layer, path)
-
-
 def _snapshot(model) -> list:
     """Shallow copies of every inner layer's attributes (its forward caches)."""
     saved = []
