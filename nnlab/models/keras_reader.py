@@ -6,9 +6,9 @@ layers listed in `keras_layers.LAYER_OPTIONS`; a wrapper's inner layers likewise
 `custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, shared
 layers (other than nested models called several times), models nested more than
 `nested_file.MAX_DEPTH` deep and options nnlab cannot honour are refused with a
-`ModelFileError` naming them. A nested
-model's entry (its whole config, as Keras writes it) is rebuilt as an nnlab model, and its
-weights are read from below its own group. In a functional config, a layer's
+`ModelFileError` naming them. A nested model's entry (its whole config, as Keras writes
+it) is rebuilt as an nnlab model, its weights read from below its own group, and the calls
+of one called several times are made in Keras's order. In a functional config, a layer's
 `initial_state` and k-th outputs (`return_state`) are followed, and the `NotEqual` op
 Keras records for the mask of `Embedding(mask_zero=True)` is checked and left to nnlab,
 which derives the same mask. Member sizes are capped before anything is read; the HDF5
@@ -32,13 +32,12 @@ from nnlab.models.keras_layers import (
     WRAPPED_KEYS,
     fixed_value_ok,
 )
+from nnlab.models.keras_weights import MAX_WEIGHTS_BYTES, read_weights, set_weights
 from nnlab.models.keras_weights import bad as _bad
-from nnlab.models.keras_weights import read_weights, set_weights
 from nnlab.models.nested import is_model
 from nnlab.models.nested_file import MAX_DEPTH
 
 MAX_CONFIG_BYTES = 16 * 2**20
-MAX_WEIGHTS_BYTES = 2 * 2**30
 MAX_MEMBERS = 16
 
 
@@ -65,10 +64,6 @@ def _read_members(path) -> tuple[dict, bytes]:
     if not isinstance(config, dict):
         raise _bad(path, "config.json is not an object")
     return config, weights
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _dtype(path, config: dict):
