@@ -16,7 +16,6 @@ import h5py
 import numpy as np
 import pytest
 
-from nnlab import backend
 from nnlab.layers import Concatenate, Dense, Input
 from nnlab.models import Model, Sequential, load_model
 from nnlab.models.model_file import ModelFileError
@@ -32,11 +31,7 @@ KERAS_FUNCTIONAL = [[0.4688910902833828], [0.38906284447529615], [0.474590893308
 KERAS_SHARED = [[0.34321214271922584], [0.39859768605792556], [0.4210663359003649]]
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    backend.set_floatx("float64")
-    yield
-    backend.set_floatx("float32")
+pytestmark = pytest.mark.usefixtures("float64")  # tests/conftest.py
 
 
 def _seq_in_seq():
