@@ -464,6 +464,16 @@ def keras_file_keras_to_nnlab():
                    "Normalization, LayerNormalization); Lambda refused")
 
 
+@check
+def keras_file_nested_models():
+    """Nested models in .keras files both ways (bench/keras_diff_files.py)."""
+    from keras_diff_files import nested_models_both_ways
+
+    _keras()
+    worst, what = nested_models_both_ways()
+    return worst, what, 1e-6
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", default="", help="run only checks whose name contains this")

@@ -70,3 +70,56 @@ def mixed_model_both_ways() -> float:
         back = keras.saving.load_model(os.path.join(folder, "nnlab.keras"))
     return max(float(np.abs(mn.predict(x, verbose=0) - want).max()),
                float(np.abs(np.asarray(back(x, training=False)) - want).max()))
+
+
+def _nested_pair(lib):
+    """The same three nested models in Keras or nnlab (`lib`): a Sequential inside a
+    Sequential, a Sequential called in a functional model, a functional model in a
+    functional model (itself holding a Sequential), a Sequential called three times at
+    different depths (shared weights)."""
+    L = lib.layers
+    inner = lib.Sequential([lib.Input(shape=(4,)), L.Dense(5, activation="tanh"),
+                            L.Dense(3, activation="relu")])
+    seq = lib.Sequential([lib.Input(shape=(4,)), inner, L.Dense(2)])
+    x = lib.Input(shape=(4,))
+    inner2 = lib.Sequential([lib.Input(shape=(3,)), L.Dense(4, activation="sigmoid")])
+    fun = lib.Model(x, L.Dense(1)(inner2(L.Dense(3)(x))))
+    a = lib.Input(shape=(4,))
+    deep = lib.Sequential([lib.Input(shape=(5,)), L.Dense(3, activation="elu")])
+    enc = lib.Model(a, deep(L.Dense(5, activation="tanh")(a)))
+    b = lib.Input(shape=(4,))
+    funfun = lib.Model(b, L.Dense(2, activation="softmax")(L.Dense(4)(enc(b))))
+    c = lib.Input(shape=(4,))
+    shared = lib.Sequential([lib.Input(shape=(4,)), L.Dense(4, activation="tanh")])
+    side = L.Dense(4)(c)
+    h = L.Concatenate()([shared(L.Dense(4)(shared(c))), shared(side)])
+    twice = lib.Model(c, L.Dense(1)(h))
+    return [seq, fun, funfun, twice]
+
+
+def nested_models_both_ways() -> tuple[float, str]:
+    """Nested models in .keras files both ways (issue 14): each nnlab model saved by nnlab
+    and opened by `keras.saving.load_model`, each Keras model (same weights) saved by
+    Keras and opened by `nnlab.models.load_model`; the worst difference of predictions
+    from the Keras model's own."""
+    import keras
+
+    import nnlab
+
+    x = np.random.default_rng(7).normal(size=(9, 4))
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for i, (mk, mn) in enumerate(zip(_nested_pair(keras), _nested_pair(nnlab))):
+            rng = np.random.default_rng(i)
+            mk.set_weights([rng.normal(size=w.shape) * 0.5 for w in mk.get_weights()])
+            mn.set_weights(mk.get_weights())
+            want = np.asarray(mk(x, training=False))
+            mn.save(os.path.join(folder, f"n{i}.keras"))
+            mk.save(os.path.join(folder, f"k{i}.keras"))
+            from_nnlab = keras.saving.load_model(os.path.join(folder, f"n{i}.keras"))
+            from_keras = nnlab.models.load_model(os.path.join(folder, f"k{i}.keras"))
+            for got in (mn.predict(x, verbose=0), np.asarray(from_nnlab(x, training=False)),
+                        from_keras.predict(x, verbose=0)):
+                worst = max(worst, float(np.abs(got - want).max()))
+    return worst, ("Sequential in Sequential, Sequential in functional, functional in "
+                   "functional, a Sequential called 3 times: nnlab->keras, keras->nnlab")

@@ -116,7 +116,8 @@ def _config():
         (lambda c: c["config"]["layers"][1]["config"].update(surprise=3), "surprise"),
         (lambda c: c["config"]["layers"][1]["config"].update(dtype="int8"), "int8"),
         (lambda c: c.update(class_name="MyModel"), "MyModel"),
-        (lambda c: c["config"]["layers"][1].update(class_name="Sequential"), "nested model"),
+        (lambda c: c["config"]["layers"][1].update(class_name="Sequential"),
+         "model 'dense': config.layers is not a list"),
     ],
 )
 def test_refuses_what_nnlab_cannot_honour(tmp_path, change, message):

@@ -155,10 +155,3 @@ def test_damaged_nested_model_files_are_refused_with_a_fix(tmp_path, edit, make,
         load_model(path)
     assert message in str(info.value)
     assert any(fix in str(info.value) for fix in FIX), str(info.value)
-
-
-def test_a_keras_file_of_a_nested_model_is_refused_naming_it(tmp_path):
-    expected = r"nested model\(s\) \['inner'\].*model.save\('model.nnlab'\)"
-    with pytest.raises(ModelFileError, match=expected):
-        _nested_sequential().save(tmp_path / "m.keras")
-    assert not (tmp_path / "m.keras").exists()

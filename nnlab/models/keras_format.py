@@ -6,7 +6,11 @@ A `.keras` file is a zip of `metadata.json`, `config.json` (the serialized model
 snake-cased class name numbered in layer order (`dense`, `dense_1`, `leaky_re_lu`) and the
 group's `name` attribute is the layer's name, holding its variables `0, 1, ...` in
 Keras's order (a recurrent layer's in `layers/<key>/cell/vars`, a wrapper's inner layers'
-below `forward_layer/`, `backward_layer/` or `layer/`). nnlab writes the architecture and
+below `forward_layer/`, `backward_layer/` or `layer/`). A nested model (a model used as
+a layer) is written as Keras writes it: its whole config as one layer entry, and its
+layers below its own key (`layers/sequential/layers/dense/vars/0`, its `vars` group named
+after it); one called more than once (shared weights) is one entry listing each call in
+`inbound_nodes`, read by later layers as [name, call, output]. nnlab writes the architecture and
 the weights; the compile settings are not written (Keras then loads the model
 uncompiled). The per-class tables of config keys both directions use (`LAYER_OPTIONS`,
 `FIXED_OPTIONS`, `IGNORED_OPTIONS`) and the weight paths are in
@@ -26,7 +30,7 @@ from nnlab.layers import LAYERS
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.recurrent import RNN
-from nnlab.models import model_file
+from nnlab.models import model_file, nested_file
 from nnlab.models.keras_layers import (  # noqa: F401  (the tables, also read from here)
     ACTIVATION_KEYS,
     FIXED_OPTIONS,
@@ -37,6 +41,7 @@ from nnlab.models.keras_layers import (  # noqa: F401  (the tables, also read fr
     saved_groups,
     snake,
 )
+from nnlab.models.nested import is_model
 
 SUFFIX = ".keras"
 KERAS_VERSION = "3.15.1"  # the format version nnlab writes and was checked against
@@ -89,6 +94,12 @@ def _layer_config(layer) -> dict:
 
 
 def _entry(layer, inbound=None) -> dict:
+    if is_model(layer):  # a nested model: its whole config, as a layer of this one
+        entry = model_config(layer)
+        if inbound is not None:
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = inbound
+        return entry
     if isinstance(layer, InputLayer):
         config = {"batch_shape": [None, *layer.sample_shape], "dtype": layer.dtype.name,
                   "sparse": False, "ragged": False, "name": layer.name}
@@ -113,12 +124,13 @@ def _json_shape(shape):
 
 
 def _history(producer: dict, node) -> list:
-    """Keras's [layer name, 0, output index] of the tensor `node` writes: an OutputItem
-    (nnlab's pick of one output of an RNN with return_state) is output k of the layer
-    before it."""
+    """Keras's [layer name, call, output index] of the tensor `node` writes (the call is
+    0 but for a nested model called several times): an OutputItem (nnlab's pick of one
+    output of a layer with several) is output k of the node before it."""
     if isinstance(node.layer, OutputItem):
-        return [producer[node.inputs[0]].layer.name, 0, node.layer.index]
-    return [node.layer.name, 0, 0]
+        source = producer[node.inputs[0]]
+        return [source.layer.name, source.call, node.layer.index]
+    return [node.layer.name, node.call, 0]
 
 
 def _tensor(producer: dict, position: int) -> dict:
@@ -132,7 +144,8 @@ def _inbound(producer: dict, node) -> list:
     args = [_tensor(producer, i) for i in node.inputs]
     if isinstance(node.layer, RNN) and len(args) > 1:  # called with initial_state=[...]
         return [{"args": [args[0]], "kwargs": {"initial_state": args[1:]}}]
-    return [{"args": [args if node.multi_input else args[0]], "kwargs": {}}]
+    kwargs = {"mask": None} if is_model(node.layer) else {}  # as Keras calls a nested model
+    return [{"args": [args if node.multi_input else args[0]], "kwargs": kwargs}]
 
 
 def written_layers(model) -> list:
@@ -145,18 +158,21 @@ def written_layers(model) -> list:
 
 
 def keras_order(model) -> list:
-    """A functional model's nodes in the order Keras gives its layers, which numbers
-    their weight groups (dense, dense_1, ...): deepest first (depth counted from the
-    outputs), ties in the order a depth-first walk from the outputs first meets them.
-    nnlab's OutputItem nodes (one output of an RNN with return_state) are not layers in
-    Keras: a tensor read through one is read from the RNN itself."""
+    """A functional model's layers, each as its first node, in the order Keras gives
+    them, which numbers their weight groups (dense, dense_1, ...): deepest first (depth
+    counted from the outputs; a layer called several times, a shared nested model, takes
+    the greatest depth of its calls, which deepens the layers before them), ties in the
+    order a depth-first walk from the outputs first meets the layer. nnlab's OutputItem
+    nodes (one output of a layer with several) are not layers in Keras: a tensor read
+    through one is read from the layer itself."""
     producer = {node.output: node for node in model._nodes}
 
     def source(position: int):
         node = producer[position]
         return producer[node.inputs[0]] if isinstance(node.layer, OutputItem) else node
 
-    first_met: dict[int, int] = {}
+    seen: set[int] = set()
+    first_met: dict[int, int] = {}  # layer id -> when the walk first met it
     post_order: list = []
 
     def walk(node) -> None:  # iterative depth-first walk from one output
@@ -166,25 +182,39 @@ def keras_order(model) -> list:
             if done:
                 post_order.append(item)
                 continue
-            if item.output in first_met:
+            if item.output in seen:
                 continue
-            first_met[item.output] = len(first_met)
+            seen.add(item.output)
+            first_met.setdefault(id(item.layer), len(first_met))
             stack.append((item, True))
             stack += [(source(i), False) for i in reversed(item.inputs)]
 
     for position in model._output_pos:
         walk(source(position))
-    depth: dict[int, int] = {}
+    depth: dict[int, int] = {}  # node output -> depth
+    layer_depth: dict[int, int] = {}  # layer id -> depth
     for node in model._nodes:  # an Input no output reads: depth 0, first (as Keras)
-        if isinstance(node.layer, InputLayer) and node.output not in first_met:
-            first_met[node.output], depth[node.output] = -1, 0
+        if isinstance(node.layer, InputLayer) and node.output not in seen:
+            first_met[id(node.layer)], layer_depth[id(node.layer)] = -1, 0
             post_order.append(node)
     for node in reversed(post_order):
-        d = depth.setdefault(node.output, 0)
+        d = max(depth.get(node.output, 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth[node.output] = d
         for i in node.inputs:
             parent = source(i).output
             depth[parent] = max(depth.get(parent, 0), d + 1)
-    return sorted(post_order, key=lambda n: (-depth[n.output], first_met[n.output]))
+    firsts = {}
+    for node in sorted(post_order, key=lambda n: n.call):
+        firsts.setdefault(id(node.layer), node)
+    return sorted(firsts.values(), key=lambda n: (-layer_depth[id(n.layer)],
+                                                  first_met[id(n.layer)]))
+
+
+def _inbound_nodes(model, producer: dict, layer) -> list:
+    """Every call of `layer` in `model`, in call order (Keras's node indices)."""
+    nodes = sorted((n for n in model._nodes if n.layer is layer and n.inputs),
+                   key=lambda n: n.call)
+    return [_inbound(producer, n)[0] for n in nodes]
 
 
 def model_config(model) -> dict:
@@ -202,7 +232,7 @@ def model_config(model) -> dict:
                 "registered_name": None, "build_config": {"input_shape": config[
                     "build_input_shape"]}}
     producer = {node.output: node for node in model._nodes}
-    entries = [_entry(node.layer, _inbound(producer, node) if node.inputs else [])
+    entries = [_entry(node.layer, _inbound_nodes(model, producer, node.layer))
                for node in keras_order(model)]
     outs = [_history(producer, producer[i]) for i in model._output_pos]
     ins = [[t._layer.name, 0, 0] for t in model.inputs]
@@ -220,7 +250,7 @@ def _group_names(layers) -> list[str]:
     used: dict[str, int] = {}
     names = []
     for layer in layers:
-        base = snake(type(layer).__name__)
+        base = snake(nested_file.kind(layer) if is_model(layer) else type(layer).__name__)
         n = used.get(base, 0)
         used[base] = n + 1
         names.append(base if n == 0 else f"{base}_{n}")
@@ -240,18 +270,27 @@ def h5py_module():
 def _weights_h5(model) -> bytes:
     h5py = h5py_module()
 
-    layers = written_layers(model)
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
-        group = f.create_group("layers")
-        for layer, key in zip(layers, _group_names(layers)):
-            for path, name, weights in saved_groups(layer):
-                g = group.create_group(f"{key}/{path}vars")
-                g.attrs["name"] = name
-                for i, W in enumerate(weights):
-                    g.create_dataset(str(i), data=W)
-        f.create_group("vars").attrs["name"] = model.name
+        _write_groups(f, model)
     return buf.getvalue()
+
+
+def _write_groups(group, model) -> None:
+    """`model`'s layers below `group` (`layers/<key>/...`) and its own `vars` group; a
+    nested model's layers go below its key in the same layout (`layers/sequential/
+    layers/dense/vars/0`), as Keras writes them."""
+    layers = written_layers(model)
+    for layer, key in zip(layers, _group_names(layers)):
+        if is_model(layer):
+            _write_groups(group.create_group(f"layers/{key}"), layer)
+            continue
+        for path, name, weights in saved_groups(layer):
+            g = group.create_group(f"layers/{key}/{path}vars")
+            g.attrs["name"] = name
+            for i, W in enumerate(weights):
+                g.create_dataset(str(i), data=W)
+    group.create_group("vars").attrs["name"] = model.name
 
 
 def save_keras(model, path) -> None:

@@ -3,30 +3,27 @@
 
 Layer classes come only from nnlab's table (`nnlab.layers.LAYERS`, restricted to the
 layers listed in `keras_layers.LAYER_OPTIONS`; a wrapper's inner layers likewise) or from
-`custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, nested
-models, shared layers and options nnlab cannot honour are refused with a `ModelFileError`
-naming them. In a functional config, a layer's `initial_state` and k-th outputs
-(`return_state`) are followed, and the `NotEqual` op Keras records for the mask of
-`Embedding(mask_zero=True)` is checked and left to nnlab, which derives the same mask.
-Each weight is looked up where Keras writes it (`keras_layers.saved_groups`). Member
-sizes are capped before
-anything is read, and the HDF5 weights are walked first: soft and external links,
-virtual datasets and external storage (which could make the reader open other files)
-are refused, and every dataset must be numeric within the size cap.
+`custom_objects` the caller passes; `Lambda` layers, registered (custom) classes, shared
+layers (other than nested models called several times), models nested more than
+`nested_file.MAX_DEPTH` deep and options nnlab cannot honour are refused with a
+`ModelFileError` naming them. A nested model's entry (its whole config, as Keras writes
+it) is rebuilt as an nnlab model, its weights read from below its own group, and the calls
+of one called several times are made in Keras's order. In a functional config, a layer's
+`initial_state` and k-th outputs (`return_state`) are followed, and the `NotEqual` op
+Keras records for the mask of `Embedding(mask_zero=True)` is checked and left to nnlab,
+which derives the same mask. Member sizes are capped before anything is read; the HDF5
+weights are walked and checked first, and each weight is looked up where Keras writes it
+(`nnlab.models.keras_weights`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
 
-import numpy as np
-
 from nnlab import activations
 from nnlab.layers import LAYERS
-from nnlab.models.keras_format import h5py_module
 from nnlab.models.keras_layers import (
     ACTIVATION_KEYS,
     FIXED_OPTIONS,
@@ -34,19 +31,14 @@ from nnlab.models.keras_layers import (
     LAYER_OPTIONS,
     WRAPPED_KEYS,
     fixed_value_ok,
-    saved_groups,
 )
-from nnlab.models.model_file import ModelFileError
+from nnlab.models.keras_weights import MAX_WEIGHTS_BYTES, read_weights, set_weights
+from nnlab.models.keras_weights import bad as _bad
+from nnlab.models.nested import is_model
+from nnlab.models.nested_file import MAX_DEPTH
 
 MAX_CONFIG_BYTES = 16 * 2**20
-MAX_WEIGHTS_BYTES = 2 * 2**30
 MAX_MEMBERS = 16
-
-
-def _bad(path, detail: str) -> ModelFileError:
-    return ModelFileError(
-        f"Cannot load {path} as a Keras model: {detail}. Nothing from it was run."
-    )
 
 
 def _read_members(path) -> tuple[dict, bytes]:
@@ -72,50 +64,6 @@ def _read_members(path) -> tuple[dict, bytes]:
     if not isinstance(config, dict):
         raise _bad(path, "config.json is not an object")
     return config, weights
-
-
-def _read_weights(path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Every dataset below `layers/` of the HDF5 weights by its path, after refusing
-    links and virtual data; and {layer name: its group `layers/<key>`} (from the
-    `name` attribute of `layers/<key>/vars`)."""
-    h5py = h5py_module()
-
-    arrays: dict[str, np.ndarray] = {}
-    groups: dict[str, str] = {}
-    total = 0
-    try:
-        f = h5py.File(io.BytesIO(data), "r")
-    except OSError as exc:
-        raise _bad(path, f"model.weights.h5 is not an HDF5 file ({exc})") from None
-    with f:
-        links: list = []
-        f.visititems_links(lambda name, link: links.append((name, link)))
-        for name, link in links:  # checked outside h5py's callback, which eats exceptions
-            if not isinstance(link, h5py.HardLink):
-                raise _bad(path, f"model.weights.h5 holds a {type(link).__name__} at '{name}' "
-                                 "(links could make the loader read other files)")
-        for name, _ in links:
-            obj = f[name]
-            if not isinstance(obj, h5py.Dataset):
-                parts = name.split("/")
-                if len(parts) == 3 and parts[0] == "layers" and parts[2] == "vars":
-                    groups[_text(obj.attrs.get("name", ""))] = "/".join(parts[:2])
-                continue
-            if obj.is_virtual or obj.external:
-                raise _bad(path, f"dataset '{name}' is virtual or stored in another file")
-            if not name.startswith("layers/"):
-                continue  # optimizer state: nnlab loads the model uncompiled
-            if obj.dtype.kind not in "fiu":
-                raise _bad(path, f"dataset '{name}' has dtype {obj.dtype}, not a number")
-            total += obj.size * obj.dtype.itemsize
-            if total > MAX_WEIGHTS_BYTES:
-                raise _bad(path, "the weights exceed the size cap")
-            arrays[name] = obj[()]
-    return arrays, groups
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _dtype(path, config: dict):
@@ -157,7 +105,10 @@ def _options(path, kind: str, config: dict, label: str, custom_objects: dict) ->
     return kwargs
 
 
-def _make_layer(path, entry: dict, custom_objects: dict):
+def _make_layer(path, entry: dict, custom_objects: dict, depth: int | None = None):
+    """The layer of a Keras layer entry; a nested model's entry (`depth`: how deep the
+    model holding it is nested; None inside a wrapper, where nnlab has no models) is
+    rebuilt as an nnlab model."""
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise _bad(path, "a layer entry is not an object with a config")
     kind = entry.get("class_name")
@@ -166,7 +117,13 @@ def _make_layer(path, entry: dict, custom_objects: dict):
     if kind in custom_objects:
         return custom_objects[kind].from_config(config)
     if kind in ("Sequential", "Functional", "Model"):
-        raise _bad(path, f"{label} is a nested model, which nnlab's loader does not read")
+        if depth is None:
+            raise _bad(path, f"{label} is a model inside a wrapper layer, which nnlab "
+                             "does not have")
+        if depth >= MAX_DEPTH:
+            raise _bad(path, f"{label} is nested {depth + 1} deep; nnlab reads models "
+                             f"nested at most {MAX_DEPTH} deep")
+        return _build(path, entry, custom_objects, depth + 1)
     custom = entry.get("registered_name") not in (None, kind)
     if kind == "Lambda" or custom or kind not in LAYER_OPTIONS:
         raise _bad(path, f"{label} is not a layer nnlab has (it reads {sorted(LAYER_OPTIONS)}); "
@@ -195,16 +152,22 @@ def _input(path, config: dict):
     return Input(shape=tuple(shape[1:]), dtype=dtype, name=config.get("name"))
 
 
-def _history(path, arg) -> tuple[str, int]:
-    """(layer name, output index) of a Keras tensor reference."""
+def _history(path, arg) -> tuple[str, int, int]:
+    """(layer name, call, output index) of a Keras tensor reference."""
     try:
         name, node, index = arg["config"]["keras_history"]
     except (KeyError, TypeError, ValueError):
         raise _bad(path, f"an inbound node {arg!r} is not a tensor reference") from None
-    if node != 0 or not isinstance(name, str) or not isinstance(index, int):
-        raise _bad(path, f"the tensor reference {arg['config']['keras_history']!r} is not the "
-                         "output of a layer called once (nnlab reads no shared layers)")
-    return name, index
+    if not (isinstance(name, str) and isinstance(node, int) and isinstance(index, int)
+            and node >= 0):
+        raise _bad(path, f"the tensor reference {arg['config']['keras_history']!r} is not "
+                         "[layer name, call, output index]")
+    return name, node, index
+
+
+class _NotYet(Exception):
+    """A layer call reads a call of another layer not made yet (Keras's order of a
+    shared nested model's calls): it is made in a later pass."""
 
 
 class _Graph:
@@ -212,7 +175,8 @@ class _Graph:
 
     def __init__(self, path):
         self.path = path
-        self.tensors: dict = {}  # layer name -> its output (a list for several outputs)
+        self.tensors: dict = {}  # layer name -> its output per call made so far
+        self.calls: dict = {}  # layer name -> how many calls the config lists
         self.masks: dict = {}  # NotEqual op name -> the tensor it compares with 0
         self.mask_sources: set = set()  # tensors read by an Embedding(mask_zero=True)
         self.masked: list = []  # layers Keras passes a mask to
@@ -220,10 +184,16 @@ class _Graph:
     def get(self, arg):
         if isinstance(arg, list):
             return [self.get(a) for a in arg]
-        name, index = _history(self.path, arg)
+        name, call, index = _history(self.path, arg)
         if name not in self.tensors:
             raise _bad(self.path, f"a layer reads '{name}', defined nowhere before it")
-        out = self.tensors[name]
+        if call >= self.calls.get(name, 1):
+            raise _bad(self.path, f"a layer reads call {call} of '{name}', which is called "
+                                  f"{self.calls.get(name, 1)} time(s) (shared layers are "
+                                  "read only as nested models)")
+        if call >= len(self.tensors[name]):
+            raise _NotYet(name)
+        out = self.tensors[name][call]
         if isinstance(out, list) and index < len(out):
             return out[index]
         if index != 0:
@@ -264,15 +234,15 @@ class _Graph:
         return layer(inputs)
 
 
-def _functional(path, config: dict, entries: list, custom_objects: dict):
+def _functional(path, config: dict, entries: list, custom_objects: dict, depth: int):
     from nnlab.models.model import Model
 
-    graph = _Graph(path)
+    graph, pending = _Graph(path), []
     for entry in entries:
         if not isinstance(entry, dict):
             raise _bad(path, "a layer entry is not an object")
         if entry.get("class_name") == "InputLayer":
-            graph.tensors[entry["config"]["name"]] = _input(path, entry["config"])
+            graph.tensors[entry["config"]["name"]] = [_input(path, entry["config"])]
             continue
         if str(entry.get("module")).startswith("keras.src.ops"):
             if entry.get("class_name") != "NotEqual":
@@ -281,15 +251,15 @@ def _functional(path, config: dict, entries: list, custom_objects: dict):
                                  "use layers instead of ops on Keras tensors")
             graph.add_mask_op(entry)
             continue
-        layer = _make_layer(path, entry, custom_objects)
-        nodes = entry.get("inbound_nodes") or []
-        if len(nodes) != 1:
-            raise _bad(path, f"layer '{layer.name}' is called {len(nodes)} times; nnlab reads "
-                             "layers called once (no shared layers)")
-        try:
-            graph.tensors[layer.name] = graph.call(layer, nodes[0])
-        except (TypeError, ValueError) as exc:
-            raise _bad(path, f"layer '{layer.name}' cannot be called ({exc})") from None
+        layer = _make_layer(path, entry, custom_objects, depth)
+        nodes = entry.get("inbound_nodes")
+        if not isinstance(nodes, list) or not nodes or (len(nodes) > 1 and not is_model(layer)):
+            raise _bad(path, f"layer '{layer.name}' is called {len(nodes or [])} times; nnlab "
+                             "shares weights only through a nested model called several "
+                             "times, and reads every other layer called once")
+        graph.tensors[layer.name], graph.calls[layer.name] = [], len(nodes)
+        pending.append((layer, list(nodes)))
+    _call_all(path, graph, pending)
 
     def refs(spec):
         if spec and isinstance(spec[0], str):
@@ -308,7 +278,30 @@ def _functional(path, config: dict, entries: list, custom_objects: dict):
     return model
 
 
-def _build(path, doc: dict, custom_objects: dict):
+def _call_all(path, graph: _Graph, pending: list) -> None:
+    """Make every layer call, as Keras does: in passes over the layers, each layer's calls
+    in order until one reads a call not made yet (a shared nested model's later call
+    may read a layer listed after it)."""
+    while pending:
+        progress = False
+        for layer, nodes in pending:
+            while nodes:
+                try:
+                    out = graph.call(layer, nodes[0])
+                except _NotYet:
+                    break
+                except (TypeError, ValueError) as exc:
+                    raise _bad(path, f"layer '{layer.name}' cannot be called ({exc})") from None
+                graph.tensors[layer.name].append(out)
+                nodes.pop(0)
+                progress = True
+        pending = [item for item in pending if item[1]]
+        if pending and not progress:
+            raise _bad(path, f"the calls of {sorted(la.name for la, _ in pending)} read each "
+                             "other's outputs in a loop")
+
+
+def _build(path, doc: dict, custom_objects: dict, depth: int = 0):
     from nnlab.models.sequential import Sequential
 
     kind, config = doc.get("class_name"), doc.get("config")
@@ -316,37 +309,25 @@ def _build(path, doc: dict, custom_objects: dict):
         raise _bad(path, f"the model class {kind!r} is not Sequential or Functional")
     entries = config.get("layers")
     if not isinstance(entries, list):
-        raise _bad(path, "config.layers is not a list")
+        raise _bad(path, f"model {config.get('name')!r}: config.layers is not a list")
     if kind != "Sequential":
-        return _functional(path, config, entries, custom_objects)
+        return _trainable(_functional(path, config, entries, custom_objects, depth), config)
     first = entries[0] if entries else {}
     layers = []
     if first.get("class_name") == "InputLayer":
         layers.append(_input(path, first["config"]))
         entries = entries[1:]
-    layers += [_make_layer(path, e, custom_objects) for e in entries]
+    layers += [_make_layer(path, e, custom_objects, depth) for e in entries]
     model = Sequential(layers, name=config.get("name"))
     if not model.built and config.get("build_input_shape"):
         model.build(tuple(config["build_input_shape"]))
+    return _trainable(model, config)
+
+
+def _trainable(model, config: dict):
+    if config.get("trainable", True) is False:  # a frozen (nested) model
+        model.trainable = False
     return model
-
-
-def _set_weights(path, model, arrays: dict, groups: dict) -> None:
-    """Copy every layer's weights from where Keras keeps them (`saved_groups`)."""
-    for layer in model.layers:
-        top = groups.get(layer.name)
-        held = [k for k in arrays if top is not None and k.startswith(top + "/")]
-        wanted = [(f"{top}/{prefix}vars/{i}", W) for prefix, _, weights in saved_groups(layer)
-                  for i, W in enumerate(weights)]
-        if len(held) != len(wanted) or any(key not in arrays for key, _ in wanted):
-            raise _bad(path, f"layer '{layer.name}' has {len(wanted)} weights but the file "
-                             f"holds {len(held)} under {top or 'no group of that name'}")
-        for key, target in wanted:
-            W = arrays[key]
-            if W.shape != target.shape:
-                raise _bad(path, f"a weight of layer '{layer.name}' ({key}) has shape "
-                                 f"{W.shape}, expected {target.shape}")
-            target[...] = W
 
 
 def load_keras(path, custom_objects=None):
@@ -366,7 +347,7 @@ def load_keras(path, custom_objects=None):
 
     path = os.fspath(path)
     config, data = _read_members(path)
-    arrays, groups = _read_weights(path, data)
+    arrays, groups = read_weights(path, data)
     seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
@@ -374,5 +355,5 @@ def load_keras(path, custom_objects=None):
         raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
         backend._seed_stream.bit_generator.state = seed_state
-    _set_weights(path, model, arrays, groups)
+    set_weights(path, model, arrays, groups)
     return model

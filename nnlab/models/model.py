@@ -17,7 +17,7 @@ from nnlab.layers.symbolic import KerasTensor
 from nnlab.models import graph, inputs
 from nnlab.models.compiling import CompileMixin
 from nnlab.models.introspection import KerasIntrospection
-from nnlab.models.nested import NestedModel, leaf_layers, refuse_in_keras_file, unique
+from nnlab.models.nested import NestedModel, leaf_layers, unique
 from nnlab.models.param_store import ParamStore
 from nnlab.models.training_api import TrainingMixin
 
@@ -205,7 +205,6 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
         from nnlab.models import keras_format, saving
 
         if str(filepath).endswith(keras_format.SUFFIX):
-            refuse_in_keras_file(self, filepath)
             keras_format.save_keras(self, filepath)
             return
         saving.save_model(self, filepath, preprocessing=preprocessing, metadata=metadata)

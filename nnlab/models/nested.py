@@ -165,19 +165,6 @@ class NestedModel:
         return dX
 
 
-def refuse_in_keras_file(model, path) -> None:
-    """nnlab writes nested models to `.nnlab` files only: refuse a `.keras` file early."""
-    from nnlab.models.model_file import ModelFileError
-
-    inner = [layer.name for layer in model.layers if is_model(layer)]
-    if inner:
-        raise ModelFileError(
-            f"{path}: model '{model.name}' contains the nested model(s) {inner}, which nnlab "
-            "does not write to .keras files. Save it in nnlab's own format instead, e.g. "
-            "model.save('model.nnlab') (nested models, weights and optimizer state included)."
-        )
-
-
 def _snapshot(model) -> list:
     """Shallow copies of every inner layer's attributes (its forward caches)."""
     saved = []
