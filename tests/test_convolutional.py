@@ -392,3 +392,22 @@ def test_onnx_export_of_image_layers_predicts_as_nnlab(tmp_path, rng, opset):
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     (out,) = session.run(None, {model.input_names[0]: X})
     np.testing.assert_allclose(out, model.predict(X, verbose=0), atol=1e-6)
+
+
+def test_blocks_of_images_give_the_same_bits_as_one_image_at_a_time():
+    """Convolution and max pooling run in blocks of images (patches.image_blocks); every
+    image's output and input gradient must not depend on where the blocks are cut."""
+    from nnlab.layers import patches
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(96, 16, 16, 3))
+    assert len(patches.image_blocks(96, 16 * 16 * 27 * 8)) >= 2  # really several blocks
+    conv, pool = Conv2D(8, 3, padding="same", activation="relu"), MaxPooling2D(2)
+    conv.build(X.shape)
+    A = pool.forward(conv.forward(X, training=True), training=True)
+    dY = rng.normal(size=A.shape)
+    dX = conv.backward(pool.backward(dY))
+    for i in (0, 37, 95):
+        Ai = pool.forward(conv.forward(X[i : i + 1], training=True), training=True)
+        assert np.array_equal(Ai, A[i : i + 1])
+        assert np.array_equal(conv.backward(pool.backward(dY[i : i + 1])), dX[i : i + 1])

@@ -16,7 +16,6 @@ import numpy as np
 
 from nnlab import activations as activations_mod
 from nnlab import initializers as initializers_mod
-from nnlab import parallel
 from nnlab import regularizers as regularizers_mod
 from nnlab.backend import gemm
 from nnlab.layers import patches
@@ -143,14 +142,14 @@ class _Conv(Layer):
         P = np.empty((X.shape[0] * rows, W2.shape[0]), dtype=X.dtype)  # (n * positions, k C)
         Z = np.empty((P.shape[0], self.filters), dtype=np.result_type(X, W2))
 
-        def block(start, stop):  # im2col, then Z = P W + b, for images start..stop-1
+        # im2col, then Z = P W + b, a block of images at a time (patches.BLOCK_BYTES), so
+        # that each block of P is still in cache when the GEMM reads it
+        for start, stop in patches.image_blocks(X.shape[0], rows * P.shape[1] * P.itemsize):
             Pb, Zb = P[start * rows : stop * rows], Z[start * rows : stop * rows]
             Pb.reshape(view[start:stop].shape)[...] = view[start:stop]
             gemm(Pb, W2, out=Zb)
             if self.use_bias:
                 Zb += self.params["bias"]
-
-        parallel.run_blocks(block, patches.image_blocks(X.shape[0], rows * P.shape[1] * P.itemsize))
         A = self.activation.forward_inplace(Z)
         self._P, self._Z, self._A = P, Z, A
         self._shapes = (X.shape, Xp.shape, pads, out)
@@ -173,15 +172,13 @@ class _Conv(Layer):
         dXp = np.zeros(Xp_shape, dtype=dZ.dtype)
         rows = patches.positions(out)  # rows of dZ per image
 
-        def block(start, stop):
+        dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
+        for start, stop in patches.image_blocks(X_shape[0], dP_bytes):
             dP = gemm(dZ[start * rows : stop * rows], W2.T)  # (m, filters) @ (filters, k C)
             dP = dP.reshape(stop - start, *out, *self.kernel_size, X_shape[-1])
             patches.add_windows(
                 dP, None, self.kernel_size, self.strides, self.dilation_rate, out=dXp[start:stop]
             )
-
-        dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
-        parallel.run_blocks(block, patches.image_blocks(X_shape[0], dP_bytes))
         return patches.crop(dXp, pads)
 
     def get_config(self) -> dict:
