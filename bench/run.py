@@ -4,11 +4,13 @@
                         [--epochs-scale keras=0.25 ...] [--out bench/results.json]
 
 Every (task, tool) pair runs in a fresh process (bench/worker.py), pairs interleaved
-(A B C A B C ...) and repeated; each process gets 2 threads. The parent builds every task's
-data and initial weights once and hands them to the workers through an .npz, measures the
-GEMM limit in a child process with the same environment, prints one table per task, a table
-of ratios (peer time / nnlab time) and a check against the targets, and writes the raw figures
-to JSON. See bench/README.md.
+(A B C A B C ...) and repeated; each process gets 2 threads. Repeat r shuffles (and draws
+dropout masks) with seed r in every tool, and a tool's test metric is its mean over the
+repeats: one shuffling order moves digits-cnn's test accuracy by up to 3 points
+(bench/README.md). The parent builds every task's data and initial weights once and hands
+them to the workers through an .npz, measures the GEMM limit in a child process with the
+same environment, prints one table per task, a table of ratios (peer time / nnlab time) and
+a check against the targets, and writes the raw figures to JSON. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -213,7 +215,9 @@ def epochs_for(task: str, tool: str, quick: bool, scale: dict) -> int:
     return max(2, min(full, math.ceil(full * frac)))
 
 
-def run_worker(task, tool, data_path, out_path, epochs, env, timeout) -> tuple[dict | None, str]:
+def run_worker(
+    task, tool, data_path, out_path, epochs, env, timeout, seed=0
+) -> tuple[dict | None, str]:
     cmd = [
         sys.executable,
         str(WORKER),
@@ -227,6 +231,8 @@ def run_worker(task, tool, data_path, out_path, epochs, env, timeout) -> tuple[d
         str(out_path),
         "--threads",
         str(THREADS),
+        "--seed",
+        str(seed),
     ]
     if epochs != TASKS[task].epochs:
         cmd += ["--epochs", str(epochs)]
@@ -312,7 +318,9 @@ def summarize(runs: list[dict], gemm: dict | None = None) -> dict:
                 "min_s": min(secs),
                 "max_s": max(secs),
                 "metric_name": rs[0].get("metric_name"),
-                "test_metric": statistics.median(r["test_metric"] for r in rs),
+                "test_metric": statistics.fmean(r["test_metric"] for r in rs),
+                "test_metric_min": min(r["test_metric"] for r in rs),
+                "test_metric_max": max(r["test_metric"] for r in rs),
                 "steady_step_ms": steady,
                 "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
                 "bound_fraction": frac,
@@ -428,6 +436,16 @@ def _fmt_metric(name, v):
     return f"acc {v:.3f}" if name == "accuracy" else f"MSE {v:.4f}"
 
 
+def _fmt_metric_span(s: dict) -> str:
+    """The mean test metric over the repeats (one shuffling seed each), and its range."""
+    text = _fmt_metric(s["metric_name"], s["test_metric"])
+    lo, hi = s.get("test_metric_min"), s.get("test_metric_max")
+    if lo is None or s.get("n", 1) < 2:
+        return text
+    digits = 3 if s["metric_name"] == "accuracy" else 4
+    return f"{text} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
 def format_gemm(gemm: dict) -> str:
     lines = [
         f"== GEMM limit: float32, {gemm['threads']} threads, NumPy "
@@ -468,7 +486,7 @@ def format_task_table(task: str, by_tool: dict, gemm: dict | None, quick: bool) 
     tag = "  [QUICK: fewer epochs, times extrapolated]" if quick else ""
     lines = [f"== {task}: {net}, batch {spec.batch}, {spec.epochs} epochs{bound}{tag} =="]
     head = (
-        f"{'tool':<17} {'median s [min - max]':<26} {'test metric':<12} "
+        f"{'tool':<17} {'median s [min - max]':<26} {'test metric: mean [min-max]':<28} "
         f"{'steady ms/step':>14} {'peak RSS MB':>12} {'% of bound':>10}"
     )
     lines += [head, "-" * len(head)]
@@ -481,7 +499,7 @@ def format_task_table(task: str, by_tool: dict, gemm: dict | None, quick: bool) 
         frac = "" if s["bound_fraction"] is None else f"{100 * s['bound_fraction']:.2f}%"
         lines.append(
             f"{TOOL_NAMES[tool]:<17} {span:<26} "
-            f"{_fmt_metric(s['metric_name'], s['test_metric']):<12} "
+            f"{_fmt_metric_span(s):<28} "
             f"{s['steady_step_ms']:>14.3f} {s['peak_rss_mb']:>12.0f} {frac:>10}"
         )
     notes = [
@@ -556,7 +574,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--quick",
         action="store_true",
-        help=f"run {QUICK_FRACTION:.0%} of every task's epochs (at least 2) for every "
+        help=f"run {QUICK_FRACTION:.0%}% of every task's epochs (at least 2) for every "
         "tool and extrapolate; labelled QUICK",
     )
     p.add_argument(
@@ -620,7 +638,9 @@ def main(argv=None) -> int:
                     k += 1
                     epochs = epochs_for(task, tool, a.quick, scale)
                     out = Path(tmp) / f"r{rep}-{task}-{tool}.json"
-                    res, err = run_worker(task, tool, data[task], out, epochs, env, a.timeout)
+                    res, err = run_worker(
+                        task, tool, data[task], out, epochs, env, a.timeout, seed=rep
+                    )
                     if res is None:
                         failures.append({"task": task, "tool": tool, "repeat": rep, "error": err})
                         print(f"[{k}/{total}] {task} {tool} FAILED: {err[-300:]}", file=sys.stderr)

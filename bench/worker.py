@@ -222,7 +222,7 @@ def torch_cnn(torch, spec: TaskSpec, weights) -> list:
 # Each returns (train_seconds, epoch_end_offsets, metric, version, notes).
 
 
-def run_nnlab(spec, d, weights, epochs, threads):
+def run_nnlab(spec, d, weights, epochs, threads, seed=0):
     import nnlab
     from nnlab import callbacks, layers, models, optimizers
 
@@ -256,7 +256,7 @@ def run_nnlab(spec, d, weights, epochs, threads):
         epochs=epochs,
         verbose=0,
         shuffle=True,
-        seed=0,
+        seed=seed,
         callbacks=[EpochTimer()],
     )
     t1 = time.perf_counter()
@@ -269,7 +269,7 @@ def run_nnlab(spec, d, weights, epochs, threads):
     return t1 - t0, [m - t0 for m in marks], metric, nnlab.__version__, notes
 
 
-def run_torch(spec, d, weights, epochs, threads):
+def run_torch(spec, d, weights, epochs, threads, seed=0):
     import torch
 
     torch.set_num_threads(threads)
@@ -277,7 +277,7 @@ def run_torch(spec, d, weights, epochs, threads):
         torch.set_num_interop_threads(threads)
     except RuntimeError:
         pass
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[spec.hidden]
     mods = []
     pairs = list(zip(spec.sizes[:-1], spec.sizes[1:]))
@@ -308,7 +308,7 @@ def run_torch(spec, d, weights, epochs, threads):
     else:
         opt = torch.optim.SGD(model.parameters(), lr=spec.lr, momentum=spec.momentum)
     n, bs = X.shape[0], spec.batch
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(seed)
     marks = []
     model.train()
     t0 = time.perf_counter()
@@ -333,14 +333,14 @@ def run_torch(spec, d, weights, epochs, threads):
     return t1 - t0, [m - t0 for m in marks], metric, torch.__version__, notes
 
 
-def run_keras(spec, d, weights, epochs, threads):
+def run_keras(spec, d, weights, epochs, threads, seed=0):
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     import keras
 
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     if spec.net:
         model = keras.Sequential(cnn_stack(keras.layers, spec))
     else:
@@ -384,7 +384,7 @@ def run_keras(spec, d, weights, epochs, threads):
     return t1 - t0, [m - t0 for m in marks], metric, version, notes
 
 
-def run_sklearn(spec, d, weights, epochs, threads):
+def run_sklearn(spec, d, weights, epochs, threads, seed=0):
     if spec.net:
         raise ValueError(f"scikit-learn has no convolutional layers: no {spec.name} run")
     import sklearn
@@ -409,7 +409,7 @@ def run_sklearn(spec, d, weights, epochs, threads):
         learning_rate_init=spec.lr,
         max_iter=epochs,
         shuffle=True,
-        random_state=0,
+        random_state=seed,
         tol=0.0,
         n_iter_no_change=epochs + 10,
         early_stopping=False,
@@ -469,7 +469,7 @@ def steady_step_ms(marks, steps_per_epoch, total):
     return 1e3 * total / max(1, steps_per_epoch * max(1, len(marks)))
 
 
-def run_one(task, tool, data_path, epochs=None, threads=2) -> dict:
+def run_one(task, tool, data_path, epochs=None, threads=2, seed=0) -> dict:
     spec = TASKS[task]
     full = spec.epochs
     epochs = full if epochs is None else int(epochs)
@@ -477,7 +477,7 @@ def run_one(task, tool, data_path, epochs=None, threads=2) -> dict:
     n = d["X_train"].shape[0]
     steps = -(-n // spec.batch)
     rss0 = rss_mb()
-    seconds, marks, metric, version, notes = TOOLS[tool](spec, d, weights, epochs, threads)
+    seconds, marks, metric, version, notes = TOOLS[tool](spec, d, weights, epochs, threads, seed)
     steady = steady_step_ms(marks, steps, seconds)
     if epochs < full:
         # Extrapolate: the run as measured, plus the missing epochs at the steady epoch cost.
@@ -489,6 +489,7 @@ def run_one(task, tool, data_path, epochs=None, threads=2) -> dict:
     return {
         "task": task,
         "tool": tool,
+        "seed": seed,
         "version": version,
         "epochs_full": full,
         "epochs_run": epochs,
@@ -621,6 +622,9 @@ def main(argv=None):
     p.add_argument("--data")
     p.add_argument("--epochs", type=int, default=None, help="run fewer epochs than the task's")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the shuffling (and dropout) of the fit"
+    )
     p.add_argument("--gemm", action="store_true", help="measure the GEMM limit instead")
     p.add_argument("--tasks", nargs="*", default=list(TASKS), help="tasks for --gemm")
     p.add_argument("--gemm-rounds", type=int, default=7, help="timing rounds per GEMM")
@@ -636,7 +640,7 @@ def main(argv=None):
     else:
         if not (a.task and a.tool and a.data):
             p.error("--task, --tool and --data are required (or --gemm)")
-        res = run_one(a.task, a.tool, a.data, a.epochs, a.threads)
+        res = run_one(a.task, a.tool, a.data, a.epochs, a.threads, a.seed)
     Path(a.out).write_text(json.dumps(res, indent=1))
 
 
