@@ -63,6 +63,17 @@ def image_model(layer_fn, shape=(7, 8, 2), conv_first=True):
     return build
 
 
+def pooled(layer_fn, pool="GlobalAveragePooling2D"):
+    """layer_fn followed by a global pooling: a large image's Flatten would give the Dense
+    so many inputs that LR diverges in three steps."""
+
+    def make(m):
+        layer, gap = layer_fn(m), getattr(m.layers, pool)()
+        return lambda h: gap(layer(h))
+
+    return make
+
+
 def seq_model(layer_fn, shape=(9, 2), conv_first=True):
     """Input -> [Conv1D(3, 2)] -> layer -> Flatten -> Dense(2)."""
 
@@ -198,6 +209,24 @@ CASES = [
         "img",
     ),
     ("conv2d no bias", image_model(L("Conv2D", filters=4, kernel_size=3, use_bias=False)), "img"),
+    (
+        "conv2d columns layout (20x18x1)",
+        image_model(pooled(L("Conv2D", filters=4, kernel_size=3, activation="relu")),
+                    shape=(20, 18, 1), conv_first=False),
+        "big",
+    ),
+    (
+        "conv2d columns layout, then a strided rows one",
+        image_model(pooled(L("Conv2D", filters=4, kernel_size=2, padding="same", strides=2)),
+                    shape=(20, 18, 1)),
+        "big",
+    ),
+    (
+        "conv1d columns layout (300 steps), dilation=2 causal",
+        seq_model(pooled(L("Conv1D", filters=3, kernel_size=3, padding="causal",
+                             dilation_rate=2), "GlobalAveragePooling1D"), shape=(300, 2)),
+        "long",
+    ),
     ("conv1d valid", seq_model(L("Conv1D", filters=3, kernel_size=3), conv_first=False), "seq"),
     ("conv1d strides=2", seq_model(L("Conv1D", filters=3, kernel_size=3, strides=2)), "seq"),
     ("conv1d same", seq_model(L("Conv1D", filters=3, kernel_size=3, padding="same")), "seq"),
@@ -290,6 +319,10 @@ def inputs(kind, rng):
         x = rng.normal(size=(6, 7, 8, 2))
     elif kind == "img8":
         x = rng.normal(size=(6, 8, 8, 1))
+    elif kind == "big":  # few channels, many positions: the column layout of the patches
+        x = rng.normal(size=(6, 20, 18, 1))
+    elif kind == "long":
+        x = rng.normal(size=(6, 300, 2))
     elif kind == "seq":
         x = rng.normal(size=(6, 9, 2))
     elif kind == "vid":

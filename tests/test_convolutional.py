@@ -123,24 +123,6 @@ def test_spatial_dropout_gradients_with_its_mask_held(float64, rng, layer, shape
     _check([layer], shape, rng)
 
 
-def test_gradient_check_catches_a_wrong_col2im(float64, rng, monkeypatch):
-    """The check is not vacuous: dX 1 % off in one window offset fails it."""
-    from nnlab.layers import patches
-
-    real = patches.add_windows
-
-    def off(dW, *args, **kwargs):
-        dW = dW.copy()
-        dW[:, :, :, 0, 0, :] *= 1.01
-        return real(dW, *args, **kwargs)
-
-    monkeypatch.setattr(patches, "add_windows", off)
-    model = Sequential([Input(shape=(5, 5, 1)), Conv2D(2, 2), Flatten(), Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    result = gradient_check(model, rng.normal(size=(2, 5, 5, 1)), rng.normal(size=(2, 1)))
-    assert 1e-4 < max(result.inputs.values())
-
-
 # ----------------------------------------------------------------------------- by hand
 def test_conv2d_by_hand():
     """3x3 input 1..9, 2x2 kernel [[1, 0], [0, -1]], bias 0.5, stride 1, valid:
@@ -411,3 +393,64 @@ def test_blocks_of_images_give_the_same_bits_as_one_image_at_a_time():
         Ai = pool.forward(conv.forward(X[i : i + 1], training=True), training=True)
         assert np.array_equal(Ai, A[i : i + 1])
         assert np.array_equal(conv.backward(pool.backward(dY[i : i + 1])), dX[i : i + 1])
+
+
+# ------------------------------------------------------------- the two layouts of im2col
+@pytest.fixture(params=[True, False], ids=["columns", "rows"])
+def layout(request, monkeypatch):
+    """Force one layout of the patches (patches.use_columns picks by the image's shape)."""
+    from nnlab.layers import patches
+
+    monkeypatch.setattr(patches, "use_columns", lambda channels, positions: request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("options", CONV2D_OPTIONS, ids=str)
+def test_conv2d_gradients_in_both_layouts(float64, rng, layout, options):
+    _check([Conv2D(3, activation="relu", **options), Conv2D(2, 2)], (2, 6, 7, 2), rng)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(padding="causal", dilation_rate=2),
+                                     dict(padding="same", strides=3)], ids=str)
+def test_conv1d_gradients_in_both_layouts(float64, rng, layout, options):
+    _check([Conv1D(3, 3, activation="tanh", **options), Conv1D(2, 2)], (2, 9, 2), rng)
+
+
+def test_both_layouts_compute_the_same_convolution(float64, rng, monkeypatch):
+    """P W + b by rows of P and P^T.T [W; b] by columns agree to rounding, forward and
+    backward, and the shapes that matter pick the layout measured faster."""
+    from nnlab.layers import patches
+
+    assert patches.use_columns(1, 26 * 26) and not patches.use_columns(1, 8 * 8)
+    assert not patches.use_columns(32, 11 * 11)
+    X = rng.normal(size=(3, 9, 8, 2))
+    dY = rng.normal(size=(3, 5, 4, 4))
+    results = []
+    for columns in (True, False):
+        monkeypatch.setattr(patches, "use_columns", lambda c, p, columns=columns: columns)
+        conv = Conv2D(4, 3, strides=(2, 2), padding="same", dilation_rate=1)
+        conv.build(X.shape)
+        conv.set_weights([np.linspace(-1, 1, 72).reshape(3, 3, 2, 4), np.arange(4.0)])
+        A = conv.forward(X, training=True)
+        dX = conv.backward(dY)
+        results.append((A, dX, conv.grads["kernel"].copy(), conv.grads["bias"].copy()))
+    for by_columns, by_rows in zip(*results):
+        np.testing.assert_allclose(by_columns, by_rows, rtol=1e-12, atol=1e-12)
+
+
+def test_gradient_check_catches_a_wrong_col2im(float64, rng, layout, monkeypatch):
+    """The check is not vacuous: dX 1 % off in one window offset fails it, in both layouts."""
+    from nnlab.layers import patches
+
+    real = patches.add_offsets
+
+    def off(dP, *args, **kwargs):
+        dP = dP.copy()
+        dP[0] *= 1.01
+        return real(dP, *args, **kwargs)
+
+    monkeypatch.setattr(patches, "add_offsets", off)
+    model = Sequential([Input(shape=(5, 5, 1)), Conv2D(2, 2), Conv2D(1, 2), Flatten(), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    result = gradient_check(model, rng.normal(size=(2, 5, 5, 1)), rng.normal(size=(2, 1)))
+    assert 1e-4 < max(result.inputs.values())

@@ -136,48 +136,82 @@ class _Conv(Layer):
     def forward(self, X, training: bool = False):
         pads, out = self._plan(X.shape[1:-1])
         Xp = patches.pad(X, pads)
-        view = patches.windows(Xp, self.kernel_size, self.strides, self.dilation_rate, out)
         W2 = self.params["kernel"].reshape(-1, self.filters)  # (k * C, filters)
-        rows = patches.positions(out)  # rows of P per image
-        P = np.empty((X.shape[0] * rows, W2.shape[0]), dtype=X.dtype)  # (n * positions, k C)
-        Z = np.empty((P.shape[0], self.filters), dtype=np.result_type(X, W2))
-
-        # im2col, then Z = P W + b, a block of images at a time (patches.BLOCK_BYTES), so
-        # that each block of P is still in cache when the GEMM reads it
-        for start, stop in patches.image_blocks(X.shape[0], rows * P.shape[1] * P.itemsize):
-            Pb, Zb = P[start * rows : stop * rows], Z[start * rows : stop * rows]
-            Pb.reshape(view[start:stop].shape)[...] = view[start:stop]
-            gemm(Pb, W2, out=Zb)
-            if self.use_bias:
-                Zb += self.params["bias"]
+        self._by_columns = patches.use_columns(X.shape[-1], patches.positions(out))
+        if self._by_columns:
+            P, Z = self._columns_forward(Xp, out, W2)
+        else:
+            P, Z = self._rows_forward(Xp, out, W2)
         A = self.activation.forward_inplace(Z)
         self._P, self._Z, self._A = P, Z, A
         self._shapes = (X.shape, Xp.shape, pads, out)
         return A.reshape(X.shape[0], *out, self.filters)
 
+    def _rows_forward(self, Xp, out, W2):
+        """P (n * positions, k C), one row per window, and Z = P W + b."""
+        view = patches.windows(Xp, self.kernel_size, self.strides, self.dilation_rate, out)
+        rows = patches.positions(out)  # rows of P per image
+        P = np.empty((Xp.shape[0] * rows, W2.shape[0]), dtype=Xp.dtype)
+        Z = np.empty((P.shape[0], self.filters), dtype=np.result_type(Xp, W2))
+
+        # im2col, then Z = P W + b, a block of images at a time (patches.BLOCK_BYTES), so
+        # that each block of P is still in cache when the GEMM reads it
+        for start, stop in patches.image_blocks(Xp.shape[0], rows * P.shape[1] * P.itemsize):
+            Pb, Zb = P[start * rows : stop * rows], Z[start * rows : stop * rows]
+            Pb.reshape(view[start:stop].shape)[...] = view[start:stop]
+            gemm(Pb, W2, out=Zb)
+            if self.use_bias:
+                Zb += self.params["bias"]
+        return P, Z
+
+    def _columns_forward(self, Xp, out, W2):
+        """P^T (k C [+ 1], n * positions), one column per window (patches.columns), and
+        Z = P^T.T [W; b]: the bias is the weight of P^T's row of ones."""
+        PT = patches.columns(
+            Xp, self.kernel_size, self.strides, self.dilation_rate, out, ones=self.use_bias
+        )
+        Wb = np.vstack([W2, self.params["bias"]]) if self.use_bias else W2
+        return PT, gemm(PT.T, Wb)
+
     def backward(self, dA, need_dX: bool = True):
         self._require_forward("_P")
         dZ = self.activation.backward(dA.reshape(self._Z.shape), self._Z, self._A)
-        W = self.params["kernel"]
-        W2 = W.reshape(-1, self.filters)
+        W2 = self.params["kernel"].reshape(-1, self.filters)
         dW2 = self.grads["kernel"].reshape(W2.shape)  # a view: gradients are contiguous
-        gemm(self._P.T, dZ, out=dW2)  # (k C, n * positions) @ (n * positions, filters)
-        if self.use_bias:
-            np.add.reduce(dZ, axis=0, out=self.grads["bias"])
+        if self._by_columns:  # P^T: one column per row of dZ
+            dWb = gemm(self._P, dZ)  # (k C [+ 1], n * positions) @ (n * positions, filters)
+            dW2[...] = dWb[: W2.shape[0]]
+            if self.use_bias:
+                self.grads["bias"][...] = dWb[-1]
+        else:
+            gemm(self._P.T, dZ, out=dW2)  # (k C, n * positions) @ (n * positions, filters)
+            if self.use_bias:  # column sums as a GEMV: ~7x np.add.reduce's speed here
+                self.grads["bias"][...] = np.ones(dZ.shape[0], dZ.dtype) @ dZ
         if not need_dX:
             return None
         X_shape, Xp_shape, pads, out = self._shapes
-        # dP = dZ W^T, sent back to the input positions it was read from (col2im), a block
-        # of images at a time (patches.BLOCK_BYTES) so that each block of dP is in cache.
+        if self._by_columns:
+            dPT = gemm(W2, dZ.T)  # (k C, filters) @ (filters, n * positions)
+            dXp = patches.add_columns(
+                dPT, Xp_shape, self.kernel_size, self.strides, self.dilation_rate, out
+            )
+            return patches.crop(dXp, pads)
+        # dP = dZ W^T, split by window offset k (dP_k = dZ W_k^T, one batched GEMM) and
+        # sent back to the input positions offset k read (col2im), a block of images at a
+        # time (patches.BLOCK_BYTES) so that each block of dP is still in cache.
         dXp = np.zeros(Xp_shape, dtype=dZ.dtype)
         rows = patches.positions(out)  # rows of dZ per image
-
+        C = X_shape[-1]
+        W_by_offset = W2.reshape(-1, C, self.filters).transpose(0, 2, 1)  # (k, filters, C)
         dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
         for start, stop in patches.image_blocks(X_shape[0], dP_bytes):
-            dP = gemm(dZ[start * rows : stop * rows], W2.T)  # (m, filters) @ (filters, k C)
-            dP = dP.reshape(stop - start, *out, *self.kernel_size, X_shape[-1])
-            patches.add_windows(
-                dP, None, self.kernel_size, self.strides, self.dilation_rate, out=dXp[start:stop]
+            dP = np.matmul(dZ[start * rows : stop * rows], W_by_offset)  # (k, m, C)
+            patches.add_offsets(
+                dP.reshape(-1, stop - start, *out, C),
+                dXp[start:stop],
+                self.kernel_size,
+                self.strides,
+                self.dilation_rate,
             )
         return patches.crop(dXp, pads)
 
