@@ -169,3 +169,17 @@ def test_run_help_prints(run_mod, capsys):
     with pytest.raises(SystemExit) as stop:
         run_mod.main(["--help"])
     assert stop.value.code == 0 and "--repeats" in capsys.readouterr().out
+
+
+def test_step_floor_reports_the_floor_and_what_lies_above_it():
+    """bench/step_floor.py on iris, one round: every row, the floor as their sum."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "step_floor.py"), "--task", "iris", "--rounds", "1",
+         "--epochs", "2"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {line[:26].strip(): line[26:].split() for line in proc.stdout.splitlines()[2:7]}
+    assert list(rows) == ["GEMMs", "update", "floor = GEMMs + update", "bare NumPy step",
+                          "nnlab step (fit)"]
+    gemms, update, floor = (float(rows[k][0]) for k in list(rows)[:3])
+    assert floor == pytest.approx(gemms + update, abs=0.11) and float(rows[list(rows)[2]][2]) == 1
+    assert "elementwise work (bare - floor)" in proc.stdout
