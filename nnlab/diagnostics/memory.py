@@ -30,7 +30,10 @@ reset_after has two biases); the element-wise gate arithmetic is not counted, li
 activations. Bidirectional is its two layers plus one FLOP per output element of one
 direction for sum and mul (two for ave, none for concat); TimeDistributed is T times
 its layer. Convolutions also keep their im2col patches
-(window size * channels values per output position), which is not counted. A
+(window size * channels values per output position), and recurrent layers keep every
+step's pre-activations, gates and states for backpropagation through time (about
+2 x units values per step for SimpleRNN and 10 x units for GRU and LSTM, plus the input
+projection, even with return_sequences=False); neither is counted. A
 training step costs about 3x the forward FLOPs (backward needs two matrix products
 per Dense layer).
 """
