@@ -42,7 +42,7 @@ class Data:
 
 def prepare(model, x, y, sample_weight=None, class_weight=None) -> Data:
     dtype = model.dtype
-    X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, dtype)
+    X = model.check_inputs(x)
     Y = inputs_mod.check_targets(
         y, model.outputs, model._losses, [t.shape for t in model.outputs], model.output_names, dtype
     )

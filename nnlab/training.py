@@ -35,7 +35,6 @@ from nnlab.divergence import (
     DivergenceWarning,  # noqa: F401  (its historical home)
     constant_predictor_loss,
 )
-from nnlab.models import inputs as inputs_mod
 from nnlab.step.fused_loss import unit_rows
 from nnlab.training_epoch import fit_epoch, train_step
 from nnlab.training_logs import Accumulator, evaluate_data, ordered_results
@@ -288,7 +287,7 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
     else:
         model.ensure_built(x)
         batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
-        X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, model.dtype)
+        X = model.check_inputs(x)
         n = X[0].shape[0] if steps is None else min(X[0].shape[0], steps * batch_size)
         X_batches = ([A[idx] for A in X] for idx in index_batches(n, batch_size, None))
     cbs = CallbackList(callbacks or [], model, {"verbose": _verbose(verbose)})
@@ -296,7 +295,7 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
     parts: list[list] = [[] for _ in model.outputs]
     for xb in X_batches:
         if kind:
-            xb = inputs_mod.check_inputs(xb, model._input_shapes(), model.input_names, model.dtype)
+            xb = model.check_inputs(xb)
         outs = model.forward_pass(xb, training=False)
         for store, P in zip(parts, outs):
             store.append(P.copy())

@@ -57,7 +57,7 @@ def train_epoch(model, store, batches, cbs, guard, epoch) -> Accumulator:
 
 def lr_is_scheduled(optimizer) -> bool:
     """Whether the learning rate follows a schedule (then the epoch logs carry it)."""
-    return callable(optimizer._learning_rate)
+    return optimizer.learning_rate_is_scheduled
 
 
 def fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None:

@@ -600,7 +600,7 @@ def _general_value_and_grad(loss, Y, Z, A, sw=None):
 
 
 @pytest.mark.parametrize("targets", ["one-hot", "soft", "unnormalized"])
-def test_categorical_fused_value_and_grad_equals_the_general_path(targets, float64):
+def test_categorical_fused_output_loss_equals_the_general_path(targets, float64):
     rng = np.random.default_rng(5)
     Z = rng.normal(size=(6, 4)) * 2
     A = activations.get("softmax").forward(Z)
@@ -634,7 +634,7 @@ def test_categorical_fused_falls_back_to_log_softmax_when_a_probability_underflo
 
 
 @pytest.mark.parametrize("k", [1, 3])
-def test_binary_fused_value_and_grad_equals_the_general_path(k, float64):
+def test_binary_fused_output_loss_equals_the_general_path(k, float64):
     rng = np.random.default_rng(6)
     Z = rng.normal(size=(5, k)) * 3
     A = activations.get("sigmoid").forward(Z)

@@ -216,9 +216,22 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
         if any(isinstance(t, KerasTensor) for t in items):
             return self._symbolic_call(x)
         self.ensure_built(x)
-        X_list = inputs.check_inputs(x, self._input_shapes(), self.input_names, self.dtype)
+        X_list = self.check_inputs(x)
         outs = self.forward_pass(X_list, training)
         return outs if self._multi_output else outs[0]
+
+    def check_inputs(self, x) -> list:
+        """`x` checked against the model's inputs (shapes, names, count), as a list
+        of arrays in the model's dtype, one per input; a clear error otherwise.
+
+        Example:
+            >>> import numpy as np
+            >>> from nnlab.layers import Dense, Input
+            >>> x = Input(shape=(2,))
+            >>> [X.shape for X in Model(x, Dense(1)(x)).check_inputs(np.ones((4, 2)))]
+            [(4, 2)]
+        """
+        return inputs.check_inputs(x, self._input_shapes(), self.input_names, self.dtype)
 
     def _input_shapes(self) -> list[tuple]:
         return [t.shape for t in self.inputs]

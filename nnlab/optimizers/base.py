@@ -126,6 +126,12 @@ class Optimizer:
             return float(lr())
         return lr
 
+    @property
+    def learning_rate_is_scheduled(self) -> bool:
+        """True when the learning rate is a schedule or a callable (it then changes
+        with the step count, and `fit`'s epoch logs carry it)."""
+        return callable(self._learning_rate)
+
     @learning_rate.setter
     def learning_rate(self, value) -> None:
         if callable(self._learning_rate):
