@@ -43,8 +43,9 @@ class Data:
 def prepare(model, x, y, sample_weight=None, class_weight=None) -> Data:
     dtype = model.dtype
     X = model.check_inputs(x)
+    losses = [loss for loss, _, _ in model.output_losses()]
     Y = inputs_mod.check_targets(
-        y, model.outputs, model._losses, [t.shape for t in model.outputs], model.output_names, dtype
+        y, model.outputs, losses, [t.shape for t in model.outputs], model.output_names, dtype
     )
     n = inputs_mod.check_same_samples(X, Y)
     sw = inputs_mod.check_sample_weight(sample_weight, n, dtype)
