@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from nnlab.models import inputs as inputs_mod
+from nnlab.step.weight_backup import WeightBackup
 
 #: A finite loss above this many times the reference (see the module docstring) diverges.
 DIVERGENCE_FACTOR = 1000.0
@@ -51,7 +52,7 @@ def constant_predictor_loss(model, Y_list: list, sw=None) -> float | None:
         1.0
     """
     total = 0.0
-    for loss, w, Y, out in zip(model._losses, model._loss_weights, Y_list, model.outputs):
+    for (loss, w, _), Y, out in zip(model.output_losses(), Y_list, model.outputs):
         try:
             with np.errstate(all="ignore"):
                 Y = np.asarray(Y, dtype=np.float64)
@@ -77,9 +78,9 @@ def constant_predictor_loss(model, Y_list: list, sw=None) -> float | None:
 class DivergenceGuard:
     """Stops training at the first diverging step and restores the weights from before it.
 
-    Every step's update copies the flat weights it is about to change into `backup`
-    (the optimizer does it block by block, `apply(save_to=...)`); a diverging step puts
-    that copy back.
+    The guard is the policy: detect a diverging loss, restore, report. The copy it
+    restores from is `backup`, a `nnlab.step.WeightBackup` that every step's update
+    fills block by block (`Optimizer.apply(..., backup=guard.backup)`).
 
     Attributes:
         reference: the larger of the starting loss and the constant predictor's loss
@@ -89,22 +90,17 @@ class DivergenceGuard:
     """
 
     def __init__(self, store, data, layers: list, constant_loss: float | None = None):
-        self.store = store
-        self.backup = store.W.copy()
+        # Non-trainable state (BatchNormalization's moving statistics) is backed up
+        # too, so that a diverging step cannot leave it non-finite.
+        self.backup = WeightBackup(store, layers)
         self.data = data
         self.constant_loss = constant_loss
         self.reference: float | None = None
-        # Non-trainable state (BatchNormalization's moving statistics) is small: back
-        # it up too, so that a diverging step cannot leave it non-finite.
-        self.states = [a for layer in layers for a in layer.state.values()]
-        self.state_backup = [a.copy() for a in self.states]
         self.report: dict | None = None
 
     def reset_backup(self) -> None:
         """Take the current weights as the ones to restore (after they were replaced)."""
-        np.copyto(self.backup, self.store.W)
-        for saved, live in zip(self.state_backup, self.states):
-            np.copyto(saved, live)
+        self.backup.take()
 
     @property
     def limit(self) -> float:
@@ -119,13 +115,9 @@ class DivergenceGuard:
         if self.reference is None and finite:
             self.reference = max(loss, self.constant_loss or 0.0)
         if finite and loss <= self.limit:
-            if self.states:
-                for saved, live in zip(self.state_backup, self.states):
-                    np.copyto(saved, live)
+            self.backup.take_state()
             return True
-        self.store.W[...] = self.backup
-        for saved, live in zip(self.state_backup, self.states):
-            live[...] = saved
+        self.backup.restore()
         model.stop_training = True
         self.report = {"epoch": epoch, "step": step, "loss": loss, "limit": self.limit}
         what = (

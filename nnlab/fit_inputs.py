@@ -13,6 +13,7 @@ import numpy as np
 from nnlab import data_adapters as feeds
 from nnlab.data_adapters import index_batches
 from nnlab.models import inputs as inputs_mod
+from nnlab.step.fused_loss import unit_rows
 
 
 class Data:
@@ -39,20 +40,12 @@ class Data:
         )
 
 
-def unit_rows(model, Y_list: list) -> list[bool]:
-    """For each output trained through the fused softmax + cross-entropy: whether every
-    target row sums to exactly 1, which lets the gradient skip one row sum per batch."""
-    return [
-        bool(fused and Y.ndim >= 1 and np.all(np.add.reduce(Y, axis=-1) == 1))
-        for (*_, fused), Y in zip(model.output_losses(), Y_list)
-    ]
-
-
 def prepare(model, x, y, sample_weight=None, class_weight=None) -> Data:
     dtype = model.dtype
-    X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, dtype)
+    X = model.check_inputs(x)
+    losses = [loss for loss, _, _ in model.output_losses()]
     Y = inputs_mod.check_targets(
-        y, model.outputs, model._losses, [t.shape for t in model.outputs], model.output_names, dtype
+        y, model.outputs, losses, [t.shape for t in model.outputs], model.output_names, dtype
     )
     n = inputs_mod.check_same_samples(X, Y)
     sw = inputs_mod.check_sample_weight(sample_weight, n, dtype)
@@ -129,7 +122,7 @@ def feed_inputs(model, x, kind: str, shuffle: bool, rng, steps, class_weight=Non
             f"neither): yield (x, y, sample_weight) batches instead. Received: {class_weight}"
         )
     first = source.first()
-    model._ensure_built(first[0])
+    model.ensure_built(first[0])
 
     def check_batch(x, y=None, sample_weight=None):
         batch = prepare(model, x, y, sample_weight, class_weight)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from nnlab.backend import xp
-from nnlab.loss_reductions import REDUCTIONS, reduce, reduce_grad, reduce_gradient, reduce_values
+from nnlab.loss_reductions import REDUCTIONS, reduce_gradient, reduce_values
 
-__all__ = ["Loss", "check_smoothing", "replaces_logits_methods"]
+__all__ = ["Loss", "check_smoothing"]
 
 
 class Loss:
@@ -23,10 +23,22 @@ class Loss:
     """
 
     name = "loss"
-    #: The output activation whose pairing with this loss is fused (see module doc).
+    #: The output activation whose pairing with this loss is fused: the training step
+    #: then takes dL/dZ from `forward_logits` / `backward_logits` given Z and A
+    #: (`nnlab.step.fused_loss`).
     fused_activation: str | None = None
+    #: A declared fact: through `fused_activation` this loss's gradient is A - Y (times
+    #: sum(Y) per row), so the step's short kernel may compute value and gradient.
+    #: Each class states it for itself; a subclass does not inherit it (one that
+    #: changes the loss's math must not get the kernel), so a subclass that keeps
+    #: the math declares it again.
+    grad_is_a_minus_y: bool = False
     #: True when targets are integer class indices rather than arrays like y_pred.
     sparse_targets = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.grad_is_a_minus_y = bool(cls.__dict__.get("grad_is_a_minus_y", False))
 
     def __init__(self, name: str | None = None, reduction="sum_over_batch_size"):
         if name is not None:
@@ -56,15 +68,6 @@ class Loss:
     def backward(self, Y, P):
         raise NotImplementedError
 
-    def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
-        """The training step's fused output + loss: the reduced loss (a float) and its
-        gradient with respect to the output layer's Z, given the logits Z and the
-        output A = f(Z). `unit_rows` promises that every row of Y sums to exactly 1
-        (one-hot or probability targets). Subclasses shorten this where they can."""
-        L = self.forward_logits(Y, Z, A)
-        G = self.backward_logits(Y, Z, A)
-        return float(reduce(L, sample_weight)), reduce_grad(G, L.size, sample_weight)
-
     def prepare_targets(self, Y, P):
         """Bring y_true to P's shape where Keras does (rank rule, integer labels)."""
         Y = xp.asarray(Y)
@@ -93,16 +96,6 @@ class Loss:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def replaces_logits_methods(loss, cls) -> bool:
-    """Whether `loss`'s class replaces one of the logits methods `cls`'s shortened
-    `fused_value_and_grad` stands for (then the general path must call them)."""
-    t = type(loss)
-    return t is not cls and any(
-        getattr(t, name) is not getattr(cls, name)
-        for name in ("forward_logits", "backward_logits", "_smooth")
-    )
 
 
 def check_smoothing(ls) -> float:

@@ -1,8 +1,9 @@
 """The cross-entropies: binary, categorical and sparse categorical.
 
 Each works from probabilities P (clipped to [EPS, 1 - EPS], as Keras's NumPy backend)
-or from logits Z in the stable log-sum-exp form, and has the training step's fused
-output + loss path (`fused_value_and_grad`); see `nnlab.losses` for when it is used.
+or from logits Z in the stable log-sum-exp form. Each declares its fused activation
+and that its gradient through it is A - Y; the training step's fused kernels are in
+`nnlab.step.fused_loss`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 
 from nnlab import activations
 from nnlab.backend import EPS, xp
-from nnlab.loss_base import Loss, check_smoothing, replaces_logits_methods
+from nnlab.loss_base import Loss, check_smoothing
 
 __all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy"]
 
@@ -26,6 +27,7 @@ class BinaryCrossentropy(Loss):
 
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
+    grad_is_a_minus_y = True
 
     def __init__(
         self,
@@ -65,20 +67,6 @@ class BinaryCrossentropy(Loss):
         A = activations.expit(Z) if A is None else A
         return (A - self._smooth(Y)) * (1.0 / Z.shape[-1])
 
-    def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
-        """Mean of log(1 + e^Z) - Y Z over every entry, and its gradient (A - Y) / Z.size."""
-        if (
-            sample_weight is not None
-            or self.label_smoothing
-            or replaces_logits_methods(self, BinaryCrossentropy)
-        ):
-            return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
-        L = xp.logaddexp(0, Z)
-        L -= Y * Z
-        G = A - Y
-        G *= 1.0 / max(Z.size, 1)
-        return float(L.sum()) / max(L.size, 1), G
-
     def get_config(self) -> dict:
         return {
             **super().get_config(),
@@ -98,6 +86,7 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
     fused_activation = "softmax"
+    grad_is_a_minus_y = True
 
     def __init__(
         self,
@@ -144,22 +133,6 @@ class CategoricalCrossentropy(Loss):
         A = activations.softmax(Z) if A is None else A
         return A * Y.sum(axis=-1, keepdims=True) - Y
 
-    def fused_value_and_grad(self, Y, Z, A, sample_weight=None, unit_rows: bool = False):
-        """-sum(Y log A) / n as one dot product, and the gradient (A - Y) / n, with
-        A * sum(Y) - Y in place of A - Y unless every target row sums to 1."""
-        if (
-            sample_weight is not None
-            or self.label_smoothing
-            or replaces_logits_methods(self, CategoricalCrossentropy)
-            or not xp.minimum.reduce(A, None) > 0
-        ):
-            return super().fused_value_and_grad(Y, Z, A, sample_weight, unit_rows)
-        n = max(A.size // A.shape[-1], 1)
-        value = -float(np.vdot(Y, xp.log(A))) / n
-        G = A - Y if unit_rows else A * Y.sum(axis=-1, keepdims=True) - Y
-        G *= 1.0 / n
-        return value, G
-
     def get_config(self) -> dict:
         return {
             **super().get_config(),
@@ -173,6 +146,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     name = "sparse_categorical_crossentropy"
     sparse_targets = True
+    grad_is_a_minus_y = True  # labels become one-hot targets: the same math
 
     def __init__(self, from_logits: bool = False, name=None, reduction="sum_over_batch_size"):
         super().__init__(from_logits=from_logits, name=name, reduction=reduction)

@@ -206,7 +206,7 @@ class _Builder:
         helper = self.helper
         model = self.model
         graph_inputs = []
-        for node in model._nodes:
+        for node in model.graph_nodes:
             layer = node.layer
             if not node.inputs:  # a model input
                 name = self.fresh(layer.name)
@@ -370,7 +370,7 @@ def _is_linear(layer) -> bool:
 def _common_dtype(model) -> np.dtype:
     """The one dtype of every layer; ONNX graphs do not mix dtypes silently."""
     dtypes = {}
-    for node in model._nodes:  # Sequential.layers leaves out the InputLayer
+    for node in model.graph_nodes:  # Sequential.layers leaves out the InputLayer
         layer = node.layer
         dtypes.setdefault(np.dtype(layer.dtype), layer.name)
     if len(dtypes) > 1:

@@ -35,12 +35,12 @@ from nnlab.divergence import (
     DivergenceWarning,  # noqa: F401  (its historical home)
     constant_predictor_loss,
 )
-from nnlab.models import inputs as inputs_mod
+from nnlab.step.fused_loss import unit_rows
 from nnlab.training_epoch import fit_epoch, train_step
 from nnlab.training_logs import Accumulator, evaluate_data, ordered_results
 
 # The checked inputs live in nnlab.fit_inputs; their historical names here:
-_Data, _prepare, _unit_rows = fit_inputs.Data, fit_inputs.prepare, fit_inputs.unit_rows
+_Data, _prepare = fit_inputs.Data, fit_inputs.prepare
 _class_weights_to_samples = fit_inputs.class_weights_to_samples
 _split_validation, _feed_inputs = fit_inputs.split_validation, fit_inputs.feed_inputs
 _eval_batches = fit_inputs.eval_batches
@@ -141,12 +141,12 @@ def fit(
             ReLU units once per epoch into the History (see nnlab.diagnostics.health).
             On by default; it costs a few vector norms per epoch, nothing per batch.
     """
-    model._require_compiled("fit")
+    model.require_compiled("fit")
     kind = feeds.kind_of(x)
     if kind:
         fit_inputs.check_feed_fit(kind, y, sample_weight, batch_size, validation_split)
     else:
-        model._ensure_built(x)
+        model.ensure_built(x)
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
     epochs = _check_int("epochs", epochs, 0)
     initial_epoch = _check_int("initial_epoch", initial_epoch, 0)
@@ -164,7 +164,7 @@ def fit(
     inputs = fit_inputs.fit_inputs(
         model, plan, rng, x, y, sample_weight, class_weight, validation_data, validation_split)
     data, feed = inputs.data, inputs.feed
-    store = model._ensure_store()
+    store = model.pack_parameters()
     history = History()
     cbs = _callback_list(callbacks)
     if verbose:
@@ -248,13 +248,13 @@ def evaluate(
     `x` may be a PyDataset-like sequence or a generator of (x, y[, sample_weight])
     batches (then no y, sample_weight nor batch_size); `steps` evaluates only that many
     batches (default: all)."""
-    model._require_compiled("evaluate")
+    model.require_compiled("evaluate")
     kind, steps = feeds.kind_of(x), feeds.check_steps("steps", steps)
     if kind:
         feeds.check_feed_args(kind, "evaluate", y=y, sample_weight=sample_weight,
                               batch_size=batch_size)
     else:
-        model._ensure_built(x)
+        model.ensure_built(x)
     batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
     verbose = _verbose(verbose)
     if kind:
@@ -280,14 +280,14 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
     if kind:
         feeds.check_feed_args(kind, "predict", batch_size=batch_size)
         source = feeds.source_for(x, False, None)
-        model._ensure_built(source.first()[0])
+        model.ensure_built(source.first()[0])
         feed = feeds.Feed(source, steps)
         feed.reset()
         X_batches = (b[0] for b in feed.epoch())
     else:
-        model._ensure_built(x)
+        model.ensure_built(x)
         batch_size = 32 if batch_size is None else _check_int("batch_size", batch_size, 1)
-        X = inputs_mod.check_inputs(x, model._input_shapes(), model.input_names, model.dtype)
+        X = model.check_inputs(x)
         n = X[0].shape[0] if steps is None else min(X[0].shape[0], steps * batch_size)
         X_batches = ([A[idx] for A in X] for idx in index_batches(n, batch_size, None))
     cbs = CallbackList(callbacks or [], model, {"verbose": _verbose(verbose)})
@@ -295,8 +295,8 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
     parts: list[list] = [[] for _ in model.outputs]
     for xb in X_batches:
         if kind:
-            xb = inputs_mod.check_inputs(xb, model._input_shapes(), model.input_names, model.dtype)
-        outs = model._forward(xb, training=False)
+            xb = model.check_inputs(xb)
+        outs = model.forward_pass(xb, training=False)
         for store, P in zip(parts, outs):
             store.append(P.copy())
     cbs.call("on_predict_end", None)
@@ -308,20 +308,20 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
 
 
 def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_dict=False):
-    model._require_compiled("train_on_batch")
-    model._ensure_built(x)
+    model.require_compiled("train_on_batch")
+    model.ensure_built(x)
     data = _prepare(model, x, y, sample_weight, class_weight)
     model._resolve_metrics(data.Y)
-    data.unit_rows = _unit_rows(model, data.Y)
-    store = model._ensure_store()
+    data.unit_rows = unit_rows(model, data.Y)
+    store = model.pack_parameters()
     acc = Accumulator(model)
     acc.add(data.n, *train_step(model, store, data), data.Y, data.sw)
     return ordered_results(model, acc.logs(), return_dict)
 
 
 def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
-    model._require_compiled("test_on_batch")
-    model._ensure_built(x)
+    model.require_compiled("test_on_batch")
+    model.ensure_built(x)
     data = _prepare(model, x, y, sample_weight)
     model._resolve_metrics(data.Y)
     return ordered_results(model, evaluate_data(model, [data]), return_dict)

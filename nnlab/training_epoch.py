@@ -20,7 +20,7 @@ def train_step(model, store, batch: Data, guard=None, epoch: int = 0, step: int 
     Returns (total loss, per-output losses, outputs), all computed before the update,
     or None when the guard stopped training on a diverging loss.
     """
-    outs = model._forward(batch.X, training=True)
+    outs = model.forward_pass(batch.X, training=True)
     total, per_output, seeds, from_Z = model.batch_loss(
         outs, batch.Y, batch.sw, need_grad=True, unit_rows=batch.unit_rows
     )
@@ -28,11 +28,11 @@ def train_step(model, store, batch: Data, guard=None, epoch: int = 0, step: int 
         total += layer.penalty()
     if guard is not None and not guard.check(total, model, epoch, step):
         return None
-    model._backward(seeds, from_Z)
+    model.backward_pass(seeds, from_Z)
     for layer in store.penalized:
         layer.add_penalty_grads()
-    backup = None if guard is None else [guard.backup]
-    model.optimizer.apply([store.W], [store.dW], store.grad_views, save_to=backup)
+    backup = None if guard is None else guard.backup
+    model.optimizer.apply([store.W], [store.dW], store.grad_views, backup=backup)
     return total, per_output, outs
 
 
@@ -57,7 +57,7 @@ def train_epoch(model, store, batches, cbs, guard, epoch) -> Accumulator:
 
 def lr_is_scheduled(optimizer) -> bool:
     """Whether the learning rate follows a schedule (then the epoch logs carry it)."""
-    return callable(optimizer._learning_rate)
+    return optimizer.learning_rate_is_scheduled
 
 
 def fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None:

@@ -75,10 +75,10 @@ def evaluate_data(model, batches, cbs: CallbackList | None = None) -> dict:
     for step, batch in enumerate(batches):
         if batch_hooks:
             cbs.call("on_test_batch_begin", step, {})
-        outs = model._forward(batch.X, training=False)
+        outs = model.forward_pass(batch.X, training=False)
         total, per_output, _, _ = model.batch_loss(outs, batch.Y, batch.sw, need_grad=False)
         if model._regularized:
-            total += model._penalty()
+            total += model.penalty()
         acc.add(batch.n, total, per_output, outs, batch.Y, batch.sw)
         if batch_hooks:
             cbs.call("on_test_batch_end", step, acc.logs())

@@ -15,6 +15,7 @@ from numeric import num_grad, rel_err
 
 from nnlab import activations, losses
 from nnlab.losses import BinaryCrossentropy, CategoricalCrossentropy, reduce, reduce_grad
+from nnlab.step import fused_output_loss
 
 LN2 = math.log(2.0)  # 0.6931471805599453
 EPS = 1e-7  # keras.config.epsilon()
@@ -599,7 +600,7 @@ def _general_value_and_grad(loss, Y, Z, A, sw=None):
 
 
 @pytest.mark.parametrize("targets", ["one-hot", "soft", "unnormalized"])
-def test_categorical_fused_value_and_grad_equals_the_general_path(targets, float64):
+def test_categorical_fused_output_loss_equals_the_general_path(targets, float64):
     rng = np.random.default_rng(5)
     Z = rng.normal(size=(6, 4)) * 2
     A = activations.get("softmax").forward(Z)
@@ -612,7 +613,7 @@ def test_categorical_fused_value_and_grad_equals_the_general_path(targets, float
     unit = bool(np.all(Y.sum(axis=-1) == 1))
     assert unit == (targets == "one-hot")  # float rows that sum to 1 exactly are rare
     loss = CategoricalCrossentropy()
-    value, G = loss.fused_value_and_grad(Y, Z, A, unit_rows=unit)
+    value, G = fused_output_loss(loss, Y, Z, A, unit_rows=unit)
     value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A)
     assert value == pytest.approx(value_ref, rel=1e-14)
     np.testing.assert_array_equal(G, G_ref)  # same operations, same bits
@@ -627,19 +628,19 @@ def test_categorical_fused_falls_back_to_log_softmax_when_a_probability_underflo
     A = activations.get("softmax").forward(Z)
     assert A.min() == 0.0
     Y = np.array([[1.0, 0.0], [0.0, 1.0]])
-    value, G = CategoricalCrossentropy().fused_value_and_grad(Y, Z, A, unit_rows=True)
+    value, G = fused_output_loss(CategoricalCrossentropy(), Y, Z, A, unit_rows=True)
     assert value == pytest.approx((800.0 + np.log1p(np.exp(-1.0))) / 2, rel=1e-12)
     assert np.isfinite(G).all()
 
 
 @pytest.mark.parametrize("k", [1, 3])
-def test_binary_fused_value_and_grad_equals_the_general_path(k, float64):
+def test_binary_fused_output_loss_equals_the_general_path(k, float64):
     rng = np.random.default_rng(6)
     Z = rng.normal(size=(5, k)) * 3
     A = activations.get("sigmoid").forward(Z)
     Y = (rng.random((5, k)) > 0.5).astype(float)
     loss = BinaryCrossentropy()
-    value, G = loss.fused_value_and_grad(Y, Z, A)
+    value, G = fused_output_loss(loss, Y, Z, A)
     value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A)
     assert value == pytest.approx(value_ref, rel=1e-14)
     np.testing.assert_allclose(G, G_ref, rtol=1e-14)
@@ -658,7 +659,7 @@ def test_fused_with_sample_weights_or_smoothing_uses_the_general_path(cls, float
         (losses.get(cls), sw),
         (type(losses.get(cls))(label_smoothing=0.1), None),
     ]:
-        value, G = loss.fused_value_and_grad(Y, Z, A, weights, unit_rows=True)
+        value, G = fused_output_loss(loss, Y, Z, A, weights, unit_rows=True)
         value_ref, G_ref = _general_value_and_grad(loss, Y, Z, A, weights)
         assert value == value_ref
         np.testing.assert_array_equal(G, G_ref)
@@ -678,7 +679,38 @@ def test_fused_path_honours_a_subclass_that_overrides_the_logits_methods(base, f
     act = "softmax" if base is CategoricalCrossentropy else "sigmoid"
     A = activations.get(act).forward(Z)
     Y = np.eye(3)[[0, 1, 2, 1]]
-    value, G = Doubled().fused_value_and_grad(Y, Z, A, unit_rows=True)
-    value_ref, G_ref = base().fused_value_and_grad(Y, Z, A, unit_rows=True)
+    value, G = fused_output_loss(Doubled(), Y, Z, A, unit_rows=True)
+    value_ref, G_ref = fused_output_loss(base(), Y, Z, A, unit_rows=True)
     assert value == pytest.approx(2 * value_ref, rel=1e-14)
     np.testing.assert_allclose(G, 2 * G_ref, rtol=1e-14)
+
+
+def test_the_a_minus_y_declaration_is_per_class_and_picks_the_short_kernel(float64):
+    """The cross-entropies declare grad_is_a_minus_y; a subclass does not inherit it (so
+    it gets the general path through its own logits methods) unless it declares it."""
+    from nnlab.losses import SparseCategoricalCrossentropy
+    from nnlab.step import fused_loss
+
+    class Renamed(CategoricalCrossentropy):
+        pass
+
+    class Declared(CategoricalCrossentropy):
+        grad_is_a_minus_y = True
+
+    assert CategoricalCrossentropy.grad_is_a_minus_y and BinaryCrossentropy.grad_is_a_minus_y
+    assert SparseCategoricalCrossentropy.grad_is_a_minus_y
+    assert not Renamed.grad_is_a_minus_y and Declared.grad_is_a_minus_y
+    assert not losses.MeanSquaredError.grad_is_a_minus_y
+    rng = np.random.default_rng(9)
+    Z = rng.normal(size=(5, 3))
+    A = activations.get("softmax").forward(Z)
+    Y = np.eye(3)[[0, 1, 2, 1, 0]]
+    kernel = fused_loss.softmax_cross_entropy(Y, Z, A, True)
+    general = _general_value_and_grad(Renamed(), Y, Z, A)
+    for loss, (value_ref, G_ref) in [(Declared(), kernel), (Renamed(), general)]:
+        value, G = fused_output_loss(loss, Y, Z, A, unit_rows=True)
+        assert value == value_ref
+        np.testing.assert_array_equal(G, G_ref)
+    # by hand: (A - Y) / n, and the mean of -log A at the true classes
+    np.testing.assert_allclose(kernel[1], (A - Y) / 5, rtol=1e-14)
+    assert kernel[0] == pytest.approx(-np.log(A[np.arange(5), [0, 1, 2, 1, 0]]).mean(), rel=1e-14)

@@ -1053,7 +1053,7 @@ def test_nnlab_top_level_exports_the_model_api():
 
 
 def test_unit_rows_marks_only_fused_outputs_whose_target_rows_sum_to_one():
-    from nnlab.training import _unit_rows
+    from nnlab.step import unit_rows as _unit_rows
 
     model = Sequential([Input(shape=(3,)), Dense(4, activation="softmax")])
     model.compile(optimizer="sgd", loss="categorical_crossentropy")

@@ -58,9 +58,9 @@ def test_shared_nested_model_sums_the_gradients_of_its_calls(float64, rng):
         ha, hb = np.tanh(xa @ K + k), np.tanh(xb @ K + k)
         return float(np.mean((np.hstack([ha, hb]) @ W + c - y) ** 2))
 
-    outs = model._forward([xa, xb], training=True)
+    outs = model.forward_pass([xa, xb], training=True)
     _, _, seeds, from_Z = model.batch_loss(outs, [y], None, need_grad=True)
-    model._backward(seeds, from_Z)
+    model.backward_pass(seeds, from_Z)
     analytic = encoder.layers[0].grads["kernel"].copy()
     assert rel_err(analytic, num_grad(loss, K)) < 1e-8
 

@@ -663,7 +663,7 @@ def test_blocked_update_of_a_large_flat_array_gives_the_same_bits(make, monkeypa
     """A flat array over two blocks is updated block by block; every rule is elementwise
     (clipping and weight decay act on the whole array first), so the result is the same
     bits as one pass over the whole array."""
-    from nnlab.optimizers import base
+    from nnlab.step import blocked_update as base
 
     rng = np.random.default_rng(0)
     n = 3 * (base.BLOCK_BYTES // 4) + 123  # three full float32 blocks and a ragged end

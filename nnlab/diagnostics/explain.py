@@ -41,6 +41,7 @@ from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout
 from nnlab.layers.normalization import BatchNormalization
 from nnlab.losses import reduce, reduce_grad
+from nnlab.step.fused_loss import fused_output_loss
 
 #: A model with more trainable parameters than this is summarised per layer, not
 #: printed entry by entry (and its finite differences are skipped: 2 forwards each).
@@ -146,7 +147,7 @@ def _one_step(work, X, y, number: int) -> StepTrace:
     back = loss.backward_logits(Y, P) if loss.uses_logits else loss.backward(Y, P)
     dP = reduce_grad(back, L.size) * loss_weight
     if fused:
-        value, dZ_out = loss.fused_value_and_grad(Y, out.Z, P)
+        value, dZ_out = fused_output_loss(loss, Y, out.Z, P)
         dZ_out = dZ_out * loss_weight
     else:
         value = float(reduce(L))

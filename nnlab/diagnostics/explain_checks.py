@@ -17,6 +17,7 @@ import numpy as np
 from nnlab.diagnostics.gradcheck import numeric_gradient
 from nnlab.layers.dense import Dense
 from nnlab.losses import reduce
+from nnlab.step.fused_loss import fused_output_loss
 
 
 def positive_int(name: str, value) -> int:
@@ -119,7 +120,7 @@ def _loss_function(twin, step, X, Y, loss):
                 Z = layer.pre_activation(A) if isinstance(layer, Dense) else A
             A = layer.forward(A, training=True)
         if fused:
-            E = loss.fused_value_and_grad(Y, Z, A)[0]
+            E = fused_output_loss(loss, Y, Z, A)[0]
         else:
             E = float(reduce(loss.forward_logits(Y, A) if loss.uses_logits else loss.forward(Y, A)))
         return weight * E + sum(layer.penalty() for layer in layers if layer.trainable)

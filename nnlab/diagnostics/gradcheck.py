@@ -71,19 +71,19 @@ def gradient_check(
     Returns:
         A GradientCheckResult with the worst error per weight and per input.
     """
-    from nnlab.training import _prepare
+    from nnlab.fit_inputs import prepare
 
-    model._require_compiled("gradient_check")
-    model._ensure_built(x)
+    model.require_compiled("gradient_check")
+    model.ensure_built(x)
     if model.dtype != np.float64:
         raise ValueError(
             f"gradient_check needs a float64 model for exact differences; model "
             f"'{model.name}' is {model.dtype}. Build it after "
             "nnlab.config.set_floatx('float64')."
         )
-    data = _prepare(model, x, y, sample_weight)
+    data = prepare(model, x, y, sample_weight)
     data.X = [np.ascontiguousarray(X) for X in data.X]  # perturbed in place through views
-    model._ensure_store()
+    model.pack_parameters()
     layers = model.weight_layers()  # nested models' layers included
     random_layers = [layer for layer in layers if hasattr(layer, "hold_randomness")]
     # Training-mode forwards move BatchNormalization's moving statistics: put them back.
@@ -103,15 +103,15 @@ def gradient_check(
 def _check(model, data, eps, floor, check_inputs, random_layers) -> GradientCheckResult:
 
     def loss_value() -> float:
-        outs = model._forward(data.X, training=True)
-        return model.batch_loss(outs, data.Y, data.sw, need_grad=False)[0] + model._penalty()
+        outs = model.forward_pass(data.X, training=True)
+        return model.batch_loss(outs, data.Y, data.sw, need_grad=False)[0] + model.penalty()
 
-    outs = model._forward(data.X, training=True)  # draws the masks once ...
+    outs = model.forward_pass(data.X, training=True)  # draws the masks once ...
     for layer in random_layers:
         layer.hold_randomness(True)  # ... and every later forward reuses them
     _, _, seeds, from_Z = model.batch_loss(outs, data.Y, data.sw, need_grad=True)
-    dX = model._backward(seeds, from_Z, input_grads=check_inputs)
-    model._add_penalty_grads()
+    dX = model.backward_pass(seeds, from_Z, input_grads=check_inputs)
+    model.add_penalty_grads()
 
     result = GradientCheckResult()
     for layer in model.weight_layers():

@@ -156,7 +156,7 @@ def _layers(model) -> list:
     from nnlab.models.nested import is_model
 
     out = []
-    for n in model._nodes:
+    for n in model.graph_nodes:
         if not isinstance(n.layer, InputLayer):
             out += _layers(n.layer) if is_model(n.layer) else [n.layer]
     return out

@@ -116,14 +116,14 @@ class CompileMixin:
     def output_losses(self) -> list[tuple]:
         """Per output, as compile resolved it: (Loss, loss weight, fused). `fused` means
         the training step takes the output layer's dL/dZ straight from the loss
-        (`Loss.fused_value_and_grad`) instead of going through dL/dA and the activation.
+        (`nnlab.step.fused_output_loss`) instead of going through dL/dA and the activation.
         Public for diagnostics (nnlab.diagnostics.explain); needs a compiled, built model."""
-        self._require_compiled("output_losses")
+        self.require_compiled("output_losses")
         if not self.built:
             raise ValueError(f"Model '{self.name}' is not built yet; call it on data first.")
         return list(zip(self._losses, self._loss_weights, self._fused))
 
-    def _require_compiled(self, what: str) -> None:
+    def require_compiled(self, what: str) -> None:
         if not self.compiled:
             raise RuntimeError(
                 f"You must compile the model before calling {what}(): "

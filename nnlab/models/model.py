@@ -18,8 +18,8 @@ from nnlab.models import graph, inputs
 from nnlab.models.compiling import CompileMixin
 from nnlab.models.introspection import KerasIntrospection
 from nnlab.models.nested import NestedModel, leaf_layers, unique
-from nnlab.models.param_store import ParamStore
 from nnlab.models.training_api import TrainingMixin
+from nnlab.step.param_store import ParamStore, packed
 
 
 class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
@@ -138,27 +138,75 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
         """
         return self._store
 
-    def _ensure_store(self) -> ParamStore:
-        """(Re)pack the trainable params into one flat store when the layers changed."""
-        layers = self.weight_layers()
-        if self._store is None or not self._store.holds(layers):
-            self._store = ParamStore(layers)
+    def pack_parameters(self) -> ParamStore:
+        """Pack the trainable weights into the flat store (`nnlab.step.ParamStore`), or
+        repack them when what is trainable changed since; returns `parameter_store`.
+        A repack resets the optimizer, whose slots were built for the old store.
+
+        Example:
+            >>> from nnlab.layers import Dense, Input
+            >>> x = Input(shape=(2,))
+            >>> model = Model(x, Dense(3)(x))
+            >>> store = model.pack_parameters()
+            >>> store.W.size, model.parameter_store is store
+            (9, True)
+        """
+        store = packed(self._store, self.weight_layers())
+        if store is not self._store:
+            self._store = store
             if self.optimizer is not None:
                 self.optimizer.reset()
-        return self._store
+        return store
 
-    def _ensure_built(self, x) -> None:
-        """Sequential builds here from the first data it sees; functional models are built."""
+    def ensure_built(self, x) -> None:
+        """Make sure the model has its graph before running on `x`: a Sequential
+        without an Input builds here from the first data it sees; a functional model
+        is built already (only an empty one raises)."""
         if not self.built:
             raise ValueError(f"Model '{self.name}' has no layers to run.")
 
+    @property
+    def graph_nodes(self) -> list:
+        """The graph's nodes in the order forward runs them (`nnlab.models.graph.Node`:
+        `layer`, `inputs`, `output`, `shared`); a layer called twice has two nodes, and
+        the InputLayers have theirs."""
+        return list(self._nodes)
+
     # -- forward and backward ---------------------------------------------------------
-    def _forward(self, X_list: list, training: bool) -> list:
+    def forward_pass(self, X_list: list, training: bool) -> list:
+        """Run the graph on checked inputs (one array per model input) and return the
+        outputs A, one array per model output. In training mode every layer keeps
+        what its backward needs (`Layer.last_X`, `last_Z`, `last_A`).
+
+        Example:
+            >>> import numpy as np
+            >>> from nnlab.layers import Dense, Input
+            >>> x = Input(shape=(2,))
+            >>> model = Model(x, Dense(1, kernel_initializer="ones")(x))
+            >>> model.forward_pass([np.array([[1.0, 2.0]], dtype="float32")], training=True)
+            [array([[3.]], dtype=float32)]
+        """
         values = graph.forward(self._nodes, X_list, training)
         return [values[i] for i in self._output_pos]
 
-    def _backward(self, seeds: dict, from_Z: set, input_grads: bool = False) -> list | None:
-        grads = graph.backward(self._nodes, seeds, from_Z, input_grads)
+    def backward_pass(
+        self, gradients: dict, from_Z: set, input_grads: bool = False
+    ) -> list | None:
+        """Backpropagate from the outputs after a training-mode `forward_pass`: every
+        trainable layer's `grads` receive dL/dW.
+
+        Args:
+            gradients: {output position: the gradient to start from}, as
+                `batch_loss(...).gradients` gives it: dL/dA of an output, or dL/dZ of
+                its pre-activation for the positions in `from_Z`.
+            from_Z: the output positions whose gradient is dL/dZ (fused outputs).
+            input_grads: also return dL/dX for every model input.
+
+        Returns:
+            The list of dL/dX per input (None for an input no gradient reaches) if
+            `input_grads`, else None.
+        """
+        grads = graph.backward(self._nodes, gradients, from_Z, input_grads)
         return [grads.get(i) for i in range(len(self.inputs))] if input_grads else None
 
     def __call__(self, x, training: bool = False):
@@ -167,10 +215,23 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
         items = x if isinstance(x, (list, tuple)) else [x]
         if any(isinstance(t, KerasTensor) for t in items):
             return self._symbolic_call(x)
-        self._ensure_built(x)
-        X_list = inputs.check_inputs(x, self._input_shapes(), self.input_names, self.dtype)
-        outs = self._forward(X_list, training)
+        self.ensure_built(x)
+        X_list = self.check_inputs(x)
+        outs = self.forward_pass(X_list, training)
         return outs if self._multi_output else outs[0]
+
+    def check_inputs(self, x) -> list:
+        """`x` checked against the model's inputs (shapes, names, count), as a list
+        of arrays in the model's dtype, one per input; a clear error otherwise.
+
+        Example:
+            >>> import numpy as np
+            >>> from nnlab.layers import Dense, Input
+            >>> x = Input(shape=(2,))
+            >>> [X.shape for X in Model(x, Dense(1)(x)).check_inputs(np.ones((4, 2)))]
+            [(4, 2)]
+        """
+        return inputs.check_inputs(x, self._input_shapes(), self.input_names, self.dtype)
 
     def _input_shapes(self) -> list[tuple]:
         return [t.shape for t in self.inputs]

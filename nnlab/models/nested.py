@@ -122,7 +122,7 @@ class NestedModel:
         """The outputs of the inner graph for X (a list of arrays for several inputs)."""
         X_list = list(X) if len(self.inputs) > 1 else [X]
         self._last_input_shapes = [A.shape for A in X_list]
-        outs = self._forward(X_list, training)
+        outs = self.forward_pass(X_list, training)
         return outs if self._multi_output else outs[0]
 
     def backward(self, dY, need_dX: bool = True):

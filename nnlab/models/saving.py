@@ -228,7 +228,7 @@ def _restore_optimizer_state(path, model, state, arrays: dict) -> None:
     if not state or not model.built:
         return
     opt = model.optimizer
-    store = model._ensure_store()  # packed now, so fit will not rebuild it and reset `opt`
+    store = model.pack_parameters()  # packed now, so fit will not rebuild it and reset `opt`
     iterations = state.get("iterations", 0)
     if type(iterations) is not int or iterations < 0:
         raise ModelFileError(f"{path}: optimizer_state.iterations {iterations!r} is invalid.")

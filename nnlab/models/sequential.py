@@ -129,7 +129,7 @@ class Sequential(Model):
             )
         self._rebuild()
 
-    def _ensure_built(self, x) -> None:
+    def ensure_built(self, x) -> None:
         if self.built:
             return
         if not self._stack:

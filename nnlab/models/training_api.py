@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from nnlab.step.fused_loss import fused_output_loss
+
 
 class BatchLoss(NamedTuple):
     """One batch's loss, as `Model.batch_loss` returns it (a tuple: it also unpacks).
@@ -41,11 +43,14 @@ class TrainingMixin:
     """
 
     # -- weight penalties (regularizers) -------------------------------------------
-    def _penalty(self) -> float:
-        """Sum of all weight penalties; added in full to every batch's loss (Keras)."""
+    def penalty(self) -> float:
+        """Sum of all weight penalties (regularizers); added in full to every batch's
+        loss (Keras)."""
         return sum(layer.penalty() for layer in self._regularized)
 
-    def _add_penalty_grads(self) -> None:
+    def add_penalty_grads(self) -> None:
+        """Add each weight penalty's gradient to its layer's `grads` (after
+        `backward_pass`, which writes the loss's gradient)."""
         for layer in self._regularized:
             layer.add_penalty_grads()
 
@@ -64,7 +69,7 @@ class TrainingMixin:
             sw: per-sample weights (n,) or None.
             need_grad: also compute each output's gradient (see `BatchLoss`).
             unit_rows: per output, whether every row of its targets sums to exactly 1
-                (lets the fused cross-entropy skip a row sum; `Loss.fused_value_and_grad`).
+                (lets the fused cross-entropy skip a row sum; `nnlab.step.unit_rows`).
 
         Returns:
             A `BatchLoss` (total, per_output, gradients, from_Z).
@@ -85,7 +90,7 @@ class TrainingMixin:
         ):
             if fused and need_grad:
                 unit = unit_rows is not None and unit_rows[i]
-                value, g = loss.fused_value_and_grad(Y, layer.last_Z, P, sw, unit)
+                value, g = fused_output_loss(loss, Y, layer.last_Z, P, sw, unit)
                 per_output.append(value)
                 total += w * value
                 seeds[pos] = g if w == 1.0 else g * w

@@ -1,9 +1,11 @@
-"""The optimizer loop: clip, decay, one update rule per parameter, count the step.
+"""The optimizer: Keras's arguments (clipping, weight decay, EMA) and one update rule.
 
 Subclasses implement only `build_state(W)` (their slot arrays, zeros unless stated)
-and `_update(W, dW, state, lr)`, an in-place rule. The model hands over its whole flat
-parameter store as one (W, dW) pair, so a step is a few vectorised operations; the
-Keras-style `apply_gradients([(dW, W), ...])` works on any list of arrays.
+and `_update(W, dW, state, lr)`, an in-place rule on one block of W. The model hands
+over its whole flat parameter store as one (W, dW) pair; `nnlab.step.update_in_blocks`
+runs the rule over it in cache-sized blocks, flushes subnormal slots and fills the
+divergence guard's backup. The Keras-style `apply_gradients([(dW, W), ...])` works on
+any list of arrays.
 """
 
 from __future__ import annotations
@@ -12,20 +14,10 @@ import math
 
 import numpy as np
 
-from nnlab.backend import aligned_copy, aligned_empty, flush_denormals
+from nnlab.backend import aligned_copy
 from nnlab.optimizers.schedules import LearningRateSchedule
-
-#: Slots (momenta, running averages) are cleared of subnormal numbers this often. Where a
-#: gradient stays exactly zero (an input pixel that is always 0) a momentum decays
-#: geometrically into the subnormal range, where x86 arithmetic runs ~100x slower: the
-#: digits benchmark's step slowed from 160 to 290 us before this.
-FLUSH_EVERY = 8
-
-#: A large flat parameter array is updated block by block, each block small enough that
-#: its W, dW, slots and work buffer (5 arrays for Adam) stay in a core's L2 cache across
-#: the rule's ~12 vector operations; one pass over the whole array per operation would
-#: stream it from L3 or memory every time. Elementwise rules give the same bits either way.
-BLOCK_BYTES = 256 * 1024
+from nnlab.step.blocked_update import update_in_blocks
+from nnlab.step.work_buffer import WorkBuffer
 
 
 def _check_number(owner: str, name: str, value, low=None, high=None, low_open=False):
@@ -121,8 +113,7 @@ class Optimizer:
             _check_ema(owner, ema_momentum, ema_overwrite_frequency)
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
-        self._work: np.ndarray | None = None
-        self._work_views: dict[tuple, np.ndarray] = {}
+        self._work = WorkBuffer()
 
     # -- learning rate ---------------------------------------------------------------
     @property
@@ -134,6 +125,12 @@ class Optimizer:
         if callable(lr):
             return float(lr())
         return lr
+
+    @property
+    def learning_rate_is_scheduled(self) -> bool:
+        """True when the learning rate is a schedule or a callable (it then changes
+        with the step count, and `fit`'s epoch logs carry it)."""
+        return callable(self._learning_rate)
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
@@ -153,35 +150,39 @@ class Optimizer:
         raise NotImplementedError
 
     def scratch(self, W: np.ndarray) -> np.ndarray:
-        """A reusable work array shaped like W, so that a step allocates nothing.
-
-        One buffer serves every call: an update rule may take one scratch array and use
+        """A reusable work array shaped like W, so that a step allocates nothing
+        (`nnlab.step.WorkBuffer`): an update rule may take one scratch array and use
         it only until it returns."""
-        key = (W.shape, W.dtype.char)
-        view = self._work_views.get(key)
-        if view is None:
-            work = self._work
-            if work is None or work.size < W.size or work.dtype != W.dtype:
-                work = self._work = aligned_empty(max(W.size, 1), W.dtype)
-                self._work_views = {}
-            view = self._work_views[key] = work[: W.size].reshape(W.shape)
-        return view
+        return self._work.like(W)
 
     def apply(
-        self, params: list, grads: list, clip_groups: list | None = None, save_to=None
+        self, params: list, grads: list, clip_groups: list | None = None, backup=None
     ) -> None:
         """One step: W <- rule(W, dW) for each pair, in place.
 
-        `clip_groups` lists the individual gradient tensors for clipnorm when `grads`
-        are flat stores holding several tensors (they are views into `grads`).
-        `save_to`, one array per param, receives each param's values from before the
-        step, copied block by block just before the block changes (the training loop's
-        divergence guard: no separate pass over the weights).
+        Args:
+            params: the arrays to update (for a model, `[store.W]`).
+            grads: their gradients, one array per param.
+            clip_groups: the individual gradient tensors for clipnorm when `grads`
+                are flat stores holding several tensors (they are views into `grads`).
+            backup: None, or a `nnlab.step.WeightBackup` of `params` (the training
+                loop's divergence guard): it receives the values from before the
+                step, block by block just before each block changes.
         """
         self._clip(clip_groups if clip_groups is not None else grads)
         lr = self._learning_rate
         if type(lr) is not float:
             lr = self.learning_rate
+        slots = self._slots_for(params)
+        saved = None if backup is None else backup.arrays
+        update_in_blocks(self._apply_rule, params, grads, slots, lr, self.iterations, saved)
+        if self.use_ema:
+            self._update_average(params)
+        self.iterations += 1
+
+    def _slots_for(self, params: list) -> list:
+        """The slot dicts, built on the first step; a clear error if `params` are not
+        the arrays they were built for."""
         if self._slots is None or len(self._slots) != len(params):
             self._slots = [self._aligned(self.build_state(W)) for W in params]
         for W, state in zip(params, self._slots):
@@ -194,28 +195,7 @@ class Optimizer:
                         "fresh optimizer (or optimizer.reset()) for other parameters."
                     )
                 break  # all slots of a parameter share its shape
-        flush = self.iterations % FLUSH_EVERY == FLUSH_EVERY - 1
-        for i, (W, dW, state) in enumerate(zip(params, grads, self._slots)):
-            saved = None if save_to is None else save_to[i]
-            block = BLOCK_BYTES // W.itemsize
-            if W.ndim != 1 or W.size < 2 * block:
-                self._step(W, dW, state, lr, saved)
-            else:  # the flat store: cache-sized blocks
-                for start in range(0, W.size, block):
-                    part = slice(start, start + block)
-                    self._step(
-                        W[part],
-                        dW[part],
-                        {k: a[part] for k, a in state.items()},
-                        lr,
-                        None if saved is None else saved[part],
-                    )
-            if flush:
-                for slot in state.values():
-                    flush_denormals(slot)
-        if self.use_ema:
-            self._update_average(params)
-        self.iterations += 1
+        return self._slots
 
     def _update_average(self, params: list) -> None:
         """Keras's EMA rule after a step; every `ema_overwrite_frequency` steps the
@@ -250,9 +230,8 @@ class Optimizer:
             if "average" in state:
                 np.copyto(W, state["average"])
 
-    def _step(self, W, dW, state, lr: float, saved) -> None:
-        if saved is not None:
-            np.copyto(saved, W)
+    def _apply_rule(self, W, dW, state, lr: float) -> None:
+        """Weight decay, then the update rule, on one block."""
         if self.weight_decay:
             W -= (lr * self.weight_decay) * W
         self._update(W, dW, state, lr)
