@@ -10,8 +10,10 @@ round so that load from other processes hits them alike:
   output;
 - update: nnlab's optimizer updating every parameter once (Optimizer.apply on the model's
   flat parameter store, after one fit step packed it);
-- bare NumPy: the same step written straight in NumPy, no framework: forward, the loss's
-  gradient at the output, backward, and the same update rule in plain NumPy expressions;
+- bare NumPy: the same step as a careful hand-written NumPy loop, no framework (TASKS.md's
+  "bare loop"): weights and gradients as views into two flat arrays, forward, the loss's
+  gradient at the output, backward, and the update rule as a few in-place operations on the
+  whole flat array;
 - nnlab: `Model.fit` on the task's training set, the steady time per step (the median epoch
   after the first, divided by the steps per epoch).
 
@@ -97,24 +99,32 @@ def update_step(model):
 
 
 def bare_step(spec, d):
-    """The task's step in plain NumPy: softmax / sigmoid / linear output, Adam or SGD."""
+    """The task's step as a careful hand-written NumPy loop (bench/TASKS.md's "bare loop"):
+    every weight and bias a view into one flat float32 array and every gradient a view into
+    another, products into those views, and the update as a few in-place operations on the
+    whole flat array. Softmax / sigmoid / linear output, Adam or SGD with momentum."""
+    shapes = [s for a, b in zip(spec.sizes[:-1], spec.sizes[1:]) for s in ((a, b), (b,))]
+    sizes = [int(np.prod(s)) for s in shapes]
+    flat, grad = np.zeros(sum(sizes), np.float32), np.zeros(sum(sizes), np.float32)
+    ends = np.cumsum(sizes)
+    params = [flat[e - n : e].reshape(s) for e, n, s in zip(ends, sizes, shapes)]
+    grads = [grad[e - n : e].reshape(s) for e, n, s in zip(ends, sizes, shapes)]
+    for i, p in enumerate(params):
+        p[...] = d[f"w{i}"]
     n_layers = len(spec.sizes) - 1
-    W = [d[f"w{2 * i}"].copy() for i in range(n_layers)]
-    b = [d[f"w{2 * i + 1}"].copy() for i in range(n_layers)]
     X = d["X_train"][: spec.batch]
     Y = targets_for_loss(spec, d["y_train"])[: spec.batch].astype(np.float32)
     Y = Y.reshape(len(X), -1)
     g, g_prime = ACTIVATIONS[spec.hidden]
-    params = W + b
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    lr, b1, b2, eps = spec.lr, 0.9, 0.999, 1e-8
+    m, v, work = np.zeros_like(flat), np.zeros_like(flat), np.empty_like(flat)
+    b1, b2, eps = 0.9, 0.999, 1e-8
     state = {"t": 0}
 
     def run():
         As = [X]
         for i in range(n_layers):
-            Z = As[-1] @ W[i] + b[i]
+            Z = As[-1] @ params[2 * i]
+            Z += params[2 * i + 1]
             As.append(g(Z) if i < n_layers - 1 else Z)
         Z = As[-1]
         if spec.output == "softmax":
@@ -124,24 +134,32 @@ def bare_step(spec, d):
             dZ = (1 / (1 + np.exp(-Z)) - Y) / len(X)
         else:
             dZ = 2 * (Z - Y) / Z.size
-        dW, db = [None] * n_layers, [None] * n_layers
         for i in reversed(range(n_layers)):
-            dW[i] = As[i].T @ dZ
-            db[i] = dZ.sum(axis=0)
+            np.matmul(As[i].T, dZ, out=grads[2 * i])
+            np.add.reduce(dZ, axis=0, out=grads[2 * i + 1])
             if i:
-                dZ = g_prime(dZ @ W[i].T, As[i])
+                dZ = g_prime(dZ @ params[2 * i].T, As[i])
         state["t"] += 1
-        t = state["t"]
-        for p, grad, m_, v_ in zip(params, dW + db, m, v):
-            if spec.optimizer == "adam":
-                m_ += (1 - b1) * (grad - m_)
-                v_ += (1 - b2) * (grad * grad - v_)
-                step = lr * (1 - b2**t) ** 0.5 / (1 - b1**t)  # a Python float
-                p -= step * m_ / (np.sqrt(v_) + eps)
-            else:
-                m_ *= spec.momentum
-                m_ -= lr * grad
-                p += m_
+        if spec.optimizer == "adam":
+            t = state["t"]
+            lr_t = spec.lr * (1 - b2**t) ** 0.5 / (1 - b1**t)
+            np.subtract(grad, m, out=work)
+            np.multiply(work, 1 - b1, out=work)
+            np.add(m, work, out=m)  # m += (1 - b1) (g - m)
+            np.multiply(grad, grad, out=work)
+            np.subtract(work, v, out=work)
+            np.multiply(work, 1 - b2, out=work)
+            np.add(v, work, out=v)  # v += (1 - b2) (g^2 - v)
+            np.sqrt(v, out=work)
+            np.add(work, eps, out=work)
+            np.divide(m, work, out=work)
+            np.multiply(work, lr_t, out=work)
+            np.subtract(flat, work, out=flat)
+        else:
+            np.multiply(m, spec.momentum, out=m)
+            np.multiply(grad, spec.lr, out=work)
+            np.subtract(m, work, out=m)
+            np.add(flat, m, out=flat)
 
     return run
 
