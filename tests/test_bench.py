@@ -183,3 +183,17 @@ def test_step_floor_reports_the_floor_and_what_lies_above_it():
     gemms, update, floor = (float(rows[k][0]) for k in list(rows)[:3])
     assert floor == pytest.approx(gemms + update, abs=0.11) and float(rows[list(rows)[2]][2]) == 1
     assert "elementwise work (bare - floor)" in proc.stdout
+
+
+def test_accuracy_is_not_compared_with_a_tool_that_ran_fewer_epochs(run_mod):
+    """--epochs-scale keras=0.25 trains Keras less: its accuracy says nothing about nnlab's."""
+    runs = [_fake("digits-cnn", "nnlab", 1.0, batch=32),
+            _fake("digits-cnn", "torch", 2.0, batch=32),
+            {**_fake("digits-cnn", "keras", 8.0, batch=32), "test_metric": 0.6, "epochs_run": 1}]
+    summary = run_mod.summarize(runs)
+    rows = [r for r in run_mod.check_targets(summary, run_mod.compute_ratios(summary))
+            if "accuracy" in r["check"]]
+    by_peer = {r["check"].split(" point of ")[1].split()[0]: r for r in rows}
+    assert by_peer["torch"]["ok"] is True and by_peer["torch"]["got"] == pytest.approx(0.0)
+    assert by_peer["keras"]["ok"] is None and by_peer["keras"]["got"] is None
+    assert "keras ran fewer epochs: not compared" in by_peer["keras"]["check"]
