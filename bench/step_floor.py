@@ -13,7 +13,8 @@ round so that load from other processes hits them alike:
 - bare NumPy: the same step as a careful hand-written NumPy loop, no framework (TASKS.md's
   "bare loop"): weights and gradients as views into two flat arrays, forward, the loss's
   gradient at the output, backward, and the update rule as a few in-place operations on the
-  whole flat array;
+  whole flat array (subnormal momenta zeroed every 8 steps, as nnlab does), over the
+  training set's batches in turn;
 - nnlab: `Model.fit` on the task's training set, the steady time per step (the median epoch
   after the first, divided by the steps per epoch).
 
@@ -112,15 +113,18 @@ def bare_step(spec, d):
     for i, p in enumerate(params):
         p[...] = d[f"w{i}"]
     n_layers = len(spec.sizes) - 1
-    X = d["X_train"][: spec.batch]
-    Y = targets_for_loss(spec, d["y_train"])[: spec.batch].astype(np.float32)
-    Y = Y.reshape(len(X), -1)
+    X_all = d["X_train"]
+    Y_all = targets_for_loss(spec, d["y_train"]).astype(np.float32).reshape(len(X_all), -1)
+    starts = range(0, len(X_all) - spec.batch + 1, spec.batch)  # full batches, in turn
     g, g_prime = ACTIVATIONS[spec.hidden]
+    tiny = np.finfo(np.float32).tiny
     m, v, work = np.zeros_like(flat), np.zeros_like(flat), np.empty_like(flat)
     b1, b2, eps = 0.9, 0.999, 1e-8
     state = {"t": 0}
 
     def run():
+        start = starts[state["t"] % len(starts)]
+        X, Y = X_all[start : start + spec.batch], Y_all[start : start + spec.batch]
         As = [X]
         for i in range(n_layers):
             Z = As[-1] @ params[2 * i]
@@ -155,6 +159,9 @@ def bare_step(spec, d):
             np.divide(m, work, out=work)
             np.multiply(work, lr_t, out=work)
             np.subtract(flat, work, out=flat)
+            if t % 8 == 0:  # subnormal momenta are ~100x slower: zero them, as nnlab does
+                for slot in (m, v):
+                    np.copyto(slot, 0, where=np.abs(slot) < tiny)
         else:
             np.multiply(m, spec.momentum, out=m)
             np.multiply(grad, spec.lr, out=work)
