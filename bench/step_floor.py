@@ -47,7 +47,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 from bench_tasks import TASKS, build_data, gemm_shapes  # noqa: E402
-from worker import targets_for_loss  # noqa: E402
+from worker import nnlab_model, targets_for_loss  # noqa: E402
 
 ACTIVATIONS = {
     "relu": (lambda Z: np.maximum(Z, 0), lambda dA, A: dA * (A > 0)),
@@ -56,20 +56,8 @@ ACTIVATIONS = {
 
 
 def build_model(spec, d):
-    from nnlab import layers, models, optimizers
-
-    stack = [layers.Input(shape=(spec.sizes[0],))]
-    stack += [layers.Dense(units, activation=spec.hidden) for units in spec.sizes[1:-1]]
-    out_act = None if spec.output == "linear" else spec.output
-    stack.append(layers.Dense(spec.sizes[-1], activation=out_act))
-    model = models.Sequential(stack)
-    if spec.optimizer == "adam":
-        opt = optimizers.Adam(learning_rate=spec.lr, epsilon=1e-8)
-    else:
-        opt = optimizers.SGD(learning_rate=spec.lr, momentum=spec.momentum)
-    model.compile(optimizer=opt, loss=spec.loss)
-    model.set_weights([d[f"w{i}"] for i in range(2 * (len(spec.sizes) - 1))])
-    return model
+    """nnlab's network for the task as the benchmark's worker builds it."""
+    return nnlab_model(spec, [d[f"w{i}"] for i in range(2 * (len(spec.sizes) - 1))])
 
 
 def gemm_step(spec):

@@ -222,9 +222,9 @@ def torch_cnn(torch, spec: TaskSpec, weights) -> list:
 # Each returns (train_seconds, epoch_end_offsets, metric, version, notes).
 
 
-def run_nnlab(spec, d, weights, epochs, threads, seed=0):
-    import nnlab
-    from nnlab import callbacks, layers, models, optimizers
+def nnlab_model(spec, weights):
+    """The task's network in nnlab, compiled as the benchmark trains it, from `weights`."""
+    from nnlab import layers, models, optimizers
 
     if spec.net:
         model = models.Sequential(cnn_stack(layers, spec))
@@ -241,6 +241,14 @@ def run_nnlab(spec, d, weights, epochs, threads, seed=0):
         opt = optimizers.SGD(learning_rate=spec.lr, momentum=spec.momentum)
     model.compile(optimizer=opt, loss=spec.loss)
     model.set_weights(weights)
+    return model
+
+
+def run_nnlab(spec, d, weights, epochs, threads, seed=0):
+    import nnlab
+    from nnlab import callbacks
+
+    model = nnlab_model(spec, weights)
     X, Y = d["X_train"], targets_for_loss(spec, d["y_train"])
     marks = []
 
