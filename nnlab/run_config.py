@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import math
 import os
 
 import tomllib
@@ -200,6 +201,8 @@ def _checked_setting(key: str, value):
 
 
 def _in_range(value, low, high, low_open: bool, high_open: bool) -> bool:
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # nan compares False with every bound; inf is no usable setting
     too_low = low is not None and (value < low or (low_open and value == low))
     too_high = high is not None and (value > high or (high_open and value == high))
     return not (too_low or too_high)

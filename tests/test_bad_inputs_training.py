@@ -302,6 +302,18 @@ API_CASES = [
         [r"'learning_rate' must lie in \(0, inf\)", "Received: learning_rate=-1.0"],
     ),
     (
+        "setting-learning-rate-nan",  # nan passed every bound check before
+        lambda p: resolve_config({"learning_rate": float("nan")}),
+        ValueError,
+        [r"'learning_rate' must lie in \(0, inf\)", "Received: learning_rate=nan"],
+    ),
+    (
+        "setting-dropout-inf",
+        lambda p: resolve_config({"dropout": float("inf")}),
+        ValueError,
+        [r"'dropout' must lie in \[0, 1\)", "Received: dropout=inf"],
+    ),
+    (
         "setting-dropout-one",
         lambda p: resolve_config({"dropout": 1}),
         ValueError,
