@@ -165,7 +165,7 @@ def columns(Xp: np.ndarray, kernel, strides, dilation, out, ones: bool) -> np.nd
     """
     n, C = Xp.shape[0], Xp.shape[-1]
     cells = len(offsets(kernel)) * C
-    PT = np.empty((cells + ones, n * positions(out)), dtype=Xp.dtype)
+    PT = np.empty((cells + int(ones), n * positions(out)), dtype=Xp.dtype)
     if ones:
         PT[cells] = 1
     by_offset = PT[:cells].reshape(-1, C, n, *out)
