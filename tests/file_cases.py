@@ -140,3 +140,16 @@ def raw_zip(members: dict[str, tuple[bytes, int, int, int]]) -> bytes:
 
 def stored(data: bytes) -> tuple[bytes, int, int, int]:
     return data, 0, len(data), zlib.crc32(data)
+
+
+def rewrite_keras(src: Path, dst: Path, config=None, weights=None) -> Path:
+    """A copy of the .keras file `src` at `dst`, with its config.json replaced by `config`
+    (a dict) and/or its model.weights.h5 by `weights` (bytes), the rest as it was."""
+    zin = zipfile.ZipFile(src)
+    with zipfile.ZipFile(dst, "w") as zout:
+        zout.writestr("metadata.json", zin.read("metadata.json"))
+        zout.writestr("config.json", json.dumps(config) if config is not None
+                      else zin.read("config.json"))
+        zout.writestr("model.weights.h5", weights if weights is not None
+                      else zin.read("model.weights.h5"))
+    return dst

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from custom_pieces import Cube, MeanCubedError
 from numeric import num_grad, rel_err
 
 from nnlab import activations, layers, losses
-from nnlab.activations import Activation
 from nnlab.diagnostics import gradient_check
 from nnlab.layers import Dense, Input
-from nnlab.losses import Loss
 from nnlab.models import Sequential
 
 KERAS = {
@@ -237,26 +236,6 @@ def test_each_new_loss_trains_with_a_correct_gradient(loss, float64):
 
 
 # -- custom code: the subclass pattern, and plain functions refused --------------------------
-class Cube(Activation):
-    name = "cube"
-
-    def forward(self, Z):
-        return Z**3
-
-    def backward(self, dA, Z, A):
-        return dA * 3 * Z**2
-
-
-class MeanCubedError(Loss):
-    name = "mean_cubed_error"
-
-    def forward(self, Y, P):
-        return (np.abs(P - Y) ** 3).mean(axis=-1)
-
-    def backward(self, Y, P):
-        return 3 * (P - Y) * np.abs(P - Y) / P.shape[-1]
-
-
 def test_custom_activation_and_loss_subclasses_train_with_correct_gradients(float64):
     rng = np.random.default_rng(6)
     model = Sequential([Input(shape=(2,)), Dense(3, activation=Cube()), Dense(1)])

@@ -15,6 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from file_cases import rewrite_keras
 
 from nnlab import layers as L
 from nnlab.activations import Activation
@@ -90,17 +91,6 @@ def test_refuses_a_lambda_layer_naming_it():
         load_model(DATA / "keras_3_15_1_lambda.keras")
 
 
-def _rewrite(src: Path, dst: Path, config=None, weights=None) -> Path:
-    zin = zipfile.ZipFile(src)
-    with zipfile.ZipFile(dst, "w") as zout:
-        zout.writestr("metadata.json", zin.read("metadata.json"))
-        zout.writestr("config.json", json.dumps(config) if config is not None
-                      else zin.read("config.json"))
-        zout.writestr("model.weights.h5", weights if weights is not None
-                      else zin.read("model.weights.h5"))
-    return dst
-
-
 def _config():
     return json.loads(zipfile.ZipFile(DATA / "keras_3_15_1_sequential.keras").read("config.json"))
 
@@ -123,7 +113,7 @@ def _config():
 def test_refuses_what_nnlab_cannot_honour(tmp_path, change, message):
     config = _config()
     change(config)
-    path = _rewrite(DATA / "keras_3_15_1_sequential.keras", tmp_path / "bad.keras", config)
+    path = rewrite_keras(DATA / "keras_3_15_1_sequential.keras", tmp_path / "bad.keras", config)
     with pytest.raises(ModelFileError, match=message):
         load_model(path)
 
@@ -138,7 +128,7 @@ def _h5(build) -> bytes:
 def _dense_file(tmp_path, build) -> Path:
     model = Sequential([Input(shape=(2,)), Dense(1)])
     model.save(tmp_path / "ok.keras")
-    return _rewrite(tmp_path / "ok.keras", tmp_path / "bad.keras", weights=_h5(build))
+    return rewrite_keras(tmp_path / "ok.keras", tmp_path / "bad.keras", weights=_h5(build))
 
 
 def test_refuses_external_and_soft_links(tmp_path):
@@ -210,7 +200,7 @@ def test_custom_objects_supply_the_code(tmp_path):
     config = _config()
     config["config"]["layers"].insert(2, {"class_name": "Doubling", "registered_name": "Doubling",
                                           "config": {"name": "doubling"}})
-    path = _rewrite(DATA / "keras_3_15_1_sequential.keras", tmp_path / "c.keras", config)
+    path = rewrite_keras(DATA / "keras_3_15_1_sequential.keras", tmp_path / "c.keras", config)
     with pytest.raises(ModelFileError, match="custom_objects"):
         load_model(path)
     model = load_model(path, custom_objects={"Doubling": Doubling})

@@ -16,6 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from file_cases import rewrite_keras
 
 from nnlab import layers as L
 from nnlab.models import Model, Sequential, load_model
@@ -157,15 +158,9 @@ def _edit(layer_name: str, change):
 
 
 def _rewrite(tmp_path, config=None, weights=None) -> Path:
-    zin = zipfile.ZipFile(FILE)
-    dst = tmp_path / "bad.keras"
-    with zipfile.ZipFile(dst, "w") as zout:
-        zout.writestr("metadata.json", zin.read("metadata.json"))
-        zout.writestr("config.json", json.dumps(config) if config is not None
-                      else zin.read("config.json"))
-        zout.writestr("model.weights.h5", weights if weights is not None
-                      else zin.read("model.weights.h5"))
-    return dst
+    """The fixture file with its config and/or weights replaced, as tmp_path/bad.keras."""
+    return rewrite_keras(FILE, tmp_path / "bad.keras", config, weights)
+
 
 
 def _set(**values):
