@@ -71,6 +71,21 @@ def _members(path) -> tuple[dict, bytes]:
     return json.loads(zf.read("config.json")), zf.read("model.weights.h5")
 
 
+@pytest.mark.parametrize("make", [_seq_in_seq, _seq_in_functional, _functional_in_functional,
+                                  _shared_twice])
+def test_round_trip_predicts_bit_for_bit(tmp_path, make):
+    model = make()
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(size=w.shape) for w in model.get_weights()])
+    model.save(tmp_path / "m.keras")
+    back = load_model(tmp_path / "m.keras")
+    assert [type(la).__name__ for la in back.layers] == [type(la).__name__ for la in model.layers]
+    assert np.array_equal(back.predict(X, verbose=0), model.predict(X, verbose=0))
+    assert [w.tobytes() for w in back.get_weights()] == [
+        w.tobytes() for w in model.get_weights()]
+    assert len(back.trainable_weights) == len(model.trainable_weights)
+
+
 def test_a_frozen_nested_model_stays_frozen(tmp_path):
     model = _functional_in_functional()
     model.save(tmp_path / "m.keras")
