@@ -48,6 +48,11 @@ class Activation:
     #: False for activations without a useful gradient (step).
     differentiable = True
 
+    #: True where max(g(Z)) == g(max(Z)) exactly, ties included, so that the layer graph
+    #: may apply g after a max pool (`nnlab.step.pool_activation`). Read from the class
+    #: that declares it only: a subclass with its own forward does not inherit it.
+    commutes_with_max = False
+
     def forward(self, Z):
         raise NotImplementedError
 
@@ -130,6 +135,9 @@ class ReLU(Activation):
 
     # A > 0 exactly where Z > 0, so A serves as Z in the backward
     _inplace = staticmethod(lambda Z: xp.maximum(Z, 0, out=Z))
+
+    # max(Z, 0) is exactly monotone: a max pool may come first (nnlab.step.pool_activation)
+    commutes_with_max = True
 
     def backward(self, dA, Z, A):
         return dA * (Z > 0)

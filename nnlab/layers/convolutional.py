@@ -134,18 +134,38 @@ class _Conv(Layer):
 
     # -- computing -------------------------------------------------------------------
     def forward(self, X, training: bool = False):
+        Z = self._linear(X)
+        self._A = self.activation.forward_inplace(Z)
+        return self._A.reshape(X.shape[0], *self._shapes[3], self.filters)
+
+    def forward_linear(self, X, training: bool = False):
+        """Z = P W + b only, shaped like the output: the activation is left to the caller,
+        who then passes dZ to `backward_from_Z`. The layer graph uses it to apply a ReLU
+        after the max pool that follows instead of before (`nnlab.step.pool_activation`).
+        `last_A` still gives g(Z), computed when asked."""
+        Z = self._linear(X)
+        self._A = None
+        return Z.reshape(X.shape[0], *self._shapes[3], self.filters)
+
+    @property
+    def last_A(self):
+        """A = g(Z) of the last forward pass (computed from Z after `forward_linear`)."""
+        if self._A is None and getattr(self, "_Z", None) is not None:
+            return self.activation.forward(self._Z)
+        return self._A
+
+    def _linear(self, X):
+        """Z = P W + b, (n * positions, filters), keeping what backward needs."""
         pads, out = self._plan(X.shape[1:-1])
         Xp = patches.pad(X, pads)
         W2 = self.params["kernel"].reshape(-1, self.filters)  # (k * C, filters)
         self._by_columns = patches.use_columns(X.shape[-1], patches.positions(out))
         if self._by_columns:
-            P, Z = self._columns_forward(Xp, out, W2)
+            self._P, self._Z = self._columns_forward(Xp, out, W2)
         else:
-            P, Z = self._rows_forward(Xp, out, W2)
-        A = self.activation.forward_inplace(Z)
-        self._P, self._Z, self._A = P, Z, A
+            self._P, self._Z = self._rows_forward(Xp, out, W2)
         self._shapes = (X.shape, Xp.shape, pads, out)
-        return A.reshape(X.shape[0], *out, self.filters)
+        return self._Z
 
     def _rows_forward(self, Xp, out, W2):
         """P (n * positions, k C), one row per window, and Z = P W + b."""
@@ -176,6 +196,12 @@ class _Conv(Layer):
     def backward(self, dA, need_dX: bool = True):
         self._require_forward("_P")
         dZ = self.activation.backward(dA.reshape(self._Z.shape), self._Z, self._A)
+        return self.backward_from_Z(dZ, need_dX)
+
+    def backward_from_Z(self, dZ, need_dX: bool = True):
+        """Given dZ (any shape holding n * positions rows of filters): dW, db and dX."""
+        self._require_forward("_P")
+        dZ = dZ.reshape(self._Z.shape)
         W2 = self.params["kernel"].reshape(-1, self.filters)
         dW2 = self.grads["kernel"].reshape(W2.shape)  # a view: gradients are contiguous
         if self._by_columns:  # P^T: one column per row of dZ

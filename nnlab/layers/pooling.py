@@ -33,6 +33,11 @@ class _Pooling(Layer):
         self._ones = (1,) * self.rank
         self._cache = None
 
+    @property
+    def pools_by_max(self) -> bool:
+        """True for max pooling: a monotone activation before it may come after it."""
+        return self.kind == "max"
+
     def _check(self, input_shape) -> None:
         if isinstance(input_shape, list) or len(input_shape) != self.rank + 2:
             axes = "steps" if self.rank == 1 else "height, width"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.symbolic import KerasTensor
+from nnlab.step.pool_activation import PooledActivation, moves_past_pool
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Node:
     masked: bool = False  # a mask (from Embedding(mask_zero=True)) may reach or leave it
     call: int = 0  # which call of its layer this node is (a nested model may have several)
     shared: bool = False  # its layer (a nested model) has more than one node
+    linear: bool = False  # runs without its activation, which `then` of its consumer applies
+    then: PooledActivation | None = None  # the producer's activation, applied after this max pool
 
 
 def build_graph(
@@ -74,7 +77,31 @@ def build_graph(
             )
     for node in nodes:
         node.shared = calls[id(node.layer)] > 0
-    return nodes, [pos[id(t)] for t in outputs]
+    output_pos = [pos[id(t)] for t in outputs]
+    _move_activations_past_pools(nodes, output_pos)
+    return nodes, output_pos
+
+
+def _move_activations_past_pools(nodes: list[Node], output_pos: list[int]) -> None:
+    """Let each max pool apply the ReLU of the layer before it (`nnlab.step.pool_activation`)
+    where that layer's output goes only to the pool: same numbers, a quarter of the work."""
+    readers: dict[int, int] = {}
+    for node in nodes:
+        for i in node.inputs:
+            readers[i] = readers.get(i, 0) + 1
+    plain = [not (n.multi_input or n.masked or n.shared or not n.inputs) for n in nodes]
+    for pool in nodes:
+        if not plain[pool.output]:
+            continue
+        source = nodes[pool.inputs[0]]
+        if (
+            plain[source.output]
+            and readers[source.output] == 1
+            and source.output not in output_pos
+            and moves_past_pool(source.layer, pool.layer)
+        ):
+            source.linear = True
+            pool.then = PooledActivation(source.layer.activation)
 
 
 def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
@@ -144,6 +171,10 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
             node.layer.input_mask = mask
             values[node.output] = node.layer.forward(X, training)
             masks[node.output] = node.layer.compute_mask(mask)
+        elif node.linear:
+            values[node.output] = node.layer.forward_linear(X, training)
+        elif node.then is not None:
+            values[node.output] = node.then.forward(node.layer.forward(X, training))
         else:
             values[node.output] = node.layer.forward(X, training)
     return values
@@ -173,8 +204,10 @@ def backward(
         layer = node.layer
         if node.shared:
             dX = layer.backward_call(dY, need_dX, node.call)
-        elif node.output in from_Z:
+        elif node.output in from_Z or node.linear:
             dX = layer.backward_from_Z(dY, need_dX)
+        elif node.then is not None:
+            dX = layer.backward(node.then.backward(dY), need_dX)
         else:
             dX = layer.backward(dY, need_dX)
         if not need_dX:

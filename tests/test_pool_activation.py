@@ -1,0 +1,139 @@
+"""A convolution's ReLU applied after the max pool that follows it (nnlab.step.pool_activation):
+the same bits as applying it before, and only where that is exact."""
+
+import numpy as np
+import pytest
+
+from nnlab import activations, layers, models
+from nnlab.diagnostics import gradient_check
+from nnlab.step.pool_activation import PooledActivation, moves_past_pool
+
+
+def _stack(moved: bool, dtype: str, rank: int = 2):
+    """Conv(relu) -> MaxPool twice; `moved=False` spells each ReLU as its own layer, which
+    the graph never moves, so the two models compute the same function two ways."""
+    Conv = layers.Conv2D if rank == 2 else layers.Conv1D
+    Pool = layers.MaxPooling2D if rank == 2 else layers.MaxPooling1D
+
+    def conv_relu(filters, **kw):
+        if moved:
+            return [Conv(filters, 3, activation="relu", dtype=dtype, **kw)]
+        return [Conv(filters, 3, dtype=dtype, **kw), layers.Activation("relu", dtype=dtype)]
+
+    shape = (12, 12, 1) if rank == 2 else (12, 2)
+    return models.Sequential(
+        [
+            layers.Input(shape, dtype=dtype),
+            *conv_relu(4, bias_initializer="ones"),  # blank input regions: ties at Z = 1
+            Pool(2, dtype=dtype),
+            *conv_relu(3, padding="same"),
+            Pool(2, strides=1, padding="same", dtype=dtype),  # overlapping, padded windows
+            layers.Flatten(dtype=dtype),
+            layers.Dense(3, activation="softmax", dtype=dtype),
+        ]
+    )
+
+
+def _data(rank, dtype):
+    rng = np.random.default_rng(0)
+    shape = (48, 12, 12, 1) if rank == 2 else (48, 12, 2)
+    X = rng.standard_normal(shape).astype(dtype)
+    X[:, :4] = 0.0  # a blank band, as MNIST's borders: every window there is a tie
+    return X, rng.integers(0, 3, shape[0])
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_moved_relu_trains_to_the_same_bits(rank, dtype):
+    X, y = _data(rank, dtype)
+    moved, plain = _stack(True, dtype, rank), _stack(False, dtype, rank)
+    for m in (moved, plain):
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.build((None, *X.shape[1:]))
+    plain.set_weights(moved.get_weights())
+    assert sum(n.linear for n in moved.graph_nodes) == 2  # the test is not vacuous
+    assert not any(n.linear for n in plain.graph_nodes)
+
+    h_moved = moved.fit(X, y, epochs=2, batch_size=16, verbose=0, seed=3)
+    h_plain = plain.fit(X, y, epochs=2, batch_size=16, verbose=0, seed=3)
+
+    assert h_moved.history["loss"] == h_plain.history["loss"]
+    for a, b in zip(moved.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(moved.predict(X, verbose=0), plain.predict(X, verbose=0))
+
+
+def test_the_convolution_still_reports_its_activation():
+    X, _ = _data(2, "float64")
+    moved, plain = _stack(True, "float64"), _stack(False, "float64")
+    moved.build((None, *X.shape[1:]))
+    plain.build((None, *X.shape[1:]))
+    plain.set_weights(moved.get_weights())
+    moved.forward_pass([X], training=True)
+    plain.forward_pass([X], training=True)
+    conv, relu = moved.layers[0], plain.layers[1]
+    np.testing.assert_array_equal(conv.last_A.reshape(relu.last_A.shape), relu.last_A)
+    assert conv.last_Z.min() < 0  # Z itself is kept, not overwritten by the ReLU
+
+
+def test_gradient_check_through_the_moved_relu():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((6, 12, 12, 1)), rng.integers(0, 3, 6)  # no ties: max is smooth
+    model = _stack(True, "float64")
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.build((None, *X.shape[1:]))
+    result = gradient_check(model, X, y)
+    assert len(result.weights) == 6 and result.max_error < 1e-6, str(result)
+
+
+def _pair(conv_kwargs, pool, also=None):
+    inputs = layers.Input((8, 8, 1))
+    Z = layers.Conv2D(2, 3, **conv_kwargs)(inputs)
+    outputs = [layers.Flatten()(pool(2)(Z))]
+    if also is not None:
+        outputs.append(also()(Z))
+    return models.Model(inputs, outputs if len(outputs) > 1 else outputs[0])
+
+
+class _MyReLU(activations.ReLU):
+    def forward(self, Z):
+        return np.maximum(Z, 0) * 2.0
+
+
+@pytest.mark.parametrize(
+    "conv_kwargs, pool, also, moved",
+    [
+        ({"activation": "relu"}, layers.MaxPooling2D, None, True),
+        ({"activation": "tanh"}, layers.MaxPooling2D, None, False),  # rounded: not exact
+        ({"activation": _MyReLU()}, layers.MaxPooling2D, None, False),  # a subclass
+        ({"activation": "relu"}, layers.AveragePooling2D, None, False),  # not a max
+        ({"activation": "relu"}, layers.MaxPooling2D, layers.Flatten, False),  # 2 readers
+    ],
+    ids=["relu", "tanh", "relu-subclass", "average-pool", "second-reader"],
+)
+def test_only_an_exact_single_reader_max_pool_takes_the_activation(
+    conv_kwargs, pool, also, moved
+):
+    model = _pair(conv_kwargs, pool, also)
+    conv = [n for n in model.graph_nodes if isinstance(n.layer, layers.Conv2D)][0]
+    assert conv.linear is moved
+    assert any(n.then is not None for n in model.graph_nodes) is moved
+
+
+def test_a_model_output_keeps_its_activation():
+    inputs = layers.Input((8, 8, 1))
+    Z = layers.Conv2D(2, 3, activation="relu")(inputs)
+    model = models.Model(inputs, [Z, layers.MaxPooling2D(2)(Z)])
+    assert not any(n.linear for n in model.graph_nodes)
+    out, pooled = model.predict(np.ones((1, 8, 8, 1)) - 2.0, verbose=0)
+    assert out.min() >= 0.0 and pooled.min() >= 0.0
+
+
+def test_moves_past_pool_and_pooled_activation():
+    relu_conv = layers.Conv2D(2, 3, activation="relu")
+    assert moves_past_pool(relu_conv, layers.MaxPooling2D(2))
+    assert not moves_past_pool(relu_conv, layers.GlobalAveragePooling2D())
+    assert not moves_past_pool(layers.Dense(2, activation="relu"), layers.MaxPooling2D(2))
+    moved = PooledActivation(activations.get("relu"))
+    np.testing.assert_array_equal(moved.forward(np.array([-1.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(moved.backward(np.array([2.0, 2.0, 2.0])), [0.0, 0.0, 2.0])
