@@ -224,7 +224,7 @@ def model_config(model) -> dict:
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet: build it before saving.")
     if isinstance(model, Sequential):
-        first = model.inputs[0]._layer
+        first = model.inputs[0].producer
         layers = [_entry(first)] + [_entry(layer) for layer in model.layers]
         config = {"name": model.name, "trainable": model.trainable, "layers": layers,
                   "build_input_shape": list(first.output.shape)}
@@ -235,7 +235,7 @@ def model_config(model) -> dict:
     entries = [_entry(node.layer, _inbound_nodes(model, producer, node.layer))
                for node in keras_order(model)]
     outs = [_history(producer, producer[i]) for i in model._output_pos]
-    ins = [[t._layer.name, 0, 0] for t in model.inputs]
+    ins = [[t.producer.name, 0, 0] for t in model.inputs]
     config = {"name": model.name, "trainable": model.trainable, "layers": entries,
               "input_layers": ins if len(ins) > 1 else ins[0],
               "output_layers": outs if model._multi_output else outs[0]}

@@ -147,7 +147,7 @@ def _functional(path, spec: dict, entries: list, built: list):
         inbound = [tensors[name] for name in entry["inbound"]]
         out = layer(inbound if entry["call_on_list"] else inbound[0])
         for t in out if isinstance(out, list) else [out]:
-            tensors[t._layer.name] = t
+            tensors[t.producer.name] = t
     outputs = [tensors[name] for name in spec["outputs"]]
     return Model(
         [tensors[name] for name in spec["inputs"]],

@@ -46,8 +46,8 @@ class Sequential(Model):
 
     def add(self, layer, rebuild: bool = True) -> None:
         """Append a layer (or, first, an Input tensor or InputLayer)."""
-        if isinstance(layer, KerasTensor) and isinstance(layer._layer, InputLayer):
-            layer = layer._layer
+        if isinstance(layer, KerasTensor) and isinstance(layer.producer, InputLayer):
+            layer = layer.producer
         if isinstance(layer, InputLayer):
             if self._input is not None or self._stack:
                 raise ValueError(
