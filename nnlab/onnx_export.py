@@ -220,7 +220,7 @@ class _Builder:
 
         graph_outputs = []
         claimed = {vi.name for vi in graph_inputs}
-        for t, pos, want in zip(model.outputs, model._output_pos, model.output_names):
+        for t, pos, want in zip(model.outputs, model.output_positions, model.output_names):
             name = self.names[pos]
             if name in claimed:  # an Input, or a tensor already output: copy it
                 name = self.op("Identity", [name], self.fresh(want))

@@ -304,7 +304,7 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
         np.concatenate(p) if p else np.zeros((0,) + tuple(t.shape[1:]), dtype=model.dtype)
         for p, t in zip(parts, model.outputs)
     ]
-    return results if model._multi_output else results[0]
+    return results if model.multi_output else results[0]
 
 
 def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_dict=False):

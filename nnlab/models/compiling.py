@@ -225,7 +225,7 @@ def metric_lists(spec, names: list[str]) -> list[list]:
 def _warn_single_unit_softmax(model) -> None:
     """Warn, as Keras does, when an output is a softmax over one unit: it is always 1,
     so a cross-entropy on it is always 0 and nothing is learned."""
-    for layer, tensor, loss in zip(model._output_layers, model.outputs, model._losses):
+    for layer, tensor, loss in zip(model.output_layers, model.outputs, model._losses):
         act = getattr(layer, "activation", None)
         if getattr(act, "name", None) == "softmax" and tensor.shape[-1] == 1:
             always = (

@@ -271,7 +271,7 @@ def _functional(path, config: dict, entries: list, custom_objects: dict, depth: 
                       name=config.get("name"))
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise _bad(path, f"the model's inputs or outputs are malformed ({exc})") from None
-    for node in model._nodes:  # nnlab must pass the mask wherever Keras does
+    for node in model.graph_nodes:  # nnlab must pass the mask wherever Keras does
         if node.layer.name in graph.masked and not node.masked:
             raise _bad(path, f"Keras passes the Embedding's mask to layer '{node.layer.name}' "
                              "but nnlab does not (a layer before it does not pass masks on)")

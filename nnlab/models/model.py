@@ -110,6 +110,28 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
         return [layer.name for layer in self._output_layers]
 
     @property
+    def output_layers(self) -> list:
+        """The layers whose calls produce the model's outputs, in output order; compile
+        pairs each with its loss (and checks its activation). Empty until built."""
+        return self._output_layers if self.built else []
+
+    @property
+    def multi_output(self) -> bool:
+        """True when the model was built with a list of several outputs: `predict` and
+        calling the model then return a list, and model files (`.nnlab`, `.keras`) save
+        the outputs as a list. A one-element list of outputs is one output, as in Keras.
+        False for a model not built yet."""
+        return bool(self.built and self._multi_output)
+
+    @property
+    def output_positions(self) -> list[int]:
+        """Per model output, in output order, the position in `graph_nodes` of the node
+        that writes it (node i writes tensor i); `forward_pass` reads its outputs there,
+        and the model-file and ONNX writers use it to name each output's producer.
+        Empty until built."""
+        return self._output_pos if self.built else []
+
+    @property
     def dtype(self) -> np.dtype:
         if self.built:
             return self.inputs[0].producer.dtype

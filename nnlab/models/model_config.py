@@ -52,12 +52,12 @@ def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
             "Model(inputs, outputs) to save it."
         )
     if model.built:
-        producer = {node.output: nested_file.tensor_name(node) for node in model._nodes}
+        producer = {node.output: nested_file.tensor_name(node) for node in model.graph_nodes}
         calls = [
             (n.layer, [producer[i] for i in n.inputs], n.multi_input, n.call)
-            for n in model._nodes
+            for n in model.graph_nodes
         ]
-        outputs = [producer[i] for i in model._output_pos]
+        outputs = [producer[i] for i in model.output_positions]
     else:
         calls, outputs = [(layer, [], False, 0) for layer in model.layers], []
     return {
@@ -66,7 +66,7 @@ def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
         "layers": [_layer_entry(f"{prefix}{i}/", *call, arrays) for i, call in enumerate(calls)],
         "inputs": model.input_names if model.built else [],
         "outputs": outputs,
-        "multi_output": bool(model.built and model._multi_output),
+        "multi_output": model.multi_output,
     }
 
 
