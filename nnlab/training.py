@@ -262,7 +262,7 @@ def evaluate(
     else:
         data = _prepare(model, x, y, sample_weight)
         feed = steps and feeds.Feed(feeds.ArraySource(data, batch_size, False, None), steps)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose})
     logs = evaluate_data(model, _eval_batches(data, batch_size, feed or None), cbs)
     if verbose:
@@ -311,7 +311,7 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_di
     model.require_compiled("train_on_batch")
     model.ensure_built(x)
     data = _prepare(model, x, y, sample_weight, class_weight)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     data.unit_rows = unit_rows(model, data.Y)
     store = model.pack_parameters()
     acc = Accumulator(model)
@@ -323,5 +323,5 @@ def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
     model.require_compiled("test_on_batch")
     model.ensure_built(x)
     data = _prepare(model, x, y, sample_weight)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     return ordered_results(model, evaluate_data(model, [data]), return_dict)

@@ -233,7 +233,8 @@ def compile_config(model) -> dict | None:
         names = model.output_names
     else:  # an unbuilt Sequential has one output: its last layer
         names = [model.layers[-1].name] if model.layers else ["output"]
-    spec, w = model._loss_spec, model._loss_weights_spec
+    given = model.compile_arguments
+    spec, w = given["loss"], given["loss_weights"]
     if w is not None:
         w = [float(w)] * len(names) if isinstance(w, (int, float)) else w
         w = [float(x) for x in spec_per_output(w, names, "loss_weights")]
@@ -247,11 +248,11 @@ def compile_config(model) -> dict | None:
         ],
         "loss_weights": w,
         "metrics": [
-            [_metric_entry(m) for m in ms] for ms in metric_lists(model._metrics_spec, names)
+            [_metric_entry(m) for m in ms] for ms in metric_lists(given["metrics"], names)
         ],
         "weighted_metrics": [
             [_metric_entry(m) for m in ms]
-            for ms in metric_lists(getattr(model, "_weighted_metrics_spec", None), names)
+            for ms in metric_lists(given["weighted_metrics"], names)
         ],
         "output_names": names,
     }
