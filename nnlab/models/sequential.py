@@ -95,7 +95,7 @@ class Sequential(Model):
         """The input shape `layer` declares (a built model first in line declares its
         Input's, as in Keras)."""
         if not is_model(layer):
-            return layer._declared_input_shape
+            return layer.declared_input_shape
         if self._stack or self._input is not None or not layer.built or len(layer.inputs) > 1:
             return None
         return tuple(layer.inputs[0].shape[1:])
