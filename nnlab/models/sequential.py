@@ -135,7 +135,7 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError(f"Sequential model '{self.name}' has no layers. Add some first.")
         arrays = inputs_mod.as_list(x, ["input"], "input")
-        A = inputs_mod._to_array(arrays[0], "Input")
+        A = inputs_mod.to_array(arrays[0], "Input")
         if A.ndim < 2:
             raise ValueError(
                 f"Sequential model '{self.name}' builds from the first data it sees and "
