@@ -348,12 +348,12 @@ def load_keras(path, custom_objects=None):
     path = os.fspath(path)
     config, data = _read_members(path)
     arrays, groups = read_weights(path, data)
-    seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
+    seed_state = backend.get_seed_stream_state()  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
     except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
-        backend._seed_stream.bit_generator.state = seed_state
+        backend.set_seed_stream_state(seed_state)
     set_weights(path, model, arrays, groups)
     return model
