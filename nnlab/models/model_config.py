@@ -260,7 +260,7 @@ def compile_config(model) -> dict | None:
 
 def _optimizer_config(opt) -> dict:
     config = opt.get_config()
-    lr = opt._learning_rate
+    lr = opt.learning_rate_schedule
     if isinstance(lr, LearningRateSchedule) and type(lr).__name__ in SCHEDULES:
         config["learning_rate"] = {"class_name": type(lr).__name__, "config": lr.get_config()}
     elif callable(lr):
