@@ -9,8 +9,6 @@ make nnlab import or run anything else.
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnlab import initializers, regularizers
 from nnlab import losses as losses_mod
 from nnlab import metrics as metrics_mod
@@ -90,9 +88,8 @@ def _layer_entry(prefix: str, layer, inbound: list, on_list: bool, call: int, ar
         "call_on_list": bool(on_list),
         "weights": weights,
     }
-    rng = getattr(layer, "_rng", None)
-    if isinstance(rng, np.random.Generator):  # Dropout's mask stream, for exact resumes
-        entry["rng_state"] = rng.bit_generator.state
+    if hasattr(layer, "get_random_state"):  # Dropout's mask stream, for exact resumes
+        entry["rng_state"] = layer.get_random_state()
     return entry
 
 
@@ -179,7 +176,7 @@ def _make_layer(path, entry: dict):
         config = {key: _decode(key, value) for key, value in entry["config"].items()}
         layer = cls(**config) if LAYERS.get(name) is cls else cls.from_config(config)
         if "rng_state" in entry:
-            layer._rng.bit_generator.state = entry["rng_state"]
+            layer.set_random_state(entry["rng_state"])
     except _REBUILD_ERRORS as exc:
         config = entry.get("config")
         label = config.get("name") if isinstance(config, dict) else None
