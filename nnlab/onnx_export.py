@@ -308,7 +308,7 @@ class _Builder:
             shift = shift + layer.params["beta"]
         rank = len(layer.input_shape)
         # (C,) -> (C, 1, ..., 1): broadcasts along `axis` against (N, ..., C, ...).
-        bshape = (-1,) + (1,) * (rank - 1 - layer._axis)
+        bshape = (-1,) + (1,) * (rank - 1 - layer.axis % rank)
         scaled = self.op(
             "Mul", [x, self.const(f"{name}/scale", scale.reshape(bshape))], f"{name}/scaled"
         )
