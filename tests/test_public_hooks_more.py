@@ -110,7 +110,7 @@ def test_resolve_metrics_keeps_its_first_resolution():
 def test_compile_arguments_are_what_compile_was_given():
     model = _two_outputs()
     with pytest.raises(RuntimeError, match="compile"):
-        model.compile_arguments
+        _ = model.compile_arguments
     losses = {"label": "categorical_crossentropy", "value": "mse"}
     model.compile("adam", losses, loss_weights=[1.0, 0.5], metrics={"value": ["mae"]})
     assert model.compile_arguments == {"loss": losses, "loss_weights": [1.0, 0.5],
