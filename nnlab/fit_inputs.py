@@ -205,7 +205,7 @@ def fit_inputs(model, plan: FitPlan, rng, x, y, sample_weight, class_weight,
         data, val = split_validation(data, float(validation_split), rng)
     if class_weight is not None and not kind:  # training rows only, as Keras
         data.sw = class_weights_to_samples(class_weight, data.Y, model.dtype)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     data.unit_rows = unit_rows(model, data.Y)
     if not kind and plan.steps_per_epoch:
         source = feeds.ArraySource(data, plan.batch_size, plan.shuffle, rng)

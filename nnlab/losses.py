@@ -96,16 +96,23 @@ class Hinge(Loss):
     name = "hinge"
 
     @staticmethod
-    def _signed(Y):
+    def signed_targets(Y):
+        """Targets as -1 / +1, as the hinge losses read them: 0 / 1 labels become
+        2Y - 1, anything else is taken as given. SquaredHinge shares it.
+
+        Example:
+            >>> Hinge.signed_targets(np.array([0.0, 1.0])).tolist()
+            [-1.0, 1.0]
+        """
         if Y.size and xp.all((Y == 0) | (Y == 1)):
             return 2.0 * Y - 1.0
         return Y
 
     def forward(self, Y, P):
-        return xp.maximum(1.0 - self._signed(Y) * P, 0.0).mean(axis=-1)
+        return xp.maximum(1.0 - self.signed_targets(Y) * P, 0.0).mean(axis=-1)
 
     def backward(self, Y, P):
-        Y = self._signed(Y)
+        Y = self.signed_targets(Y)
         return -Y * ((1.0 - Y * P) > 0) * (1.0 / P.shape[-1])
 
 

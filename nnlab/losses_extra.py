@@ -86,11 +86,11 @@ class SquaredHinge(Loss):
     name = "squared_hinge"
 
     def forward(self, Y, P):
-        m = xp.maximum(1.0 - Hinge._signed(Y) * P, 0.0)
+        m = xp.maximum(1.0 - Hinge.signed_targets(Y) * P, 0.0)
         return (m * m).mean(axis=-1)
 
     def backward(self, Y, P):
-        Y = Hinge._signed(Y)
+        Y = Hinge.signed_targets(Y)
         return -2.0 * Y * xp.maximum(1.0 - Y * P, 0.0) / P.shape[-1]
 
 

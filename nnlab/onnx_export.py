@@ -220,7 +220,7 @@ class _Builder:
 
         graph_outputs = []
         claimed = {vi.name for vi in graph_inputs}
-        for t, pos, want in zip(model.outputs, model._output_pos, model.output_names):
+        for t, pos, want in zip(model.outputs, model.output_positions, model.output_names):
             name = self.names[pos]
             if name in claimed:  # an Input, or a tensor already output: copy it
                 name = self.op("Identity", [name], self.fresh(want))
@@ -308,7 +308,7 @@ class _Builder:
             shift = shift + layer.params["beta"]
         rank = len(layer.input_shape)
         # (C,) -> (C, 1, ..., 1): broadcasts along `axis` against (N, ..., C, ...).
-        bshape = (-1,) + (1,) * (rank - 1 - layer._axis)
+        bshape = (-1,) + (1,) * (rank - 1 - layer.axis % rank)
         scaled = self.op(
             "Mul", [x, self.const(f"{name}/scale", scale.reshape(bshape))], f"{name}/scaled"
         )

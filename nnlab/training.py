@@ -262,7 +262,7 @@ def evaluate(
     else:
         data = _prepare(model, x, y, sample_weight)
         feed = steps and feeds.Feed(feeds.ArraySource(data, batch_size, False, None), steps)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose})
     logs = evaluate_data(model, _eval_batches(data, batch_size, feed or None), cbs)
     if verbose:
@@ -304,14 +304,14 @@ def predict(model, x, *, batch_size=None, verbose="auto", callbacks=None, steps=
         np.concatenate(p) if p else np.zeros((0,) + tuple(t.shape[1:]), dtype=model.dtype)
         for p, t in zip(parts, model.outputs)
     ]
-    return results if model._multi_output else results[0]
+    return results if model.multi_output else results[0]
 
 
 def train_on_batch(model, x, y, sample_weight=None, class_weight=None, return_dict=False):
     model.require_compiled("train_on_batch")
     model.ensure_built(x)
     data = _prepare(model, x, y, sample_weight, class_weight)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     data.unit_rows = unit_rows(model, data.Y)
     store = model.pack_parameters()
     acc = Accumulator(model)
@@ -323,5 +323,5 @@ def test_on_batch(model, x, y, sample_weight=None, return_dict=False):
     model.require_compiled("test_on_batch")
     model.ensure_built(x)
     data = _prepare(model, x, y, sample_weight)
-    model._resolve_metrics(data.Y)
+    model.resolve_metrics(data.Y)
     return ordered_results(model, evaluate_data(model, [data]), return_dict)

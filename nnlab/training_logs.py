@@ -17,7 +17,7 @@ class Accumulator:
 
     def __init__(self, model):
         self.model = model
-        self.metrics = model._metrics
+        self.metrics = model.output_metrics
         for ms in self.metrics:
             for m in ms:
                 m.reset_state()
@@ -77,7 +77,7 @@ def evaluate_data(model, batches, cbs: CallbackList | None = None) -> dict:
             cbs.call("on_test_batch_begin", step, {})
         outs = model.forward_pass(batch.X, training=False)
         total, per_output, _, _ = model.batch_loss(outs, batch.Y, batch.sw, need_grad=False)
-        if model._regularized:
+        if model.regularized_layers:
             total += model.penalty()
         acc.add(batch.n, total, per_output, outs, batch.Y, batch.sw)
         if batch_hooks:
@@ -96,8 +96,8 @@ def ordered_results(model, logs: dict, return_dict: bool):
     if len(logs) == 1:
         return logs["loss"]
     if len(model.outputs) == 1:  # Keras: the loss, then the metrics in compile order
-        return [logs[k] for k in ["loss"] + model._metric_names()]
+        return [logs[k] for k in ["loss"] + model.metric_log_names()]
     # Keras: the loss, the per-output losses in output order, then the metrics with
     # their keys sorted (`<output>_<metric>`).
     losses = ["loss"] + [f"{name}_loss" for name in model.output_names]
-    return [logs[k] for k in losses] + [logs[k] for k in sorted(model._metric_names())]
+    return [logs[k] for k in losses] + [logs[k] for k in sorted(model.metric_log_names())]

@@ -259,5 +259,5 @@ def test_schedules_drive_an_optimizer_and_save(tmp_path):
     model.fit(np.ones((8, 2)), np.ones(8), batch_size=2, verbose=0)
     assert model.optimizer.learning_rate == pytest.approx(S.CosineDecayRestarts(0.1, 4)(4))
     model.save(tmp_path / "s.nnlab")
-    lr = load_model(tmp_path / "s.nnlab").optimizer._learning_rate
+    lr = load_model(tmp_path / "s.nnlab").optimizer.learning_rate_schedule
     assert isinstance(lr, S.CosineDecayRestarts) and lr.get_config()["first_decay_steps"] == 4

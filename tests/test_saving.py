@@ -135,7 +135,7 @@ def test_functional_two_inputs_two_outputs_round_trip(tmp_path, floatx):
     assert loaded.evaluate(x, y, verbose=0, return_dict=True) == model.evaluate(
         x, y, verbose=0, return_dict=True
     )
-    assert loaded._loss_weights == [1.0, 0.5]
+    assert [w for _, w, _ in loaded.output_losses()] == [1.0, 0.5]
 
 
 def test_every_layer_class_round_trips(tmp_path):

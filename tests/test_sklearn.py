@@ -192,7 +192,7 @@ def test_binary_uses_one_sigmoid_unit_and_two_probability_columns():
     clf = NNClassifier((8,), epochs=60, random_state=0).fit(X, labels)
     out = clf.model_.layers[-1]
     assert out.units == 1 and out.activation.name == "sigmoid"
-    assert clf.model_._losses[0].name == "binary_crossentropy"
+    assert clf.model_.output_losses()[0][0].name == "binary_crossentropy"
     proba = clf.predict_proba(X)
     assert proba.shape == (120, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
@@ -206,7 +206,7 @@ def test_multiclass_uses_softmax_and_categorical_crossentropy(iris_scaled):
     clf = NNClassifier((8,), epochs=2, random_state=0).fit(X, y + 10)
     out = clf.model_.layers[-1]
     assert out.units == 3 and out.activation.name == "softmax"
-    assert clf.model_._losses[0].name == "categorical_crossentropy"
+    assert clf.model_.output_losses()[0][0].name == "categorical_crossentropy"
     assert clf.classes_.tolist() == [10, 11, 12]
 
 
@@ -246,7 +246,7 @@ def test_regressor_output_shapes_follow_y(regression):
 def test_regressor_losses(loss, nnlab_name, regression):
     X, y = regression
     reg = NNRegressor((8,), epochs=2, loss=loss, random_state=0).fit(X, y / y.std())
-    assert reg.model_._losses[0].name == nnlab_name
+    assert reg.model_.output_losses()[0][0].name == nnlab_name
 
 
 # -- fitted attributes ----------------------------------------------------------------------

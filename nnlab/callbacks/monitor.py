@@ -19,7 +19,8 @@ def _resolve_mode(callback: str, model, monitor: str, mode: str) -> str:
     if base == "loss" or base.endswith("_loss"):
         return "min"
     multi = len(getattr(model, "outputs", [])) > 1
-    for out_name, metrics in zip(getattr(model, "output_names", []), model._metrics or []):
+    resolved = model.output_metrics or []
+    for out_name, metrics in zip(getattr(model, "output_names", []), resolved):
         for m in metrics:
             if base == (f"{out_name}_{m.name}" if multi else m.name):
                 return m.direction

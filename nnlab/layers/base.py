@@ -100,6 +100,13 @@ class Layer:
     def dtype(self) -> np.dtype:
         return self._dtype
 
+    @property
+    def declared_input_shape(self) -> tuple | None:
+        """The input shape given to the constructor (`input_shape=`, or `input_dim=` as
+        a one-axis shape), without the batch axis; None if none was given. Sequential
+        builds from the first layer's, as Keras does."""
+        return self._declared_input_shape
+
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
 
@@ -120,7 +127,11 @@ class Layer:
         """The mask of this layer's output, given its input's (None: no mask)."""
         return mask if self.supports_masking else None
 
-    def _build_once(self, input_shape) -> None:
+    def build_once(self, input_shape) -> None:
+        """Build for `input_shape` (batch axis first) the first time, and set
+        `input_shape` and `output_shape`; once built, only check that `input_shape` is
+        the one it was built for (a clear error otherwise). Calling a layer does this;
+        wrappers (Bidirectional, TimeDistributed) build their inner layers with it."""
         if self.built:
             self._check_same_input_shape(input_shape)
             return
@@ -187,7 +198,7 @@ class Layer:
                     "or another layer."
                 )
             shape = [t.shape for t in items] if isinstance(inputs, (list, tuple)) else inputs.shape
-            self._build_once(shape)
+            self.build_once(shape)
             out_shape = self.compute_output_shape(shape)
             self._input_tensor = inputs
             out = KerasTensor(out_shape, self.dtype.name, self, tuple(items))
@@ -203,7 +214,7 @@ class Layer:
         else:
             X = np.asarray(inputs, dtype=self.dtype)
             shape = (None,) + X.shape[1:]
-        self._build_once(shape)
+        self.build_once(shape)
         return self.forward(X, training=training)
 
     # -- what the last training forward kept for backward (the lectures' X, Z, A) -------

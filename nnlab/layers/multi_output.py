@@ -53,7 +53,7 @@ class OutputItem(Layer):
 
 def split_outputs(tensor) -> list:
     """One KerasTensor per output of the multi-output call that made `tensor`."""
-    layer, count = tensor._layer, len(tensor.shape)
+    layer, count = tensor.producer, len(tensor.shape)
     return [
         OutputItem(i, count, name=f"{layer.name}_output_{i}", dtype=layer.dtype.name)(tensor)
         for i in range(count)

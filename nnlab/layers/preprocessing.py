@@ -59,7 +59,7 @@ class Normalization(Layer):
         X = np.asarray(data, dtype=np.float64)
         if X.ndim == 1:
             X = X[:, None]
-        self._build_once((None,) + X.shape[1:])
+        self.build_once((None,) + X.shape[1:])
         axes = tuple(range(X.ndim - 1))
         self.state["mean"][...] = X.mean(axis=axes)
         self.state["variance"][...] = X.var(axis=axes)

@@ -140,8 +140,8 @@ class Bidirectional(Layer):
         self.input_mask = None
 
     def build(self, input_shape) -> None:
-        self.forward_layer._build_once(input_shape)
-        self.backward_layer._build_once(input_shape)
+        self.forward_layer.build_once(input_shape)
+        self.backward_layer.build_once(input_shape)
 
     def compute_output_shape(self, input_shape):
         out = self.forward_layer.compute_output_shape(input_shape)
@@ -250,7 +250,7 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape) -> None:
         self._check(input_shape)
-        self.layer._build_once((None, *input_shape[2:]))
+        self.layer.build_once((None, *input_shape[2:]))
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)

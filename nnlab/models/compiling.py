@@ -130,7 +130,31 @@ class CompileMixin:
                 "model.compile(optimizer=..., loss=...)."
             )
 
-    def _resolve_metrics(self, Y_list: list) -> list[list]:
+    @property
+    def compile_arguments(self) -> dict:
+        """The arguments of the last `compile`, as given (not yet resolved per output):
+        {"loss", "loss_weights", "metrics", "weighted_metrics"}. Model files save them
+        (`nnlab.models.model_config.compile_config`); needs a compiled model."""
+        self.require_compiled("compile_arguments")
+        return {
+            "loss": self._loss_spec,
+            "loss_weights": self._loss_weights_spec,
+            "metrics": self._metrics_spec,
+            "weighted_metrics": getattr(self, "_weighted_metrics_spec", None),
+        }
+
+    @property
+    def output_metrics(self) -> list[list] | None:
+        """Per output, the Metric objects that `metrics` and `weighted_metrics` resolved
+        to (a metric's kind, e.g. which accuracy, depends on the targets' shape), or None
+        until `resolve_metrics` has seen targets (the first fit / evaluate /
+        train_on_batch). The epoch logs and the callbacks that watch a metric read them."""
+        return getattr(self, "_metrics", None)  # set by compile once the model is built
+
+    def resolve_metrics(self, Y_list: list) -> list[list]:
+        """Resolve the compiled metrics for targets `Y_list` (one array per output) the
+        first time, and return `output_metrics`; fit, evaluate, train_on_batch and
+        test_on_batch call it at their entry. Later calls keep the first resolution."""
         if self._metrics is None:
             self._metrics = []
             for specs, wspecs, Y, t, loss in zip(
@@ -148,8 +172,21 @@ class CompileMixin:
                 self._metrics.append(ms)
         return self._metrics
 
-    def _metric_names(self) -> list[str]:
-        """Log keys of the metrics in compile order (prefixed by output for several)."""
+    def metric_log_names(self) -> list[str]:
+        """The log keys of the resolved metrics in compile order: the metric's name, or
+        `<output>_<name>` for several outputs (empty before `resolve_metrics`).
+        `evaluate` orders its results by them.
+
+        Example:
+            >>> import numpy as np
+            >>> from nnlab.models import Sequential
+            >>> from nnlab.layers import Input, Dense
+            >>> model = Sequential([Input(shape=(2,)), Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+            >>> _ = model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+            >>> model.metric_log_names()
+            ['mae']
+        """
         names = []
         for out_name, ms in zip(self.output_names, self._metrics or []):
             for m in ms:
@@ -225,7 +262,7 @@ def metric_lists(spec, names: list[str]) -> list[list]:
 def _warn_single_unit_softmax(model) -> None:
     """Warn, as Keras does, when an output is a softmax over one unit: it is always 1,
     so a cross-entropy on it is always 0 and nothing is learned."""
-    for layer, tensor, loss in zip(model._output_layers, model.outputs, model._losses):
+    for layer, tensor, loss in zip(model.output_layers, model.outputs, model._losses):
         act = getattr(layer, "activation", None)
         if getattr(act, "name", None) == "softmax" and tensor.shape[-1] == 1:
             always = (

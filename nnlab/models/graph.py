@@ -46,7 +46,7 @@ def build_graph(
     carries: set[int] = set()  # tensors that may carry a mask
     calls: dict[int, int] = {}  # layer id -> nodes so far
     for t in order:
-        layer = t._layer
+        layer = t.producer
         if id(layer) in calls and not getattr(layer, "_is_model", False):
             raise ValueError(
                 f"Layer '{layer.name}' is used more than once in this model. nnlab does "
@@ -58,16 +58,16 @@ def build_graph(
         if id(t) in input_ids:
             nodes.append(Node(layer, (), pos[id(t)], False))
         else:
-            multi = len(t._inputs) > 1 or _called_on_list(layer)
-            only_inputs = all(id(p) in input_ids for p in t._inputs)
-            masked_in = any(id(p) in carries for p in t._inputs)
+            multi = len(t.producer_inputs) > 1 or _called_on_list(layer)
+            only_inputs = all(id(p) in input_ids for p in t.producer_inputs)
+            masked_in = any(id(p) in carries for p in t.producer_inputs)
             if getattr(layer, "mask_zero", False) or (masked_in and layer.supports_masking):
                 carries.add(id(t))
             masked = masked_in or id(t) in carries
             nodes.append(
                 Node(
                     layer,
-                    tuple(pos[id(p)] for p in t._inputs),
+                    tuple(pos[id(p)] for p in t.producer_inputs),
                     pos[id(t)],
                     multi,
                     only_inputs,
@@ -117,12 +117,12 @@ def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
             raise ValueError("The layer graph has a cycle.")
         state[key] = "active"
         if key not in input_ids:
-            if isinstance(t._layer, InputLayer):
+            if isinstance(t.producer, InputLayer):
                 raise ValueError(
-                    f"Output depends on Input '{t._layer.name}', which is not among the "
+                    f"Output depends on Input '{t.producer.name}', which is not among the "
                     "model's inputs. Pass every Input the outputs need to Model(inputs=...)."
                 )
-            for parent in t._inputs:
+            for parent in t.producer_inputs:
                 visit(parent)
         state[key] = "done"
         order.append(t)
@@ -139,8 +139,8 @@ def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
     depth = {id(t): 0 for t in outputs}
     for t in reversed(order):
         d = depth.setdefault(id(t), 0)
-        step = 0 if isinstance(t._layer, OutputItem) else 1
-        for parent in t._inputs:
+        step = 0 if isinstance(t.producer, OutputItem) else 1
+        for parent in t.producer_inputs:
             depth[id(parent)] = max(depth.get(id(parent), 0), d + step)
     rank = {id(t): i for i, t in enumerate(order)}
     rest = sorted(

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def _to_array(value, what: str) -> np.ndarray:
+def to_array(value, what: str) -> np.ndarray:
+    """`value` (an array, a list, a pandas DataFrame or Series) as a numeric NumPy array,
+    or a ValueError naming `what` (e.g. "Input 'x'") when it is ragged or not numeric.
+    The checks of this module start with it; Sequential reads the first data it sees
+    with it to build itself.
+
+    Example:
+        >>> to_array([[1, 2], [3, 4]], "Input").shape
+        (2, 2)
+    """
     if hasattr(value, "to_numpy"):  # pandas DataFrame / Series
         value = value.to_numpy()
     try:
@@ -57,7 +66,7 @@ def check_inputs(x, input_shapes: list[tuple], input_names: list[str], dtype) ->
         raise ValueError("No input data: pass x (an array, or a list/dict of arrays).")
     arrays = []
     for value, shape, name in zip(as_list(x, input_names, "input"), input_shapes, input_names):
-        A = _to_array(value, f"Input '{name}'")
+        A = to_array(value, f"Input '{name}'")
         if A.ndim == 1 and tuple(shape[1:]) == (1,):
             A = A[:, None]  # one feature per sample, as Keras reads a 1-D x for shape=(1,)
         if A.ndim != len(shape) or any(
@@ -89,7 +98,7 @@ def check_targets(y, outputs: list, losses: list, output_shapes: list, names: li
         raise ValueError("No targets: pass y to fit/evaluate (one array per model output).")
     result = []
     for value, loss, shape, name in zip(as_list(y, names, "output"), losses, output_shapes, names):
-        A = _to_array(value, f"Target for output '{name}'")
+        A = to_array(value, f"Target for output '{name}'")
         check = _sparse_target if loss.sparse_targets else _dense_target
         result.append(check(A, loss, shape, name, dtype))
     return result
@@ -172,7 +181,7 @@ def max_abs(A: np.ndarray) -> float:
 def check_sample_weight(sample_weight, n: int, dtype):
     if sample_weight is None:
         return None
-    s = _to_array(sample_weight, "sample_weight").astype(dtype, copy=False)
+    s = to_array(sample_weight, "sample_weight").astype(dtype, copy=False)
     if s.ndim != 1 or s.shape[0] != n:
         raise ValueError(
             f"sample_weight must be a 1-D array with one weight per sample ({n}). "

@@ -165,7 +165,7 @@ def keras_order(model) -> list:
     order a depth-first walk from the outputs first meets the layer. nnlab's OutputItem
     nodes (one output of a layer with several) are not layers in Keras: a tensor read
     through one is read from the layer itself."""
-    producer = {node.output: node for node in model._nodes}
+    producer = {node.output: node for node in model.graph_nodes}
 
     def source(position: int):
         node = producer[position]
@@ -189,11 +189,11 @@ def keras_order(model) -> list:
             stack.append((item, True))
             stack += [(source(i), False) for i in reversed(item.inputs)]
 
-    for position in model._output_pos:
+    for position in model.output_positions:
         walk(source(position))
     depth: dict[int, int] = {}  # node output -> depth
     layer_depth: dict[int, int] = {}  # layer id -> depth
-    for node in model._nodes:  # an Input no output reads: depth 0, first (as Keras)
+    for node in model.graph_nodes:  # an Input no output reads: depth 0, first (as Keras)
         if isinstance(node.layer, InputLayer) and node.output not in seen:
             first_met[id(node.layer)], layer_depth[id(node.layer)] = -1, 0
             post_order.append(node)
@@ -212,7 +212,7 @@ def keras_order(model) -> list:
 
 def _inbound_nodes(model, producer: dict, layer) -> list:
     """Every call of `layer` in `model`, in call order (Keras's node indices)."""
-    nodes = sorted((n for n in model._nodes if n.layer is layer and n.inputs),
+    nodes = sorted((n for n in model.graph_nodes if n.layer is layer and n.inputs),
                    key=lambda n: n.call)
     return [_inbound(producer, n)[0] for n in nodes]
 
@@ -224,21 +224,21 @@ def model_config(model) -> dict:
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet: build it before saving.")
     if isinstance(model, Sequential):
-        first = model.inputs[0]._layer
+        first = model.inputs[0].producer
         layers = [_entry(first)] + [_entry(layer) for layer in model.layers]
         config = {"name": model.name, "trainable": model.trainable, "layers": layers,
                   "build_input_shape": list(first.output.shape)}
         return {"module": "keras", "class_name": "Sequential", "config": config,
                 "registered_name": None, "build_config": {"input_shape": config[
                     "build_input_shape"]}}
-    producer = {node.output: node for node in model._nodes}
+    producer = {node.output: node for node in model.graph_nodes}
     entries = [_entry(node.layer, _inbound_nodes(model, producer, node.layer))
                for node in keras_order(model)]
-    outs = [_history(producer, producer[i]) for i in model._output_pos]
-    ins = [[t._layer.name, 0, 0] for t in model.inputs]
+    outs = [_history(producer, producer[i]) for i in model.output_positions]
+    ins = [[t.producer.name, 0, 0] for t in model.inputs]
     config = {"name": model.name, "trainable": model.trainable, "layers": entries,
               "input_layers": ins if len(ins) > 1 else ins[0],
-              "output_layers": outs if model._multi_output else outs[0]}
+              "output_layers": outs if model.multi_output else outs[0]}
     return {"module": "keras.src.models.functional", "class_name": "Functional",
             "config": config, "registered_name": "Functional", "build_config": {
                 "input_shape": None}}

@@ -271,7 +271,7 @@ def _functional(path, config: dict, entries: list, custom_objects: dict, depth: 
                       name=config.get("name"))
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise _bad(path, f"the model's inputs or outputs are malformed ({exc})") from None
-    for node in model._nodes:  # nnlab must pass the mask wherever Keras does
+    for node in model.graph_nodes:  # nnlab must pass the mask wherever Keras does
         if node.layer.name in graph.masked and not node.masked:
             raise _bad(path, f"Keras passes the Embedding's mask to layer '{node.layer.name}' "
                              "but nnlab does not (a layer before it does not pass masks on)")
@@ -348,12 +348,12 @@ def load_keras(path, custom_objects=None):
     path = os.fspath(path)
     config, data = _read_members(path)
     arrays, groups = read_weights(path, data)
-    seed_state = backend._seed_stream.bit_generator.state  # building draws initial weights
+    seed_state = backend.get_seed_stream_state()  # building draws initial weights
     try:
         model = _build(path, config, dict(custom_objects or {}))
     except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise _bad(path, f"config.json is malformed ({type(exc).__name__}: {exc})") from None
     finally:
-        backend._seed_stream.bit_generator.state = seed_state
+        backend.set_seed_stream_state(seed_state)
     set_weights(path, model, arrays, groups)
     return model

@@ -70,10 +70,10 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
                     f"layer calls. Received: {t!r}"
                 )
         for t in ins:
-            if not isinstance(t._layer, InputLayer):
+            if not isinstance(t.producer, InputLayer):
                 raise ValueError(
                     f"Model inputs must come straight from Input(). Received the output "
-                    f"of layer '{t._layer.name}'."
+                    f"of layer '{t.producer.name}'."
                 )
         # A one-element list of outputs is one output, as in Keras (predict returns the
         # array, logs carry no output prefix).
@@ -84,7 +84,7 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Layer names must be unique in a model. Repeated: {dupes}")
-        self._output_layers = [t._layer for t in outs]
+        self._output_layers = [t.producer for t in outs]
         self._store = None
         if self.compiled:
             self._resolve_compile()
@@ -103,16 +103,38 @@ class Model(CompileMixin, TrainingMixin, NestedModel, KerasIntrospection):
     def input_names(self) -> list[str]:
         """The keys for dict inputs: the dict's keys if the model was built from a dict
         of Inputs, else the Input layers' names."""
-        return self._input_names_given or [t._layer.name for t in self.inputs]
+        return self._input_names_given or [t.producer.name for t in self.inputs]
 
     @property
     def output_names(self) -> list[str]:
         return [layer.name for layer in self._output_layers]
 
     @property
+    def output_layers(self) -> list:
+        """The layers whose calls produce the model's outputs, in output order; compile
+        pairs each with its loss (and checks its activation). Empty until built."""
+        return self._output_layers if self.built else []
+
+    @property
+    def multi_output(self) -> bool:
+        """True when the model was built with a list of several outputs: `predict` and
+        calling the model then return a list, and model files (`.nnlab`, `.keras`) save
+        the outputs as a list. A one-element list of outputs is one output, as in Keras.
+        False for a model not built yet."""
+        return bool(self.built and self._multi_output)
+
+    @property
+    def output_positions(self) -> list[int]:
+        """Per model output, in output order, the position in `graph_nodes` of the node
+        that writes it (node i writes tensor i); `forward_pass` reads its outputs there,
+        and the model-file and ONNX writers use it to name each output's producer.
+        Empty until built."""
+        return self._output_pos if self.built else []
+
+    @property
     def dtype(self) -> np.dtype:
         if self.built:
-            return self.inputs[0]._layer.dtype
+            return self.inputs[0].producer.dtype
         layers = self.layers  # an unbuilt Sequential computes in its first layer's dtype
         return layers[0].dtype if layers else np.dtype("float32")
 

@@ -9,8 +9,6 @@ make nnlab import or run anything else.
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnlab import initializers, regularizers
 from nnlab import losses as losses_mod
 from nnlab import metrics as metrics_mod
@@ -52,12 +50,12 @@ def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
             "Model(inputs, outputs) to save it."
         )
     if model.built:
-        producer = {node.output: nested_file.tensor_name(node) for node in model._nodes}
+        producer = {node.output: nested_file.tensor_name(node) for node in model.graph_nodes}
         calls = [
             (n.layer, [producer[i] for i in n.inputs], n.multi_input, n.call)
-            for n in model._nodes
+            for n in model.graph_nodes
         ]
-        outputs = [producer[i] for i in model._output_pos]
+        outputs = [producer[i] for i in model.output_positions]
     else:
         calls, outputs = [(layer, [], False, 0) for layer in model.layers], []
     return {
@@ -66,7 +64,7 @@ def architecture(model, arrays: dict, prefix: str = "weights/") -> dict:
         "layers": [_layer_entry(f"{prefix}{i}/", *call, arrays) for i, call in enumerate(calls)],
         "inputs": model.input_names if model.built else [],
         "outputs": outputs,
-        "multi_output": bool(model.built and model._multi_output),
+        "multi_output": model.multi_output,
     }
 
 
@@ -90,9 +88,8 @@ def _layer_entry(prefix: str, layer, inbound: list, on_list: bool, call: int, ar
         "call_on_list": bool(on_list),
         "weights": weights,
     }
-    rng = getattr(layer, "_rng", None)
-    if isinstance(rng, np.random.Generator):  # Dropout's mask stream, for exact resumes
-        entry["rng_state"] = rng.bit_generator.state
+    if hasattr(layer, "get_random_state"):  # Dropout's mask stream, for exact resumes
+        entry["rng_state"] = layer.get_random_state()
     return entry
 
 
@@ -147,7 +144,7 @@ def _functional(path, spec: dict, entries: list, built: list):
         inbound = [tensors[name] for name in entry["inbound"]]
         out = layer(inbound if entry["call_on_list"] else inbound[0])
         for t in out if isinstance(out, list) else [out]:
-            tensors[t._layer.name] = t
+            tensors[t.producer.name] = t
     outputs = [tensors[name] for name in spec["outputs"]]
     return Model(
         [tensors[name] for name in spec["inputs"]],
@@ -179,7 +176,7 @@ def _make_layer(path, entry: dict):
         config = {key: _decode(key, value) for key, value in entry["config"].items()}
         layer = cls(**config) if LAYERS.get(name) is cls else cls.from_config(config)
         if "rng_state" in entry:
-            layer._rng.bit_generator.state = entry["rng_state"]
+            layer.set_random_state(entry["rng_state"])
     except _REBUILD_ERRORS as exc:
         config = entry.get("config")
         label = config.get("name") if isinstance(config, dict) else None
@@ -233,7 +230,8 @@ def compile_config(model) -> dict | None:
         names = model.output_names
     else:  # an unbuilt Sequential has one output: its last layer
         names = [model.layers[-1].name] if model.layers else ["output"]
-    spec, w = model._loss_spec, model._loss_weights_spec
+    given = model.compile_arguments
+    spec, w = given["loss"], given["loss_weights"]
     if w is not None:
         w = [float(w)] * len(names) if isinstance(w, (int, float)) else w
         w = [float(x) for x in spec_per_output(w, names, "loss_weights")]
@@ -247,11 +245,11 @@ def compile_config(model) -> dict | None:
         ],
         "loss_weights": w,
         "metrics": [
-            [_metric_entry(m) for m in ms] for ms in metric_lists(model._metrics_spec, names)
+            [_metric_entry(m) for m in ms] for ms in metric_lists(given["metrics"], names)
         ],
         "weighted_metrics": [
             [_metric_entry(m) for m in ms]
-            for ms in metric_lists(getattr(model, "_weighted_metrics_spec", None), names)
+            for ms in metric_lists(given["weighted_metrics"], names)
         ],
         "output_names": names,
     }
@@ -259,7 +257,7 @@ def compile_config(model) -> dict | None:
 
 def _optimizer_config(opt) -> dict:
     config = opt.get_config()
-    lr = opt._learning_rate
+    lr = opt.learning_rate_schedule
     if isinstance(lr, LearningRateSchedule) and type(lr).__name__ in SCHEDULES:
         config["learning_rate"] = {"class_name": type(lr).__name__, "config": lr.get_config()}
     elif callable(lr):

@@ -162,7 +162,7 @@ def load_model(
 
 
 def _load_nnlab(path: str, compile: bool, limits):
-    seed_state = backend._seed_stream.bit_generator.state  # rebuilding draws initial weights
+    seed_state = backend.get_seed_stream_state()  # rebuilding draws initial weights
     try:
         with model_file.ModelFileReader(path, limits) as reader:
             document = reader.document
@@ -177,7 +177,7 @@ def _load_nnlab(path: str, compile: bool, limits):
             arrays = reader.read_arrays()
         model = config.rebuild(path, spec, arrays, layers)
     finally:
-        backend._seed_stream.bit_generator.state = seed_state
+        backend.set_seed_stream_state(seed_state)
     if compile and document.get("compile") is not None:
         config.recompile(path, model, document["compile"])
         _restore_optimizer_state(path, model, document.get("optimizer_state"), arrays)

@@ -46,8 +46,8 @@ class Sequential(Model):
 
     def add(self, layer, rebuild: bool = True) -> None:
         """Append a layer (or, first, an Input tensor or InputLayer)."""
-        if isinstance(layer, KerasTensor) and isinstance(layer._layer, InputLayer):
-            layer = layer._layer
+        if isinstance(layer, KerasTensor) and isinstance(layer.producer, InputLayer):
+            layer = layer.producer
         if isinstance(layer, InputLayer):
             if self._input is not None or self._stack:
                 raise ValueError(
@@ -95,7 +95,7 @@ class Sequential(Model):
         """The input shape `layer` declares (a built model first in line declares its
         Input's, as in Keras)."""
         if not is_model(layer):
-            return layer._declared_input_shape
+            return layer.declared_input_shape
         if self._stack or self._input is not None or not layer.built or len(layer.inputs) > 1:
             return None
         return tuple(layer.inputs[0].shape[1:])
@@ -135,7 +135,7 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError(f"Sequential model '{self.name}' has no layers. Add some first.")
         arrays = inputs_mod.as_list(x, ["input"], "input")
-        A = inputs_mod._to_array(arrays[0], "Input")
+        A = inputs_mod.to_array(arrays[0], "Input")
         if A.ndim < 2:
             raise ValueError(
                 f"Sequential model '{self.name}' builds from the first data it sees and "

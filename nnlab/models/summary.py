@@ -30,19 +30,19 @@ def _rows(model) -> tuple[list[list[str]], bool]:
     and whether the model is a chain (no "Connected to" column)."""
     nodes = [
         n
-        for n in model._nodes
+        for n in model.graph_nodes
         if n.call == 0
         and not (type(model).__name__ == "Sequential" and isinstance(n.layer, InputLayer))
     ]
-    by_id = {n.output: n.layer.name for n in model._nodes}
-    chain = all(len(n.inputs) <= 1 and not n.shared for n in model._nodes)
+    by_id = {n.output: n.layer.name for n in model.graph_nodes}
+    chain = all(len(n.inputs) <= 1 and not n.shared for n in model.graph_nodes)
     rows = []
     for n in nodes:
         layer = n.layer
         params = 0 if isinstance(layer, InputLayer) else layer.count_params()
         row = [f"{layer.name} ({_kind(layer)})", _shape(layer.output_shape), f"{params:,}"]
         if not chain:
-            inbound = [i for m in model._nodes if m.layer is layer for i in m.inputs]
+            inbound = [i for m in model.graph_nodes if m.layer is layer for i in m.inputs]
             row.append(", ".join(by_id[i] for i in inbound) or "-")
         rows.append(row)
     return rows, chain

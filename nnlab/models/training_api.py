@@ -46,16 +46,19 @@ class TrainingMixin:
     def penalty(self) -> float:
         """Sum of all weight penalties (regularizers); added in full to every batch's
         loss (Keras)."""
-        return sum(layer.penalty() for layer in self._regularized)
+        return sum(layer.penalty() for layer in self.regularized_layers)
 
     def add_penalty_grads(self) -> None:
         """Add each weight penalty's gradient to its layer's `grads` (after
         `backward_pass`, which writes the loss's gradient)."""
-        for layer in self._regularized:
+        for layer in self.regularized_layers:
             layer.add_penalty_grads()
 
     @property
-    def _regularized(self) -> list:
+    def regularized_layers(self) -> list:
+        """The layers with a weight penalty (a kernel_, bias_ or other regularizer), in
+        `weight_layers` order; `penalty` sums theirs, and evaluation adds a penalty only
+        when there is one."""
         return [layer for layer in self.weight_layers() if layer.regularizers]
 
     # -- loss -----------------------------------------------------------------------

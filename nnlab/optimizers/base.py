@@ -132,6 +132,14 @@ class Optimizer:
         with the step count, and `fit`'s epoch logs carry it)."""
         return callable(self._learning_rate)
 
+    @property
+    def learning_rate_schedule(self):
+        """The schedule (a `LearningRateSchedule`) or callable the optimizer was built
+        with, or None for a constant learning rate; model files save the schedule's
+        class and config from it."""
+        lr = self._learning_rate
+        return lr if callable(lr) else None
+
     @learning_rate.setter
     def learning_rate(self, value) -> None:
         if callable(self._learning_rate):
