@@ -71,6 +71,17 @@ class Activation:
     def backward(self, dA, Z, A):
         raise NotImplementedError
 
+    #: dZ = dA * g'(Z) computed over dA, in place, for a built-in activation with such
+    #: a kernel; None where there is none.
+    _backward_inplace = None
+
+    def backward_inplace(self, dA, Z, A):
+        """dZ, written over dA where the class has an in-place kernel. Only for a dA the
+        caller owns (the step plan's own array, `nnlab.step.step_plan`); inherited by
+        no subclass, as `forward_inplace`."""
+        kernel = type(self).__dict__.get("_backward_inplace")
+        return self.backward(dA, Z, A) if kernel is None else kernel(dA, Z, A)
+
     def __call__(self, Z):
         return self.forward(xp.asarray(Z))
 
@@ -91,6 +102,7 @@ class Linear(Activation):
         return Z
 
     _inplace = staticmethod(lambda Z: Z)
+    _backward_inplace = staticmethod(lambda dA, Z, A: dA)
 
     def backward(self, dA, Z, A):
         return dA
@@ -141,6 +153,8 @@ class ReLU(Activation):
 
     def backward(self, dA, Z, A):
         return dA * (Z > 0)
+
+    _backward_inplace = staticmethod(lambda dA, Z, A: xp.multiply(dA, Z > 0, out=dA))
 
 
 class LeakyReLU(Activation):

@@ -36,6 +36,7 @@ from nnlab.divergence import (
     constant_predictor_loss,
 )
 from nnlab.step.fused_loss import unit_rows
+from nnlab.step.step_plan import StepPlan
 from nnlab.training_epoch import fit_epoch, train_step
 from nnlab.training_logs import Accumulator, evaluate_data, ordered_results
 
@@ -180,6 +181,7 @@ def fit(
         store, data, model.weight_layers(), constant_predictor_loss(model, data.Y, data.sw)
     )
     model.fit_state = FitState(rng, initial_epoch, history, cbs.callbacks, guard)
+    step_plan = StepPlan.of(model)  # None unless the model is a chain of Dense layers
     if feed is not None:
         feed.reset()
     cbs.call("on_train_begin", None)
@@ -187,7 +189,7 @@ def fit(
     # Overflow and NaN are expected when training diverges: the guard handles them.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(model.fit_state.initial_epoch, epochs):
-            epoch_logs = fit_epoch(model, store, inputs, cbs, guard, epoch, plan)
+            epoch_logs = fit_epoch(model, store, inputs, cbs, guard, epoch, plan, step_plan)
             if epoch_logs is None:  # diverged on the epoch's first step: nothing to record
                 break
             logs = epoch_logs

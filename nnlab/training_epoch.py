@@ -14,13 +14,21 @@ from nnlab.fit_inputs import Data, eval_batches
 from nnlab.training_logs import Accumulator, evaluate_data
 
 
-def train_step(model, store, batch: Data, guard=None, epoch: int = 0, step: int = 0):
+def train_step(
+    model, store, batch: Data, guard=None, epoch: int = 0, step: int = 0, step_plan=None
+):
     """Forward, loss (+ penalties), divergence guard, backward, optimizer step.
+
+    With a `step_plan` (`nnlab.step.StepPlan`, for a chain of Dense layers) forward and
+    backward run through it instead of the layer graph: the same numbers.
 
     Returns (total loss, per-output losses, outputs), all computed before the update,
     or None when the guard stopped training on a diverging loss.
     """
-    outs = model.forward_pass(batch.X, training=True)
+    if step_plan is None:
+        outs = model.forward_pass(batch.X, training=True)
+    else:
+        outs = step_plan.forward(batch.X)
     total, per_output, seeds, from_Z = model.batch_loss(
         outs, batch.Y, batch.sw, need_grad=True, unit_rows=batch.unit_rows
     )
@@ -28,7 +36,10 @@ def train_step(model, store, batch: Data, guard=None, epoch: int = 0, step: int 
         total += layer.penalty()
     if guard is not None and not guard.check(total, model, epoch, step):
         return None
-    model.backward_pass(seeds, from_Z)
+    if step_plan is None:
+        model.backward_pass(seeds, from_Z)
+    else:
+        step_plan.backward(seeds, from_Z)
     for layer in store.penalized:
         layer.add_penalty_grads()
     backup = None if guard is None else guard.backup
@@ -36,13 +47,13 @@ def train_step(model, store, batch: Data, guard=None, epoch: int = 0, step: int 
     return total, per_output, outs
 
 
-def train_epoch(model, store, batches, cbs, guard, epoch) -> Accumulator:
+def train_epoch(model, store, batches, cbs, guard, epoch, step_plan=None) -> Accumulator:
     """One epoch, batch (`_Data`) by batch, with the batch hooks."""
     acc = Accumulator(model)
     for step, batch in enumerate(batches):
         if cbs.wants_batch_logs:
             cbs.train_batch_begin(step, {})
-        result = train_step(model, store, batch, guard, epoch, step)
+        result = train_step(model, store, batch, guard, epoch, step, step_plan)
         if result is None:  # diverged: the guard restored the weights and stopped
             if cbs.wants_batch_logs:
                 cbs.train_batch_end(step, {"loss": guard.report["loss"]})
@@ -60,9 +71,12 @@ def lr_is_scheduled(optimizer) -> bool:
     return optimizer.learning_rate_is_scheduled
 
 
-def fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None:
+def fit_epoch(
+    model, store, inputs, cbs, guard, epoch: int, plan, step_plan=None
+) -> dict | None:
     """One epoch of `fit` with its hooks and validation; its logs, or None when the
-    guard stopped training at the epoch's first step."""
+    guard stopped training at the epoch's first step. `plan` is the fit's FitPlan,
+    `step_plan` the chain's StepPlan or None."""
     model.fit_state.learning_rate = model.optimizer.learning_rate
     cbs.call("on_epoch_begin", epoch, None)
     if inputs.feed is None:
@@ -72,7 +86,7 @@ def fit_epoch(model, store, inputs, cbs, guard, epoch: int, plan) -> dict | None
         batches = array_batches(data, plan.batch_size, order)
     else:
         batches = inputs.feed.epoch()
-    acc = train_epoch(model, store, batches, cbs, guard, epoch)
+    acc = train_epoch(model, store, batches, cbs, guard, epoch, step_plan)
     if not acc.count:
         return None
     logs = acc.logs()

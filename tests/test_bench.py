@@ -197,3 +197,21 @@ def test_accuracy_is_not_compared_with_a_tool_that_ran_fewer_epochs(run_mod):
     assert by_peer["torch"]["ok"] is True and by_peer["torch"]["got"] == pytest.approx(0.0)
     assert by_peer["keras"]["ok"] is None and by_peer["keras"]["got"] is None
     assert "keras ran fewer epochs: not compared" in by_peer["keras"]["check"]
+
+
+def test_ab_step_alternates_two_checkouts_and_reports_both(tmp_path):
+    """bench/ab_step.py with this checkout as its own base: one round, two fits, two
+    summaries; a base folder without nnlab fails loudly instead of timing nothing."""
+    root = BENCH.parent
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "ab_step.py"), "--task", "iris", "--base", str(root),
+         "--rounds", "1", "--epochs", "2"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("round 1: base ") and " this " in lines[0]
+    summaries = {line.split(":")[0]: float(line.split()[1]) for line in lines[1:]}
+    assert set(summaries) == {"base", "this"} and all(v > 0 for v in summaries.values())
+    bad = subprocess.run(
+        [sys.executable, str(BENCH / "ab_step.py"), "--task", "iris", "--base", str(tmp_path),
+         "--rounds", "1", "--epochs", "2"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0

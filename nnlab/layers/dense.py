@@ -86,24 +86,30 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def pre_activation(self, X):
-        """Z = X W + b, a fresh array: the linear part of forward (diagnostics read Z
-        here, since forward may overwrite Z with the activation)."""
+    def pre_activation(self, X, out=None):
+        """Z = X W + b, a fresh array (or written into `out`, shaped (n, units)): the
+        linear part of forward (diagnostics read Z here, since forward may overwrite Z
+        with the activation)."""
         W = self.params["kernel"]
         # (n, d_in) @ (d_in, units); with d_in = 1 an outer product, which is the same
         # products and several times faster than a GEMM with k = 1.
         if W.shape[0] == 1 and X.shape[-1] == 1:
-            Z = X * W
+            Z = np.multiply(X, W, out=out)
         else:
-            Z = gemm(X, W) if X.ndim == 2 else X @ W
+            Z = gemm(X, W, out) if X.ndim == 2 else np.matmul(X, W, out=out)
         if self.use_bias:
             Z += self.params["bias"]
         return Z
 
     def forward(self, X, training: bool = False):
-        Z = self.pre_activation(X)
-        # Z is ours, so the activation may overwrite it (ReLU, tanh: their backward needs
-        # only A); then _Z is A.
+        return self.forward_into(X, None)
+
+    def forward_into(self, X, Z):
+        """forward, with Z = X W + b written into the array `Z` ((n, units), or None for
+        a fresh one); the step plan (`nnlab.step.step_plan`) passes the same array every
+        step. Z is ours, so the activation may overwrite it (ReLU, tanh: their backward
+        needs only A); then _Z is A."""
+        Z = self.pre_activation(X, Z)
         A = self.activation.forward_inplace(Z)
         self._X, self._Z, self._A = X, Z, A
         return A
@@ -114,8 +120,18 @@ class Dense(Layer):
         dZ = self.activation.backward(dA, self._Z, self._A)
         return self.backward_from_Z(dZ, need_dX)
 
-    def backward_from_Z(self, dZ, need_dX: bool = True):
-        """The linear part of backward, given dZ (used by the fused output + loss)."""
+    def backward_into(self, dA, dX, need_dX: bool = True):
+        """backward for a dA the caller owns: dZ = dA * g'(Z) is written over dA where
+        the activation has an in-place kernel (ReLU, linear), and dX into the array `dX`
+        ((n, d_in)); the step plan's path."""
+        if self._X is None:
+            self._require_forward("_X")
+        dZ = self.activation.backward_inplace(dA, self._Z, self._A)
+        return self.backward_from_Z(dZ, need_dX, dX)
+
+    def backward_from_Z(self, dZ, need_dX: bool = True, out=None):
+        """The linear part of backward, given dZ (used by the fused output + loss);
+        dX is written into `out` when given."""
         if self._X is None:
             self._require_forward("_X")
         X, W = self._X, self.params["kernel"]
@@ -129,8 +145,9 @@ class Dense(Layer):
         if not need_dX:
             return None
         if W.shape[1] == 1:  # one unit: dX is the outer product dZ w^T (GEMM with k = 1 is slow)
-            return dZ * W.T
-        return gemm(dZ, W.T) if dZ.ndim == 2 else dZ @ W.T  # (n, units) @ (units, d_in)
+            return np.multiply(dZ, W.T, out=out)
+        # (n, units) @ (units, d_in)
+        return gemm(dZ, W.T, out) if dZ.ndim == 2 else np.matmul(dZ, W.T, out=out)
 
     def get_config(self) -> dict:
         return {

@@ -10,6 +10,8 @@ that justifies it (docs/performance.md maps them all).
 - `weight_backup`: the divergence guard's backup of the weights (`WeightBackup`).
 - `fused_loss`: the fused output + loss path (`fused_output_loss`, `unit_rows`).
 - `threads`: the thread policy (NumPy's BLAS threads, none of nnlab's own).
+- `step_plan`: a chain of Dense layers run from kept arrays (`StepPlan`), no graph walk.
+- `pool_activation`: a ReLU applied after the max pool that follows it (`PooledActivation`).
 
 The array primitives the layers share (`gemm`, `aligned_empty`, `ALIGN`) stay in
 `nnlab.backend`, the array seam: layers call them in their forward and backward.
@@ -25,6 +27,7 @@ from nnlab.step.blocked_update import BLOCK_BYTES, update_in_blocks
 from nnlab.step.denormals import FLUSH_EVERY, flush_denormals, flush_due
 from nnlab.step.fused_loss import fused_output_loss, unit_rows
 from nnlab.step.param_store import ParamStore, packed
+from nnlab.step.step_plan import StepPlan
 from nnlab.step.threads import BLAS_THREAD_VARIABLES, STEP_THREADS, blas_thread_settings
 from nnlab.step.weight_backup import WeightBackup
 from nnlab.step.work_buffer import WorkBuffer
@@ -35,6 +38,7 @@ __all__ = [
     "FLUSH_EVERY",
     "ParamStore",
     "STEP_THREADS",
+    "StepPlan",
     "WeightBackup",
     "WorkBuffer",
     "blas_thread_settings",
