@@ -4,10 +4,11 @@
     python bench/ab_step.py --task digits --base ../base [--rounds 6] [--epochs 20]
 
 Each round runs one fit of the task (bench/TASKS.md: its data, network, optimizer and
-batch size, from the benchmark's own builders) in a fresh process for each checkout, first
-the base, then this one, with PYTHONPATH set to that checkout, and records the median time
-per step over the fit's epochs after the first. Alternating fresh processes round by round
-lets load from other processes hit both alike; a change is real when most rounds agree.
+batch size, from this checkout's bench/ builders, so both sides train the same thing) in a
+fresh process for each checkout, first the base, then this one, with that checkout's nnlab
+(PYTHONPATH), and records the median time per step over the fit's epochs after the first.
+Alternating fresh processes round by round lets load from other processes hit both alike;
+a change is real when most rounds agree.
 Prints each round, then the median over rounds of each side's median and minimum.
 """
 
@@ -27,9 +28,9 @@ HERE = Path(__file__).resolve().parent
 def child(task: str, epochs: int) -> None:
     """In the checkout's folder: one fit, printing 'median_us min_us' per step."""
     folder = Path.cwd().resolve()
-    # this file's own folder comes first on sys.path: the checkout's bench/ must win
-    sys.path[:] = [str(folder), str(folder / "bench")] + [
-        p for p in sys.path if Path(p or ".").resolve() != HERE
+    # nnlab from the checkout; the task (data, network) from this file's bench/ for both
+    sys.path[:] = [str(folder), str(HERE)] + [
+        p for p in sys.path if Path(p or ".").resolve() not in (HERE, folder)
     ]
     import nnlab
 

@@ -222,18 +222,20 @@ def torch_cnn(torch, spec: TaskSpec, weights) -> list:
 # Each returns (train_seconds, epoch_end_offsets, metric, version, notes).
 
 
-def nnlab_model(spec, weights):
-    """The task's network in nnlab, compiled as the benchmark trains it, from `weights`."""
+def nnlab_model(spec, weights, dense=None):
+    """The task's network in nnlab, compiled as the benchmark trains it, from `weights`;
+    `dense`: the class of its dense layers (default nnlab.layers.Dense)."""
     from nnlab import layers, models, optimizers
 
+    Dense = dense or layers.Dense
     if spec.net:
         model = models.Sequential(cnn_stack(layers, spec))
     else:
         stack = [layers.Input(shape=(spec.sizes[0],))]
         for units in spec.sizes[1:-1]:
-            stack.append(layers.Dense(units, activation=spec.hidden))
+            stack.append(Dense(units, activation=spec.hidden))
         out_act = None if spec.output == "linear" else spec.output
-        stack.append(layers.Dense(spec.sizes[-1], activation=out_act))
+        stack.append(Dense(spec.sizes[-1], activation=out_act))
         model = models.Sequential(stack)
     if spec.optimizer == "adam":
         opt = optimizers.Adam(learning_rate=spec.lr, epsilon=1e-8)

@@ -215,3 +215,40 @@ def test_ab_step_alternates_two_checkouts_and_reports_both(tmp_path):
         [sys.executable, str(BENCH / "ab_step.py"), "--task", "iris", "--base", str(tmp_path),
          "--rounds", "1", "--epochs", "2"], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0
+
+
+def test_profile_step_sorts_main_thread_samples_by_kind_of_work(tmp_path):
+    """bench/profile_step.py --raw: each sample inside the epoch loop counts once, for the
+    first kind of work among its frames; samples outside the loop are not counted."""
+    loop = "fit (nnlab/training.py:190);train_epoch (nnlab/training_epoch.py:45)"
+    raw = tmp_path / "profile.raw"
+    raw.write_text("\n".join([
+        f"{loop};train_step (a.py:1);Dense.forward_into (d.py:9);gemm (nnlab/backend.py:189) 6",
+        f"{loop};train_step (a.py:1);Optimizer.apply (o.py:3);update_in_blocks (b.py:2) 3",
+        f"{loop};train_step (a.py:1);Dense.backward_into (d.py:9);"
+        "Activation.backward_inplace (act.py:70) 2",
+        f"{loop};train_step (a.py:1) 1",
+        "main (x.py:1);build_data (bench_tasks.py:155) 50",  # before the loop: not counted
+    ]) + "\n")
+    proc = subprocess.run([sys.executable, str(BENCH / "profile_step.py"), "--raw", str(raw)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "main-thread samples inside the epoch loop: 12"
+    assert lines[1:] == [
+        " 50.0%  GEMMs (BLAS, main thread's share)",
+        " 25.0%  optimizer update (Adam, blocks, flushing)",
+        " 16.7%  activation backward (ReLU)",
+        "  8.3%  other (graph walk or step plan loop, guard, logs)",
+    ]
+
+
+def test_plan_vs_graph_trains_one_network_both_ways():
+    """bench/plan_vs_graph.py on iris: both sides timed, the count of rounds reported."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "plan_vs_graph.py"), "--task", "iris", "--rounds", "3",
+         "--epochs", "2"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("iris plan: ") and lines[1].startswith("iris graph: ")
+    assert lines[2] in {f"plan faster in {k} of 2 rounds" for k in range(3)}

@@ -6,7 +6,7 @@ import pytest
 
 from nnlab import activations, layers, models
 from nnlab.diagnostics import gradient_check
-from nnlab.step.pool_activation import PooledActivation, moves_past_pool
+from nnlab.step.pool_activation import moves_past_pool
 
 
 def _stack(moved: bool, dtype: str, rank: int = 2):
@@ -51,8 +51,8 @@ def test_moved_relu_trains_to_the_same_bits(rank, dtype):
         m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         m.build((None, *X.shape[1:]))
     plain.set_weights(moved.get_weights())
-    assert sum(n.linear for n in moved.graph_nodes) == 2  # the test is not vacuous
-    assert not any(n.linear for n in plain.graph_nodes)
+    assert sum(n.pool_reader is not None for n in moved.graph_nodes) == 2  # not vacuous
+    assert not any(n.pool_reader is not None for n in plain.graph_nodes)
 
     h_moved = moved.fit(X, y, epochs=2, batch_size=16, verbose=0, seed=3)
     h_plain = plain.fit(X, y, epochs=2, batch_size=16, verbose=0, seed=3)
@@ -116,24 +116,69 @@ def test_only_an_exact_single_reader_max_pool_takes_the_activation(
 ):
     model = _pair(conv_kwargs, pool, also)
     conv = [n for n in model.graph_nodes if isinstance(n.layer, layers.Conv2D)][0]
-    assert conv.linear is moved
-    assert any(n.then is not None for n in model.graph_nodes) is moved
+    assert (conv.pool_reader is not None) is moved
+    model.predict(np.ones((2, 8, 8, 1)), verbose=0)
+    pools = [n.layer for n in model.graph_nodes if isinstance(n.layer, layers.MaxPooling2D)]
+    assert any(p.applied_activation for p in pools) is moved
 
 
 def test_a_model_output_keeps_its_activation():
     inputs = layers.Input((8, 8, 1))
     Z = layers.Conv2D(2, 3, activation="relu")(inputs)
     model = models.Model(inputs, [Z, layers.MaxPooling2D(2)(Z)])
-    assert not any(n.linear for n in model.graph_nodes)
+    assert not any(n.pool_reader is not None for n in model.graph_nodes)
     out, pooled = model.predict(np.ones((1, 8, 8, 1)) - 2.0, verbose=0)
     assert out.min() >= 0.0 and pooled.min() >= 0.0
 
 
-def test_moves_past_pool_and_pooled_activation():
+def test_moves_past_pool_and_the_pools_forward_then():
     relu_conv = layers.Conv2D(2, 3, activation="relu")
     assert moves_past_pool(relu_conv, layers.MaxPooling2D(2))
     assert not moves_past_pool(relu_conv, layers.GlobalAveragePooling2D())
     assert not moves_past_pool(layers.Dense(2, activation="relu"), layers.MaxPooling2D(2))
-    moved = PooledActivation(activations.get("relu"))
-    np.testing.assert_array_equal(moved.forward(np.array([-1.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
-    np.testing.assert_array_equal(moved.backward(np.array([2.0, 2.0, 2.0])), [0.0, 0.0, 2.0])
+    pool = layers.MaxPooling2D(2)
+    Z = np.array([-3.0, -1.0, 2.0, 1.0, -2.0, -5.0, -4.0, -6.0]).reshape(2, 2, 2, 1)
+    A = pool.forward_then(Z, True, activations.get("relu"))
+    np.testing.assert_array_equal(A.ravel(), [2.0, 0.0])  # relu(2), relu(-2)
+    assert pool.applied_activation
+    dZ = pool.backward_then(np.array([10.0, 10.0]).reshape(2, 1, 1, 1))
+    np.testing.assert_array_equal(dZ.ravel(), [0, 0, 10, 0, 0, 0, 0, 0])
+    pool.forward(Z)
+    assert not pool.applied_activation  # a plain forward forgets the moved activation
+
+
+def test_replacing_the_activation_after_the_build_is_followed():
+    inputs = layers.Input((4, 4, 1))
+    conv = layers.Conv2D(1, 1, activation="relu", kernel_initializer="ones")
+    model = models.Model(inputs, layers.Flatten()(layers.MaxPooling2D(2)(conv(inputs))))
+    X = -np.ones((1, 4, 4, 1))
+    np.testing.assert_array_equal(model.predict(X, verbose=0), [[0, 0, 0, 0]])
+    conv.activation = activations.get("linear")
+    np.testing.assert_array_equal(model.predict(X, verbose=0), [[-1, -1, -1, -1]])
+
+
+def test_a_nested_model_called_twice_keeps_each_calls_moved_relu():
+    """The pooled Z of each call is kept for that call's backward: gradients equal the
+    same model's with the ReLU spelled as its own layer (never moved)."""
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 5, 6, 6, 1))
+    y = rng.standard_normal((5, 1))
+
+    def outer(moved):
+        inner_in = layers.Input((6, 6, 1), dtype="float64")
+        conv = (layers.Conv2D(3, 3, activation="relu", dtype="float64") if moved
+                else layers.Conv2D(3, 3, dtype="float64"))
+        h = conv(inner_in) if moved else layers.Activation("relu", dtype="float64")(conv(inner_in))
+        inner = models.Model(inner_in, layers.Flatten()(layers.MaxPooling2D(2)(h)))
+        xa, xb = layers.Input((6, 6, 1), dtype="float64"), layers.Input((6, 6, 1), dtype="float64")
+        joined = layers.Concatenate()([inner(xa), inner(xb)])
+        model = models.Model([xa, xb], layers.Dense(1, dtype="float64")(joined))
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    moved, plain = outer(True), outer(False)
+    plain.set_weights(moved.get_weights())
+    for model in (moved, plain):
+        model.fit([a, b], y, batch_size=5, epochs=2, verbose=0, shuffle=False)
+    for u, v in zip(moved.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(u, v)

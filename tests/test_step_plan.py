@@ -60,15 +60,77 @@ def test_the_plan_trains_to_the_graphs_bits(case, dtype):
         np.testing.assert_array_equal(a, b)
 
 
-def test_the_plan_keeps_its_arrays_until_the_batch_size_changes():
+def test_the_plan_keeps_one_set_of_arrays_per_batch_size():
     model = _net(Dense, (3, 4, 2), "relu", None, "float32")
+    hidden = model.layers[0]
     plan = StepPlan.of(model)
     X = np.ones((6, 3), dtype="float32")
-    first = plan.forward([X])[0]
-    assert plan.forward([X])[0] is first  # written again into the same array
-    short = plan.forward([X[:5]])[0]
-    assert short.shape == (5, 2) and short is not first
-    np.testing.assert_array_equal(short, first[:5])
+    first_out = plan.forward([X])[0]
+    first_A = hidden.last_A
+    second_out = plan.forward([X])[0]
+    assert hidden.last_A is first_A  # written again into the same array
+    assert second_out is not first_out  # the output is fresh: a metric may keep it
+    np.testing.assert_array_equal(second_out, first_out)
+    short = plan.forward([X[:5]])[0]  # an epoch's last, short batch
+    assert short.shape == (5, 2) and hidden.last_A.shape == (5, 4)
+    np.testing.assert_array_equal(short, first_out[:5])
+    plan.forward([X])
+    assert hidden.last_A is first_A  # the next epoch's first batch: the same again
+
+
+def test_a_metric_may_keep_each_batchs_outputs():
+    """A metric that keeps y_pred per batch (Keras's tensors are immutable) sees every
+    batch's own outputs, through the plan as through the graph."""
+    from nnlab.metrics import Metric
+
+    class MeanOfKept(Metric):
+        def __init__(self, name="kept"):
+            super().__init__(name=name)
+            self.parts = []
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.parts.append(y_pred)
+
+        def result(self):
+            return float(np.mean(np.concatenate(self.parts)))
+
+        def reset_state(self):
+            self.parts = []
+
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((40, 2))
+    logs = []
+    for dense in (Dense, GraphDense):
+        model = _net(dense, (3, 4, 2), "relu", None, "float64")
+        model.set_weights([np.full_like(w, 0.1) for w in model.get_weights()])
+        model.compile(optimizer="sgd", loss="mse", metrics=[MeanOfKept()])
+        logs.append(model.fit(X, Y, batch_size=8, epochs=1, verbose=0, shuffle=False).history)
+    assert logs[0] == logs[1]
+
+
+def test_a_wider_loss_gradient_goes_down_the_chain_as_in_the_graph():
+    """A custom loss whose gradient is float64 on a float32 model: each dX is the float64
+    product, as the graph computes it, not cast into the plan's float32 arrays."""
+    from nnlab.losses import Loss
+
+    class WideMSE(Loss):
+        def forward(self, Y, P):
+            return np.mean((P.astype(np.float64) - Y) ** 2, axis=-1)
+
+        def backward(self, Y, P):
+            return 2.0 * (P.astype(np.float64) - Y) / P.shape[-1]
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((24, 3)).astype("float32")
+    Y = rng.standard_normal((24, 2)).astype("float32")
+    planned = _net(Dense, (3, 5, 4, 2), "relu", None, "float32")
+    graphed = _net(GraphDense, (3, 5, 4, 2), "relu", None, "float32")
+    graphed.set_weights(planned.get_weights())
+    for model in (planned, graphed):
+        model.compile(optimizer="sgd", loss=WideMSE())
+        model.fit(X, Y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+    for a, b in zip(planned.get_weights(), graphed.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_the_plan_reads_each_layers_weights_at_every_step():

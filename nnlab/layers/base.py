@@ -222,7 +222,9 @@ class Layer:
     def last_X(self):
         """The input X of the last forward pass that backward will use (None before
         one, or if this layer keeps none). For reading only: gradient checks and the
-        gradient-health recorder look here; changing it changes the next backward."""
+        gradient-health recorder look here; changing it changes the next backward.
+        During `fit` of a chain of Dense layers (`nnlab.step.StepPlan`) the hidden layers'
+        X, Z and A are arrays the next step writes over: copy one to keep it."""
         return getattr(self, "_X", None)
 
     @property

@@ -32,6 +32,7 @@ class _Pooling(Layer):
         self.padding = patches.check_padding(padding, owner)
         self._ones = (1,) * self.rank
         self._cache = None
+        self._then = None  # (g, pooled Z, g(pooled Z)) after forward_then
 
     @property
     def pools_by_max(self) -> bool:
@@ -75,6 +76,7 @@ class _Pooling(Layer):
         return view, Xp.shape, pads, out
 
     def forward(self, X, training: bool = False):
+        self._then = None
         if self.kind == "max":
             view, padded, pads, out = self._windows(X, -np.inf)
             # One strided slice per window offset k (all windows' k-th element): the max is a
@@ -103,6 +105,25 @@ class _Pooling(Layer):
         ones = np.ones((1, *shape[1:-1], 1), dtype=dtype)
         view, *_ = self._windows(ones, 0.0)
         return view.sum(axis=tuple(range(1 + self.rank, 1 + 2 * self.rank)))
+
+    # -- the activation of the layer before, moved after the pool (nnlab.step.pool_activation)
+    def forward_then(self, X, training: bool, activation):
+        """g(max pool of X), with g the activation of the layer that made X (it gave its Z
+        instead of g(Z)): the layer graph's ReLU moved past the pool."""
+        P = self.forward(X, training)
+        self._then = (activation, P, activation.forward(P))
+        return self._then[2]
+
+    @property
+    def applied_activation(self) -> bool:
+        """True when the last forward was `forward_then`: backward then takes dA of g."""
+        return self._then is not None
+
+    def backward_then(self, dA, need_dX: bool = True):
+        """dZ of the layer before from dA of `forward_then`'s output: g's gradient on the
+        pooled values, sent to each window's arg-max."""
+        activation, P, A = self._then
+        return self.backward(activation.backward(dA, P, A), need_dX)
 
     def backward(self, dY, need_dX: bool = True):
         self._require_forward("_cache")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.symbolic import KerasTensor
-from nnlab.step.pool_activation import PooledActivation, moves_past_pool
+from nnlab.step.pool_activation import moves_past_pool
 
 
 @dataclass
@@ -25,8 +25,8 @@ class Node:
     masked: bool = False  # a mask (from Embedding(mask_zero=True)) may reach or leave it
     call: int = 0  # which call of its layer this node is (a nested model may have several)
     shared: bool = False  # its layer (a nested model) has more than one node
-    linear: bool = False  # runs without its activation, which `then` of its consumer applies
-    then: PooledActivation | None = None  # the producer's activation, applied after this max pool
+    # a max pool that may apply this node's activation (nnlab.step.pool_activation)
+    pool_reader: int | None = None
 
 
 def build_graph(
@@ -100,8 +100,7 @@ def _move_activations_past_pools(nodes: list[Node], output_pos: list[int]) -> No
             and source.output not in output_pos
             and moves_past_pool(source.layer, pool.layer)
         ):
-            source.linear = True
-            pool.then = PooledActivation(source.layer.activation)
+            source.pool_reader = pool.output
 
 
 def _keras_order(inputs: list, outputs: list, input_ids: set) -> list:
@@ -157,6 +156,7 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
     """Run every node; returns the value of each tensor by position."""
     values: dict[int, object] = {}
     masks: dict[int, object] = {}
+    moved: dict[int, object] = {}  # max pool position -> the activation it applies
     k = 0
     for node in nodes:
         if not node.inputs:  # an input node
@@ -171,10 +171,13 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
             node.layer.input_mask = mask
             values[node.output] = node.layer.forward(X, training)
             masks[node.output] = node.layer.compute_mask(mask)
-        elif node.linear:
+        elif node.pool_reader is not None and moves_past_pool(
+            node.layer, nodes[node.pool_reader].layer
+        ):  # checked each pass: the activation may have been replaced since the build
             values[node.output] = node.layer.forward_linear(X, training)
-        elif node.then is not None:
-            values[node.output] = node.then.forward(node.layer.forward(X, training))
+            moved[node.pool_reader] = node.layer.activation
+        elif node.output in moved:
+            values[node.output] = node.layer.forward_then(X, training, moved[node.output])
         else:
             values[node.output] = node.layer.forward(X, training)
     return values
@@ -193,7 +196,7 @@ def backward(
     respect to the model inputs are computed only if `input_grads`; they are returned
     keyed by input tensor id.
     """
-    grads = dict(seeds)
+    grads, from_Z = dict(seeds), set(from_Z)
     for node in reversed(nodes):
         if not node.inputs:
             continue
@@ -204,10 +207,11 @@ def backward(
         layer = node.layer
         if node.shared:
             dX = layer.backward_call(dY, need_dX, node.call)
-        elif node.output in from_Z or node.linear:
+        elif node.output in from_Z:
             dX = layer.backward_from_Z(dY, need_dX)
-        elif node.then is not None:
-            dX = layer.backward(node.then.backward(dY), need_dX)
+        elif getattr(layer, "applied_activation", False):  # its input's ReLU, moved past it
+            dX = layer.backward_then(dY, need_dX)
+            from_Z.add(node.inputs[0])
         else:
             dX = layer.backward(dY, need_dX)
         if not need_dX:

@@ -11,7 +11,7 @@ that justifies it (docs/performance.md maps them all).
 - `fused_loss`: the fused output + loss path (`fused_output_loss`, `unit_rows`).
 - `threads`: the thread policy (NumPy's BLAS threads, none of nnlab's own).
 - `step_plan`: a chain of Dense layers run from kept arrays (`StepPlan`), no graph walk.
-- `pool_activation`: a ReLU applied after the max pool that follows it (`PooledActivation`).
+- `pool_activation`: a ReLU applied after the max pool that follows it (`moves_past_pool`).
 
 The array primitives the layers share (`gemm`, `aligned_empty`, `ALIGN`) stay in
 `nnlab.backend`, the array seam: layers call them in their forward and backward.

@@ -6,6 +6,12 @@ ReLU to the pooled values, a quarter of them for 2x2 pools. Backward follows: th
 gradient on the pooled values, dZp = dA * (Zp > 0), then the pool sends dZp to each
 window's arg-max of Z, which is already dL/dZ of the convolution (`backward_from_Z`).
 
+Where it lives: the layer graph (`nnlab.models.graph`) notes at build time which layer's
+output only a max pool reads (`Node.pool_reader`), and at every forward pass checks
+`moves_past_pool` again (an activation may be replaced after the build); then the layer
+runs `forward_linear` and the pool `forward_then`, which keeps the pooled Z and A for its
+`backward_then` on the pool itself (so a nested model called twice keeps each call's).
+
 Exactly the same numbers as the unmoved pair, ties included: where a window's max of Z is
 positive, the positions holding it are those holding the max of g(Z), so the first of them
 (TensorFlow's MaxPool gradient) is the same; where it is <= 0, both give the window 0.
@@ -21,40 +27,21 @@ over the first convolution's Z (128 x 26 x 26 x 32) take 5.6 ms, over the pooled
 
 from __future__ import annotations
 
-__all__ = ["PooledActivation", "moves_past_pool"]
-
-
-class PooledActivation:
-    """g applied to a max pool's output on behalf of the layer before the pool.
-
-    It keeps the pooled Z and A of the last forward pass for its backward.
-
-    Example:
-        >>> import numpy as np
-        >>> from nnlab.activations import get
-        >>> moved = PooledActivation(get("relu"))
-        >>> moved.forward(np.array([-1.0, 2.0])).tolist()
-        [0.0, 2.0]
-        >>> moved.backward(np.array([5.0, 5.0])).tolist()
-        [0.0, 5.0]
-    """
-
-    def __init__(self, activation):
-        self.activation = activation
-        self.Z = self.A = None
-
-    def forward(self, Z):
-        self.Z, self.A = Z, self.activation.forward(Z)
-        return self.A
-
-    def backward(self, dA):
-        return self.activation.backward(dA, self.Z, self.A)
+__all__ = ["moves_past_pool"]
 
 
 def moves_past_pool(layer, pool) -> bool:
     """True when `layer`'s activation may be applied after `pool` instead (the layer's
     only consumer): `pool` takes window maxima, `layer` can return Z and take dZ, and
-    its activation's class itself declares `commutes_with_max`."""
+    its activation's class itself declares `commutes_with_max`.
+
+    Example:
+        >>> from nnlab.layers import Conv2D, MaxPooling2D, AveragePooling2D
+        >>> moves_past_pool(Conv2D(2, 3, activation="relu"), MaxPooling2D(2))
+        True
+        >>> moves_past_pool(Conv2D(2, 3, activation="relu"), AveragePooling2D(2))
+        False
+    """
     activation = getattr(layer, "activation", None)
     return (
         getattr(pool, "pools_by_max", False)
