@@ -20,9 +20,9 @@ Only ReLU declares that it commutes (`Activation.commutes_with_max`): it is comp
 max(Z, 0), exactly monotone in floating point. Sigmoid and tanh are monotone in exact
 arithmetic but their rounded values need not be.
 
-Measurement (mnist-cnn's shapes, float32, batch 128): the ReLU's forward and backward
-over the first convolution's Z (128 x 26 x 26 x 32) take 5.6 ms, over the pooled values
-1.2 ms; the second convolution's, 2.0 and 0.4 ms: about 6 ms of a 50 ms step.
+Measurement: mnist-cnn's step, the commit before this one and the one after alternating in
+fresh processes (`python bench/ab_step.py --task mnist-cnn --base ../base --rounds 8
+--epochs 3`, in an earlier form of the script): 47.5 -> 41.1 ms, faster in 6 of 8 rounds.
 """
 
 from __future__ import annotations
