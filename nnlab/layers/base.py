@@ -25,6 +25,7 @@ from collections import defaultdict
 import numpy as np
 
 from nnlab.backend import check_weight_size, standardize_dtype
+from nnlab.layers.arguments import as_shape
 from nnlab.layers.symbolic import KerasTensor
 
 _name_counts: dict[str, int] = defaultdict(int)
@@ -93,7 +94,7 @@ class Layer:
         self.output_shape: tuple | None = None
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
-        self._declared_input_shape = _as_shape(input_shape) if input_shape is not None else None
+        self._declared_input_shape = as_shape(input_shape) if input_shape is not None else None
 
     # -- configuration -------------------------------------------------------------
     @property
@@ -336,28 +337,6 @@ def planned_weights(layer: Layer, input_shape) -> dict[str, tuple[tuple, str, bo
     return weights
 
 
-def _as_shape(shape) -> tuple:
-    """A per-sample shape from an int, tuple or list; entries must be ints >= 0 or None."""
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (int(shape),)
-    if not isinstance(shape, (tuple, list)):
-        raise TypeError(
-            f"A shape must be an int or a tuple of ints (without the batch axis). "
-            f"Received: {shape!r}"
-        )
-    out = []
-    for d in shape:
-        if d is None:
-            out.append(None)
-        elif isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0:
-            out.append(int(d))
-        else:
-            raise ValueError(
-                f"Shape entries must be ints >= 0 or None. Received: shape={tuple(shape)}"
-            )
-    return tuple(out)
-
-
 def _feature_shapes(shape):
     if isinstance(shape, list):
         return [tuple(s[1:]) for s in shape]
@@ -366,13 +345,3 @@ def _feature_shapes(shape):
 
 def prod(shape) -> int:
     return int(math.prod(shape))
-
-
-def _no_constraints(layer, **constraints) -> None:
-    """Keras's weight constraints are accepted as None only; anything else is refused."""
-    given = {k: v for k, v in constraints.items() if v is not None}
-    if given:
-        raise ValueError(
-            f"{type(layer).__name__}: weight constraints are not supported by nnlab. "
-            f"Received: {', '.join(f'{k}={v!r}' for k, v in given.items())}"
-        )

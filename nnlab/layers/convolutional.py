@@ -19,7 +19,8 @@ from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
 from nnlab.backend import gemm
 from nnlab.layers import patches
-from nnlab.layers.base import Layer, _no_constraints
+from nnlab.layers.arguments import deny_constraints
+from nnlab.layers.base import Layer
 
 
 class _Conv(Layer):
@@ -56,7 +57,7 @@ class _Conv(Layer):
                 f"channel). Received: groups={groups!r}"
             )
         patches.check_channels_last(data_format, owner)
-        _no_constraints(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        deny_constraints(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = patches.as_tuple(kernel_size, self.rank, "kernel_size", owner)

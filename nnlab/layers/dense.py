@@ -8,7 +8,8 @@ from nnlab import activations as activations_mod
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
 from nnlab.backend import gemm
-from nnlab.layers.base import Layer, _no_constraints
+from nnlab.layers.arguments import deny_constraints
+from nnlab.layers.base import Layer
 
 
 class Dense(Layer):
@@ -53,7 +54,7 @@ class Dense(Layer):
     ):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense(units=...) expects a positive int. Received: units={units!r}")
-        _no_constraints(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        deny_constraints(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         super().__init__(**kwargs)
         self.units = int(units)
         self.activation = activations_mod.get(activation)

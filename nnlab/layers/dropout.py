@@ -8,11 +8,21 @@ from nnlab.backend import make_rng
 from nnlab.layers.base import Layer
 
 
-class _Random(Layer):
-    """A layer whose training-mode forward draws random numbers from its own generator.
+class RandomLayer(Layer):
+    """A layer whose training-mode forward draws random numbers from its own generator:
+    the base of Dropout, GaussianNoise and the recurrent layers (their dropout masks).
 
     `hold_randomness(True)` makes later forwards reuse the last draw, so a gradient
-    check sees one fixed function.
+    check sees one fixed function; `get_random_state` / `set_random_state` save and
+    restore the generator for an exact resume.
+
+    Args:
+        seed: seed of the layer's own generator (None: drawn from the global stream).
+        **kwargs: the `Layer` arguments (name, dtype, trainable, ...).
+
+    Example:
+        >>> layer = Dropout(0.5, seed=1)
+        >>> layer.set_random_state(layer.get_random_state())
     """
 
     def __init__(self, seed: int | None = None, **kwargs):
@@ -22,6 +32,7 @@ class _Random(Layer):
         self._held = False
 
     def hold_randomness(self, hold: bool = True) -> None:
+        """Reuse the last draw in later training forwards (True) or draw anew (False)."""
         self._held = bool(hold)
 
     def get_random_state(self) -> dict:
@@ -33,7 +44,7 @@ class _Random(Layer):
         self._rng.bit_generator.state = state
 
 
-class Dropout(_Random):
+class Dropout(RandomLayer):
     """Inverted dropout: while training, each unit is kept with probability p = 1 - rate
     and scaled by 1/p, so the expected activation is unchanged; identity at inference.
 
@@ -113,7 +124,7 @@ def _unbroadcast(dX, shape):
     return dX if dX.shape == shape else np.broadcast_to(dX, shape).copy()
 
 
-class GaussianNoise(_Random):
+class GaussianNoise(RandomLayer):
     """Adds N(0, stddev^2) noise while training (data augmentation); identity at inference.
 
     Shape: X (n, ...) -> X + noise (n, ...); backward passes dY through unchanged.

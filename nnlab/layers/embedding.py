@@ -6,7 +6,8 @@ import numpy as np
 
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
-from nnlab.layers.base import Layer, _no_constraints
+from nnlab.layers.arguments import deny_constraints
+from nnlab.layers.base import Layer
 
 
 class Embedding(Layer):
@@ -50,7 +51,7 @@ class Embedding(Layer):
                 raise ValueError(
                     f"Embedding({name}=...) expects a positive int. Received: {name}={value!r}"
                 )
-        _no_constraints(self, embeddings_constraint=embeddings_constraint)
+        deny_constraints(self, embeddings_constraint=embeddings_constraint)
         super().__init__(**kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers_mod.get(embeddings_initializer)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from nnlab.backend import standardize_dtype
-from nnlab.layers.base import Layer, _as_shape
+from nnlab.layers.arguments import as_shape
+from nnlab.layers.base import Layer
 from nnlab.layers.symbolic import KerasTensor
 
 
@@ -22,7 +23,7 @@ class InputLayer(Layer):
         if batch_shape is not None:
             if batch_size is not None:
                 raise ValueError("Pass either batch_size or batch_shape to Input, not both.")
-            batch_shape = _as_shape(batch_shape)
+            batch_shape = as_shape(batch_shape)
             batch_size, shape = batch_shape[0], batch_shape[1:]
         elif shape is None:
             raise ValueError(
@@ -30,7 +31,7 @@ class InputLayer(Layer):
                 "Received neither shape nor batch_shape."
             )
         else:
-            shape = _as_shape(shape)
+            shape = as_shape(shape)
         if 0 in shape:
             raise ValueError(
                 "Input expects every axis of a sample to have size >= 1 (or None): a sample "

@@ -58,3 +58,20 @@ def split_outputs(tensor) -> list:
         OutputItem(i, count, name=f"{layer.name}_output_{i}", dtype=layer.dtype.name)(tensor)
         for i in range(count)
     ]
+
+
+def output_gradients(dY, k: int) -> list:
+    """The gradients of a layer's k outputs as a list of k, None where an output reaches
+    no loss: what a multi-output layer's `backward` unpacks.
+
+    Args:
+        dY: what backward received: one array (the first output's gradient) or a list
+            (`Parts`) of up to k gradients.
+        k: the number of outputs of the layer.
+
+    Example:
+        >>> output_gradients([1.0, None], 3), output_gradients(2.0, 2)
+        ([1.0, None, None], [2.0, None])
+    """
+    items = list(dY) if isinstance(dY, (list, tuple)) else [dY]
+    return items + [None] * (k - len(items))

@@ -6,7 +6,8 @@ import numpy as np
 
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
-from nnlab.layers.base import Layer, _no_constraints
+from nnlab.layers.arguments import deny_constraints
+from nnlab.layers.base import Layer
 
 
 class BatchNormalization(Layer):
@@ -53,7 +54,7 @@ class BatchNormalization(Layer):
         gamma_constraint=None,
         **kwargs,
     ):
-        _no_constraints(self, beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
+        deny_constraints(self, beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(
                 f"BatchNormalization expects momentum in [0, 1]. Received: momentum={momentum!r}"

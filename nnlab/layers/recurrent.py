@@ -20,8 +20,9 @@ import numpy as np
 from nnlab import activations as activations_mod
 from nnlab import initializers as initializers_mod
 from nnlab import regularizers as regularizers_mod
-from nnlab.layers.base import _no_constraints
-from nnlab.layers.dropout import _Random
+from nnlab.layers.arguments import deny_constraints
+from nnlab.layers.dropout import RandomLayer
+from nnlab.layers.multi_output import output_gradients
 
 
 def _rate(value, name: str, owner: str) -> float:
@@ -30,7 +31,7 @@ def _rate(value, name: str, owner: str) -> float:
     return float(value)
 
 
-class RNN(_Random):
+class RNN(RandomLayer):
     """Base of the recurrent layers (Keras 3's arguments; see SimpleRNN, LSTM, GRU).
 
     Subclasses set `gates` (blocks of `units` columns in the kernels), `n_states`, and
@@ -76,7 +77,7 @@ class RNN(_Random):
                 f"{owner}: stateful=True is not supported by nnlab (states are not kept "
                 "between batches). Pass the states explicitly with initial_state=... instead."
             )
-        _no_constraints(
+        deny_constraints(
             self,
             kernel_constraint=kernel_constraint,
             recurrent_constraint=recurrent_constraint,
@@ -296,7 +297,8 @@ class RNN(_Random):
         n, T, _ = X.shape
         zeros = np.zeros((n, self.units), X.dtype)
         if self.return_state:
-            dOut, *dStates = (zeros if g is None else g for g in _parts(dY, 1 + self.n_states))
+            grads = output_gradients(dY, 1 + self.n_states)
+            dOut, *dStates = (zeros if g is None else g for g in grads)
         else:
             dOut, dStates = dY, [zeros] * self.n_states
         dstates = list(dStates)
@@ -358,8 +360,3 @@ class RNN(_Random):
             "zero_output_for_mask": self.zero_output_for_mask,
         }
 
-
-def _parts(dY, k: int) -> list:
-    """The gradients of a layer's k outputs (None where an output reaches no loss)."""
-    items = list(dY) if isinstance(dY, (list, tuple)) else [dY]
-    return items + [None] * (k - len(items))

@@ -12,7 +12,8 @@ from collections.abc import MutableMapping
 import numpy as np
 
 from nnlab.layers.base import Layer
-from nnlab.layers.recurrent import RNN, _parts
+from nnlab.layers.multi_output import output_gradients
+from nnlab.layers.recurrent import RNN
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -183,7 +184,7 @@ class Bidirectional(Layer):
         yf, yb = self._outputs
         k = self.forward_layer.n_states
         if self.return_state:
-            dOut, *dS = _parts(dY, 1 + 2 * k)
+            dOut, *dS = output_gradients(dY, 1 + 2 * k)
         else:
             dOut, dS = dY, []
         if self.merge_mode == "concat":
