@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class Adadelta(Optimizer):
@@ -25,8 +25,8 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho = _check_number("Adadelta", "rho", rho, low=0, high=1)
-        self.epsilon = _check_number("Adadelta", "epsilon", epsilon, low=0)
+        self.rho = check_number("Adadelta", "rho", rho, low=0, high=1)
+        self.epsilon = check_number("Adadelta", "epsilon", epsilon, low=0)
 
     def build_state(self, W):
         return {"accumulated_grad": np.zeros_like(W), "accumulated_delta_var": np.zeros_like(W)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class Adagrad(Optimizer):
@@ -29,10 +29,10 @@ class Adagrad(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = _check_number(
+        self.initial_accumulator_value = check_number(
             "Adagrad", "initial_accumulator_value", initial_accumulator_value, low=0
         )
-        self.epsilon = _check_number("Adagrad", "epsilon", epsilon, low=0)
+        self.epsilon = check_number("Adagrad", "epsilon", epsilon, low=0)
 
     def build_state(self, W):
         return {"accumulator": np.full_like(W, self.initial_accumulator_value)}

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class Adam(Optimizer):
@@ -41,9 +41,9 @@ class Adam(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = _check_number("Adam", "beta_1", beta_1, low=0, high=1)
-        self.beta_2 = _check_number("Adam", "beta_2", beta_2, low=0, high=1)
-        self.epsilon = _check_number("Adam", "epsilon", epsilon, low=0)
+        self.beta_1 = check_number("Adam", "beta_1", beta_1, low=0, high=1)
+        self.beta_2 = check_number("Adam", "beta_2", beta_2, low=0, high=1)
+        self.epsilon = check_number("Adam", "epsilon", epsilon, low=0)
         self.amsgrad = bool(amsgrad)
 
     def build_state(self, W):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class Adamax(Optimizer):
@@ -26,9 +26,9 @@ class Adamax(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = _check_number("Adamax", "beta_1", beta_1, low=0, high=1)
-        self.beta_2 = _check_number("Adamax", "beta_2", beta_2, low=0, high=1)
-        self.epsilon = _check_number("Adamax", "epsilon", epsilon, low=0)
+        self.beta_1 = check_number("Adamax", "beta_1", beta_1, low=0, high=1)
+        self.beta_2 = check_number("Adamax", "beta_2", beta_2, low=0, high=1)
+        self.epsilon = check_number("Adamax", "epsilon", epsilon, low=0)
 
     def build_state(self, W):
         return {"m": np.zeros_like(W), "u": np.zeros_like(W)}

@@ -20,7 +20,25 @@ from nnlab.step.blocked_update import update_in_blocks
 from nnlab.step.work_buffer import WorkBuffer
 
 
-def _check_number(owner: str, name: str, value, low=None, high=None, low_open=False):
+def check_number(owner: str, name: str, value, low=None, high=None, low_open=False):
+    """An optimizer's numeric argument as a float, checked to be finite and in range.
+
+    Args:
+        owner: the class name for the message, e.g. "Adam".
+        name: the argument's name, e.g. "beta_1".
+        value: what the user passed (an int or float, not a bool).
+        low: lower bound, or None for none.
+        high: upper bound (inclusive), or None for none.
+        low_open: whether `low` itself is excluded (value > low instead of >= low).
+
+    Raises:
+        TypeError: `value` is not a number.
+        ValueError: `value` is not finite or out of range, naming the range.
+
+    Example:
+        >>> check_number("Adam", "beta_1", 0.9, low=0, high=1)
+        0.9
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{owner}({name}=...) expects a number. Received: {name}={value!r}")
     value = float(value)
@@ -97,12 +115,12 @@ class Optimizer:
                 f"Received: {', '.join(f'{k}={clips[k]}' for k in given)}"
             )
         for k in given:
-            _check_number(owner, k, clips[k], low=0, low_open=True)
+            check_number(owner, k, clips[k], low=0, low_open=True)
         self.clipnorm = float(clipnorm) if clipnorm else None
         self.clipvalue = float(clipvalue) if clipvalue else None
         self.global_clipnorm = float(global_clipnorm) if global_clipnorm else None
         self.weight_decay = (
-            _check_number(owner, "weight_decay", weight_decay, low=0) if weight_decay else None
+            check_number(owner, "weight_decay", weight_decay, low=0) if weight_decay else None
         )
         if name is not None:
             self.name = name
@@ -308,7 +326,7 @@ class Optimizer:
 
 def _check_ema(owner: str, momentum, frequency) -> None:
     """Keras's checks of the EMA arguments (made only when use_ema is set)."""
-    _check_number(owner, "ema_momentum", momentum)
+    check_number(owner, "ema_momentum", momentum)
     if not 0.0 <= float(momentum) <= 1.0:
         raise ValueError(
             f"{owner}: `ema_momentum` must be in the range [0, 1]. "
@@ -326,4 +344,4 @@ def _check_ema(owner: str, momentum, frequency) -> None:
 def _check_lr(owner: str, value):
     if callable(value):
         return value
-    return _check_number(owner, "learning_rate", value, low=0)
+    return check_number(owner, "learning_rate", value, low=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class Ftrl(Optimizer):
@@ -41,23 +41,23 @@ class Ftrl(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, **kwargs)
-        self.learning_rate_power = _check_number(
+        self.learning_rate_power = check_number(
             "Ftrl", "learning_rate_power", learning_rate_power, high=0
         )
-        self.initial_accumulator_value = _check_number(
+        self.initial_accumulator_value = check_number(
             "Ftrl", "initial_accumulator_value", initial_accumulator_value, low=0
         )
-        self.l1_regularization_strength = _check_number(
+        self.l1_regularization_strength = check_number(
             "Ftrl", "l1_regularization_strength", l1_regularization_strength, low=0
         )
-        self.l2_regularization_strength = _check_number(
+        self.l2_regularization_strength = check_number(
             "Ftrl", "l2_regularization_strength", l2_regularization_strength, low=0
         )
-        self.l2_shrinkage_regularization_strength = _check_number(
+        self.l2_shrinkage_regularization_strength = check_number(
             "Ftrl", "l2_shrinkage_regularization_strength",
             l2_shrinkage_regularization_strength, low=0,
         )
-        self.beta = _check_number("Ftrl", "beta", beta, low=0)
+        self.beta = check_number("Ftrl", "beta", beta, low=0)
 
     def build_state(self, W):
         return {

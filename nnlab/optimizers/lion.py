@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class Lion(Optimizer):
@@ -23,8 +23,8 @@ class Lion(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.99, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = _check_number("Lion", "beta_1", beta_1, low=0, high=1, low_open=True)
-        self.beta_2 = _check_number("Lion", "beta_2", beta_2, low=0, high=1, low_open=True)
+        self.beta_1 = check_number("Lion", "beta_1", beta_1, low=0, high=1, low_open=True)
+        self.beta_2 = check_number("Lion", "beta_2", beta_2, low=0, high=1, low_open=True)
 
     def build_state(self, W):
         return {"momentum": np.zeros_like(W)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 #: Keras's momentum-schedule decay: u_t = beta_1 (1 - 0.5 * 0.96^t).
 DECAY = 0.96
@@ -35,9 +35,9 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = _check_number("Nadam", "beta_1", beta_1, low=0, high=1)
-        self.beta_2 = _check_number("Nadam", "beta_2", beta_2, low=0, high=1)
-        self.epsilon = _check_number("Nadam", "epsilon", epsilon, low=0)
+        self.beta_1 = check_number("Nadam", "beta_1", beta_1, low=0, high=1)
+        self.beta_2 = check_number("Nadam", "beta_2", beta_2, low=0, high=1)
+        self.epsilon = check_number("Nadam", "epsilon", epsilon, low=0)
         self._products = [1.0]  # U_0, U_1, ...: grown as steps are taken
 
     def _u(self, t: int) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class RMSprop(Optimizer):
@@ -37,9 +37,9 @@ class RMSprop(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, **kwargs)
-        self.rho = _check_number("RMSprop", "rho", rho, low=0, high=1)
-        self.momentum = _check_number("RMSprop", "momentum", momentum, low=0, high=1)
-        self.epsilon = _check_number("RMSprop", "epsilon", epsilon, low=0)
+        self.rho = check_number("RMSprop", "rho", rho, low=0, high=1)
+        self.momentum = check_number("RMSprop", "momentum", momentum, low=0, high=1)
+        self.epsilon = check_number("RMSprop", "epsilon", epsilon, low=0)
         self.centered = bool(centered)
 
     def build_state(self, W):

@@ -32,7 +32,21 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-def _positive(owner: str, name: str, value) -> float:
+def check_positive(owner: str, name: str, value) -> float:
+    """A schedule's argument as a float, checked to be a number > 0.
+
+    Args:
+        owner: the class name for the message, e.g. "ExponentialDecay".
+        name: the argument's name, e.g. "decay_steps".
+        value: what the user passed (an int or float, not a bool).
+
+    Raises:
+        ValueError: `value` is not a number > 0.
+
+    Example:
+        >>> check_positive("CosineDecay", "decay_steps", 100)
+        100.0
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{owner} expects {name} > 0. Received: {name}={value!r}")
     return float(value)
@@ -53,14 +67,14 @@ class _TimeDecay(LearningRateSchedule):
         name: str | None = None,
     ):
         owner = type(self).__name__
-        self.initial_learning_rate = _positive(
+        self.initial_learning_rate = check_positive(
             owner, "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = _positive(owner, "decay_steps", decay_steps)
+        self.decay_steps = check_positive(owner, "decay_steps", decay_steps)
         if self.allow_zero_rate and decay_rate == 0:
             self.decay_rate = 0.0
         else:
-            self.decay_rate = _positive(owner, "decay_rate", decay_rate)
+            self.decay_rate = check_positive(owner, "decay_rate", decay_rate)
         self.staircase = bool(staircase)
         self.name = name or owner
 
@@ -146,7 +160,7 @@ class CosineDecay(LearningRateSchedule):
                 f"Received: {initial_learning_rate!r}"
             )
         self.initial_learning_rate = float(initial_learning_rate)
-        self.decay_steps = _positive("CosineDecay", "decay_steps", decay_steps)
+        self.decay_steps = check_positive("CosineDecay", "decay_steps", decay_steps)
         self.alpha = float(alpha)
         self.name = name
         self.warmup_target = None if warmup_target is None else float(warmup_target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nnlab.optimizers.schedules import LearningRateSchedule, _positive
+from nnlab.optimizers.schedules import LearningRateSchedule, check_positive
 
 
 class PolynomialDecay(LearningRateSchedule):
@@ -27,10 +27,10 @@ class PolynomialDecay(LearningRateSchedule):
         cycle: bool = False,
         name: str = "PolynomialDecay",
     ):
-        self.initial_learning_rate = _positive(
+        self.initial_learning_rate = check_positive(
             "PolynomialDecay", "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = _positive("PolynomialDecay", "decay_steps", decay_steps)
+        self.decay_steps = check_positive("PolynomialDecay", "decay_steps", decay_steps)
         self.end_learning_rate = float(end_learning_rate)
         self.power = float(power)
         self.cycle = bool(cycle)
@@ -80,13 +80,13 @@ class CosineDecayRestarts(LearningRateSchedule):
         alpha: float = 0.0,
         name: str = "SGDRDecay",
     ):
-        self.initial_learning_rate = _positive(
+        self.initial_learning_rate = check_positive(
             "CosineDecayRestarts", "initial_learning_rate", initial_learning_rate
         )
-        self.first_decay_steps = _positive(
+        self.first_decay_steps = check_positive(
             "CosineDecayRestarts", "first_decay_steps", first_decay_steps
         )
-        self.t_mul = _positive("CosineDecayRestarts", "t_mul", t_mul)
+        self.t_mul = check_positive("CosineDecayRestarts", "t_mul", t_mul)
         self.m_mul = float(m_mul)
         self.alpha = float(alpha)
         self.name = name

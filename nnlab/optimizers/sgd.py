@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.optimizers.base import Optimizer, _check_number
+from nnlab.optimizers.base import Optimizer, check_number
 
 
 class SGD(Optimizer):
@@ -27,7 +27,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.momentum = _check_number("SGD", "momentum", momentum, low=0, high=1)
+        self.momentum = check_number("SGD", "momentum", momentum, low=0, high=1)
         self.nesterov = bool(nesterov)
 
     def build_state(self, W):
