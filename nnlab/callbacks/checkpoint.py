@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import warnings
 
-from nnlab.callbacks.monitor import _MonitorCallback
+from nnlab.callbacks.monitor import MonitorCallback
 
 
-class ModelCheckpoint(_MonitorCallback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model (or only its weights) during training, atomically.
 
     `filepath` is formatted with `epoch` (1-based), the log keys and, for batch-level

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from nnlab.callbacks.base import History
-from nnlab.callbacks.monitor import _MonitorCallback
+from nnlab.callbacks.monitor import MonitorCallback
 
 
-class EarlyStopping(_MonitorCallback):
+class EarlyStopping(MonitorCallback):
     """Stop when `monitor` has not improved for `patience` epochs; keep the best model.
 
     An epoch improves when the value beats the best so far by more than `min_delta`

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnlab.callbacks.base import Callback
-from nnlab.callbacks.monitor import _MonitorCallback
+from nnlab.callbacks.monitor import MonitorCallback
 
 
-class ReduceLROnPlateau(_MonitorCallback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by `factor` when `monitor` stops improving.
 
     Each epoch end logs the current rate as `learning_rate`. After `patience` epochs

@@ -30,8 +30,22 @@ def _resolve_mode(callback: str, model, monitor: str, mode: str) -> str:
     )
 
 
-class _MonitorCallback(Callback):
-    """Shared by EarlyStopping and ReduceLROnPlateau: reads `monitor`, knows `mode`."""
+class MonitorCallback(Callback):
+    """The base of callbacks that watch one log value (EarlyStopping, ReduceLROnPlateau,
+    ModelCheckpoint): reads `monitor` from the logs, knows whether it should decrease or
+    increase (`mode`, resolved from the loss or compiled metric when 'auto') and tests
+    an improvement by more than `min_delta`.
+
+    Args:
+        monitor: the log key to watch, e.g. "val_loss".
+        mode: "auto", "min" or "max".
+        min_delta: the smallest change that counts as an improvement (its sign is ignored).
+
+    Example:
+        >>> from nnlab.callbacks import EarlyStopping
+        >>> issubclass(EarlyStopping, MonitorCallback)
+        True
+    """
 
     def __init__(self, monitor: str, mode: str, min_delta: float):
         super().__init__()
