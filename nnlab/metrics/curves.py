@@ -54,8 +54,21 @@ class CompletenessEfficiencyCurve(NamedTuple):
     thresholds: np.ndarray
 
 
-def _counts_at_thresholds(t, s):
-    """Cumulative FP and TP counts selecting scores >= each distinct score (decreasing)."""
+def counts_at_thresholds(t, s):
+    """Cumulative FP and TP counts selecting scores >= each distinct score (decreasing).
+
+    Args:
+        t: true labels 0/1, shape (n,).
+        s: scores, shape (n,); ties count as one threshold.
+
+    Returns:
+        (fps, tps, thresholds): float64 counts at each distinct score, highest first.
+
+    Example:
+        >>> fps, tps, thr = counts_at_thresholds(np.array([0, 1, 1]), np.array([.2, .9, .2]))
+        >>> fps.tolist(), tps.tolist(), thr.tolist()
+        ([0.0, 1.0], [1.0, 2.0], [0.9, 0.2])
+    """
     order = np.argsort(s, kind="mergesort")[::-1]
     s, t = s[order], t[order]
     last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # last sample of each tied score
@@ -64,7 +77,9 @@ def _counts_at_thresholds(t, s):
     return fps, tps, s[last]
 
 
-def _need_both_classes(tps, fps, what):
+def require_both_classes(tps, fps, what):
+    """Raise a ValueError naming `what` unless the counts of `counts_at_thresholds`
+    include a positive and a negative sample (a curve needs both classes)."""
     if tps[-1] == 0 or fps[-1] == 0:
         missing = "positive (1)" if tps[-1] == 0 else "negative (0)"
         raise ValueError(f"{what} needs both classes in y_true; there is no {missing} sample.")
@@ -92,8 +107,8 @@ def roc_curve(y_true, scores, *, drop_intermediate=True) -> RocCurve:
         ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
     """
     t, s = binary_scores(y_true, scores)
-    fps, tps, thr = _counts_at_thresholds(t, s)
-    _need_both_classes(tps, fps, "roc_curve")
+    fps, tps, thr = counts_at_thresholds(t, s)
+    require_both_classes(tps, fps, "roc_curve")
     if drop_intermediate and len(fps) > 2:
         keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
         fps, tps, thr = fps[keep], tps[keep], thr[keep]
@@ -126,7 +141,7 @@ def precision_recall_curve(y_true, scores) -> PrecisionRecallCurve:
         recall decreasing; the last point is (precision 1, recall 0), without threshold.
     """
     t, s = binary_scores(y_true, scores)
-    fps, tps, thr = _counts_at_thresholds(t, s)
+    fps, tps, thr = counts_at_thresholds(t, s)
     if tps[-1] == 0:
         raise ValueError("precision_recall_curve needs a positive (1) sample in y_true.")
     precision = tps / (tps + fps)  # tps + fps >= 1 at every threshold

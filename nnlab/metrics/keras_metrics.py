@@ -119,8 +119,15 @@ class MeanMetricWrapper(Metric):
         return np.asarray(self.fn(Y, P), dtype=np.float64)
 
 
-def _match(Y, P):
-    """Reconcile (N,) labels against (N, 1) predictions and vice versa."""
+def match_targets(Y, P):
+    """Y reshaped to P's rank where they differ by a trailing axis of size 1: (N,)
+    labels against (N, 1) predictions gain the axis, (N, 1) against (N,) lose it;
+    any other Y is returned as is.
+
+    Example:
+        >>> match_targets(np.zeros(4), np.zeros((4, 1))).shape
+        (4, 1)
+    """
     if Y.ndim == P.ndim - 1 and P.shape[-1] == 1:
         Y = Y[..., None]
     elif Y.ndim == P.ndim + 1 and Y.shape[-1] == 1:
@@ -140,7 +147,7 @@ class BinaryAccuracy(Metric):
     def values(self, Y, P):
         # Keras compares y_true == (p > threshold): labels -1 or soft labels never
         # count as a match for the negative class.
-        Y = _match(Y, P)
+        Y = match_targets(Y, P)
         return (Y == (P > self.threshold)).mean(axis=-1)
 
     def get_config(self) -> dict:
@@ -176,7 +183,7 @@ class MeanSquaredError(Metric):
     direction = "min"
 
     def values(self, Y, P):
-        return ((P - _match(Y, P)) ** 2).mean(axis=-1)
+        return ((P - match_targets(Y, P)) ** 2).mean(axis=-1)
 
 
 class MeanAbsoluteError(Metric):
@@ -186,7 +193,7 @@ class MeanAbsoluteError(Metric):
     direction = "min"
 
     def values(self, Y, P):
-        return np.abs(P - _match(Y, P)).mean(axis=-1)
+        return np.abs(P - match_targets(Y, P)).mean(axis=-1)
 
 
 METRICS: dict[str, type[Metric]] = {

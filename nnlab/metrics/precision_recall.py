@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.metrics.keras_metrics import Metric, _match
+from nnlab.metrics.keras_metrics import Metric, match_targets
 
 NEG_INF = -1e10  # Keras's stand-in for minus infinity in the top-k filter
 EPSILON = 1e-7  # keras.config.epsilon()
@@ -103,7 +103,7 @@ class Precision(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         P = np.asarray(y_pred, dtype=np.float64)
-        Y = _match(np.asarray(y_true), P)
+        Y = match_targets(np.asarray(y_true), P)
         w = np.ones(P.shape) if sample_weight is None else _row_weights(sample_weight, P.shape)
         if self.top_k is not None:
             P = filter_top_k(P, self.top_k)

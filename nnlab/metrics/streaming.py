@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlab.activations_extra import expit
-from nnlab.metrics.keras_metrics import Metric, _match
+from nnlab.metrics.keras_metrics import Metric, match_targets
 from nnlab.metrics.precision_recall import Precision, Recall
 
 EPSILON = 1e-7  # keras.config.epsilon()
@@ -40,7 +40,7 @@ class RootMeanSquaredError(Metric):
     direction = "min"
 
     def values(self, Y, P):
-        return (P - _match(Y, P)) ** 2
+        return (P - match_targets(Y, P)) ** 2
 
     def result(self) -> float:
         return float(np.sqrt(super().result()))
@@ -104,7 +104,7 @@ class _ThresholdCounts(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         P = np.asarray(y_pred, dtype=np.float64)
-        Y = _match(np.asarray(y_true), P)
+        Y = match_targets(np.asarray(y_true), P)
         P = self._predictions(Y, P)
         pos = (Y != 0).ravel()
         w = _weights(sample_weight, P.shape).ravel()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab.metrics._inputs import binary_scores
-from nnlab.metrics.curves import _counts_at_thresholds, _need_both_classes
+from nnlab.metrics.curves import counts_at_thresholds, require_both_classes
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ def choose_threshold(y_true, scores, method="youden", target=None) -> ThresholdC
     elif target is not None:
         raise ValueError(f"target is only used with method='completeness'; got method={method!r}.")
     t, s = binary_scores(y_true, scores)
-    fps, tps, cut = _counts_at_thresholds(t, s)
-    _need_both_classes(tps, fps, "choose_threshold")
+    fps, tps, cut = counts_at_thresholds(t, s)
+    require_both_classes(tps, fps, "choose_threshold")
     P, N = tps[-1], fps[-1]
     tpr, fpr = tps / P, fps / N
     f1 = 2 * tps / (2 * tps + fps + (P - tps))
