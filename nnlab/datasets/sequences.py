@@ -12,7 +12,7 @@ import numpy as np
 
 from nnlab.backend import make_rng
 from nnlab.datasets.base import Dataset
-from nnlab.datasets.synthetic import GENERATED_LICENSE, _check_int
+from nnlab.datasets.synthetic import GENERATED_LICENSE, check_int
 
 
 def _check_noise(noise):
@@ -44,8 +44,8 @@ def make_sine_forecast(n_samples=1000, timesteps=20, period=25.0, noise=0.1, see
         >>> X.shape, y.shape
         ((200, 10, 1), (200,))
     """
-    n_samples = _check_int("n_samples", n_samples)
-    timesteps = _check_int("timesteps", timesteps)
+    n_samples = check_int("n_samples", n_samples)
+    timesteps = check_int("timesteps", timesteps)
     noise = _check_noise(noise)
     if not np.isfinite(period) or period <= 0:
         raise ValueError(f"period must be a number > 0. Received: period={period!r}")
@@ -89,8 +89,8 @@ def make_adding(n_samples=1000, timesteps=30, seed=None):
         >>> bool(np.allclose(y, (X[:, :, 0] * X[:, :, 1]).sum(axis=1)))
         True
     """
-    n_samples = _check_int("n_samples", n_samples)
-    timesteps = _check_int("timesteps", timesteps, minimum=2)
+    n_samples = check_int("n_samples", n_samples)
+    timesteps = check_int("timesteps", timesteps, minimum=2)
     rng = make_rng(seed)
     values = rng.uniform(0.0, 1.0, (n_samples, timesteps))
     half = timesteps // 2
@@ -129,8 +129,8 @@ def make_parity(n_samples=1000, timesteps=8, seed=None):
         >>> bool(np.array_equal(y, X[:, :, 0].sum(axis=1).astype(int) % 2))
         True
     """
-    n_samples = _check_int("n_samples", n_samples)
-    timesteps = _check_int("timesteps", timesteps)
+    n_samples = check_int("n_samples", n_samples)
+    timesteps = check_int("timesteps", timesteps)
     bits = make_rng(seed).integers(0, 2, (n_samples, timesteps))
     return Dataset(
         X=bits[:, :, None].astype(np.float64),

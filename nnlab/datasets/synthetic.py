@@ -10,7 +10,21 @@ from nnlab.datasets.base import Dataset
 GENERATED_LICENSE = "Generated data: no licence needed."
 
 
-def _check_int(name, value, minimum=1):
+def check_int(name, value, minimum=1):
+    """A generator's integer argument (a size, a degree...) as an int >= `minimum`.
+
+    Args:
+        name: the argument's name for the message, e.g. "n_samples".
+        value: what the user passed (an int, not a bool or float).
+        minimum: the smallest allowed value.
+
+    Raises:
+        ValueError: `value` is not an int >= `minimum`.
+
+    Example:
+        >>> check_int("n_samples", np.int64(5))
+        5
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
     return int(value)
@@ -39,7 +53,7 @@ def make_polynomial(
         >>> bool(np.allclose(y, 1 + 2 * X[:, 0] ** 2))
         True
     """
-    n_samples = _check_int("n_samples", n_samples)
+    n_samples = check_int("n_samples", n_samples)
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0. Received: noise={noise!r}")
     low, high = (float(v) for v in x_range)
@@ -47,7 +61,7 @@ def make_polynomial(
         raise ValueError(f"x_range must be (low, high) with low < high. Received: {x_range!r}")
     rng = make_rng(seed)
     if coefficients is None:
-        degree = _check_int("degree", degree, minimum=0)
+        degree = check_int("degree", degree, minimum=0)
         coefficients = rng.standard_normal(degree + 1)
     coefficients = np.asarray(coefficients, dtype=np.float64).ravel()
     if coefficients.size == 0:
@@ -88,7 +102,7 @@ def make_sine(n_samples=30, noise=0.3, seed=None):
         >>> bool(np.allclose(y, np.sin(2 * np.pi * X[:, 0])))
         True
     """
-    n_samples = _check_int("n_samples", n_samples)
+    n_samples = check_int("n_samples", n_samples)
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0. Received: noise={noise!r}")
     rng = make_rng(seed)
@@ -123,9 +137,9 @@ def teacher_weights(n_features, hidden, n_outputs, seed=None):
         [(4, 8), (8, 3), (3, 2)]
     """
     widths = [int(hidden)] if np.isscalar(hidden) else [int(h) for h in hidden]
-    sizes = [_check_int("n_features", n_features), *widths, _check_int("n_outputs", n_outputs)]
+    sizes = [check_int("n_features", n_features), *widths, check_int("n_outputs", n_outputs)]
     for width in widths:
-        _check_int("hidden width", width)
+        check_int("hidden width", width)
     rng = make_rng(seed)
     return [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
 
@@ -173,7 +187,7 @@ def make_teacher(
     """
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression'. Received: task={task!r}")
-    n_samples = _check_int("n_samples", n_samples)
+    n_samples = check_int("n_samples", n_samples)
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0. Received: noise={noise!r}")
     if task == "classification" and noise > 1:
