@@ -65,7 +65,7 @@ class GradientNormRecorder(Callback):
         self._relu = []
         for layer in self.model.weight_layers():
             act = getattr(layer, "activation", None)
-            if getattr(act, "name", None) == "relu" and hasattr(layer, "_A"):
+            if getattr(act, "name", None) == "relu" and layer.keeps_A:
                 self._relu.append(layer)
                 self.dead_units[layer.name] = []
         self._ones = np.ones(0)

@@ -241,6 +241,13 @@ class Layer:
         """The activation A = g(Z) of the last forward pass (None if none kept)."""
         return getattr(self, "_A", None)
 
+    @property
+    def keeps_A(self) -> bool:
+        """Whether this kind of layer keeps the activation A of its forward pass for
+        backward (Dense, the convolutions, Activation, Dot; not the recurrent layers),
+        so that `last_A` holds it after a training forward pass."""
+        return hasattr(self, "_A")
+
     def _require_forward(self, attr: str) -> None:
         if getattr(self, attr, None) is None:
             raise RuntimeError(

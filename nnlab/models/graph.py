@@ -38,6 +38,8 @@ def build_graph(
     Tensors are referred to by position (node i writes tensor i), never by object
     identity, so a model survives copying and pickling.
     """
+    from nnlab.models.nested import is_model  # here: nested imports this module
+
     input_ids = {id(t) for t in inputs}
     order = _keras_order(inputs, outputs, input_ids)
 
@@ -47,7 +49,7 @@ def build_graph(
     calls: dict[int, int] = {}  # layer id -> nodes so far
     for t in order:
         layer = t.producer
-        if id(layer) in calls and not getattr(layer, "_is_model", False):
+        if id(layer) in calls and not is_model(layer):
             raise ValueError(
                 f"Layer '{layer.name}' is used more than once in this model. nnlab does "
                 "not support shared layers (one layer object called on several inputs), "
