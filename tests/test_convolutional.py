@@ -181,18 +181,20 @@ def _max_pool_grad_by_loops(X, dY, k, s):
     return dX
 
 
-@pytest.mark.parametrize("strides", [2, 1])  # tiling windows (a fast path) and overlapping
+@pytest.mark.parametrize("k", [2, 3])  # 3: nine offsets compete for each window's max
+@pytest.mark.parametrize("strides", ["k", 1])  # tiling windows (a fast path) and overlapping
 @pytest.mark.parametrize("size", [6, 7])  # 7: the last row and column belong to no window
-def test_max_pooling_gradient_with_many_ties_matches_loops(strides, size):
+def test_max_pooling_gradient_with_many_ties_matches_loops(k, strides, size):
+    strides = k if strides == "k" else strides
     rng = np.random.default_rng(3)
     X = rng.integers(0, 3, size=(2, size, size, 3)).astype(np.float64)  # ties everywhere
-    pool = MaxPooling2D(2, strides=strides)
+    pool = MaxPooling2D(k, strides=strides)
     pool(X)
     A = pool.forward(X, training=True)
     dY = rng.standard_normal(A.shape)
     # overlapping windows add their shares in another order than the loops: 1 ulp apart
     np.testing.assert_allclose(
-        pool.backward(dY), _max_pool_grad_by_loops(X, dY, 2, strides), rtol=0, atol=1e-15
+        pool.backward(dY), _max_pool_grad_by_loops(X, dY, k, strides), rtol=0, atol=1e-15
     )
 
 

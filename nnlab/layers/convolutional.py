@@ -231,8 +231,13 @@ class _Conv(Layer):
         C = X_shape[-1]
         W_by_offset = W2.reshape(-1, C, self.filters).transpose(0, 2, 1)  # (k, filters, C)
         dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
-        for start, stop in patches.image_blocks(X_shape[0], dP_bytes):
-            dP = np.matmul(dZ[start * rows : stop * rows], W_by_offset)  # (k, m, C)
+        blocks = patches.image_blocks(X_shape[0], dP_bytes)
+        # one buffer for every block's dP: it stays in cache instead of being allocated anew
+        dP_buffer = np.empty((blocks[0][1] - blocks[0][0]) * rows * W2.shape[0], dZ.dtype)
+        for start, stop in blocks:
+            m = (stop - start) * rows  # rows of dZ in the block
+            dP = dP_buffer[: m * W2.shape[0]].reshape(-1, m, C)
+            np.matmul(dZ[start * rows : stop * rows], W_by_offset, out=dP)  # (k, m, C)
             patches.add_offsets(
                 dP.reshape(-1, stop - start, *out, C),
                 dXp[start:stop],
