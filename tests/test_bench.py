@@ -252,3 +252,27 @@ def test_plan_vs_graph_trains_one_network_both_ways():
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("iris plan: ") and lines[1].startswith("iris graph: ")
     assert lines[2] in {f"plan faster in {k} of 2 rounds" for k in range(3)}
+
+
+def test_same_order_trains_nnlab_on_one_fixed_order_per_seed(tmp_path):
+    """bench/same_order.py: nnlab's child reproduces a seed's run (same order, same
+    predictions), two seeds give two orders, and the table counts differing examples."""
+    same_order = _load("same_order")
+    env = {"PYTHONPATH": str(BENCH.parent), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def child():
+        cmd = [sys.executable, str(BENCH / "same_order.py"), "--child", "nnlab",
+               "--task", "digits-cnn", "--seeds", "2", "--epochs", "1"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    first, again = child(), child()
+    assert first == again  # same seed, same order, same bits
+    assert first["predictions"][0] != first["predictions"][1]  # another seed, another order
+    y = first["y_test"]
+    keras_like = {"y_test": y, "predictions": [y, first["predictions"][1]]}
+    lines = same_order.compare({"nnlab": first, "keras": keras_like})
+    differ = sum(a != b for a, b in zip(first["predictions"][0], y))
+    assert lines[1].split()[-1] == str(differ) and lines[2].split()[-1] == "0"
+    assert lines[-1].startswith("mean")
