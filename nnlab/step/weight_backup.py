@@ -7,7 +7,9 @@ the block changes, so a step needs no separate full copy of W. The non-trainable
 (BatchNormalization's moving statistics) is small and is copied whole after each step
 whose loss passed the check.
 
-Measurement: none recorded; commit a932b35 says only "no separate pass over the weights".
+Measurement: leaving the copy out changed nothing measurable (in one process, 1-epoch
+fits alternating with and without it: mnist-shape 1680.8 against 1691.2 us/step, median
+of 16; wide-regression 4106.6 against 4184.0, median of 12; docs/performance.md).
 """
 
 from __future__ import annotations
