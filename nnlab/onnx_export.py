@@ -24,6 +24,7 @@ BatchNormalization     Mul by gamma / sqrt(moving_variance + epsilon), then Add 
                        shaped to broadcast along the layer's axis)
 Conv, pooling, image   see `nnlab.onnx_images` (channels-last data transposed around
 layers                 ONNX's channels-first Conv and pooling operators)
+RNN, LSTM, GRU, ...    see `nnlab.onnx_sequences` (ONNX's RNN / LSTM / GRU operators)
 =====================  ===============================================================
 
 Float32, float64 and float16 models export in their own dtype. ONNX Runtime has no
@@ -40,7 +41,7 @@ import os
 
 import numpy as np
 
-from nnlab import fileio
+from nnlab import fileio, onnx_sequences
 from nnlab.layers.activation import Activation as ActivationLayer
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
@@ -72,6 +73,7 @@ SUPPORTED_LAYERS = (
     "GaussianNoise",
     "BatchNormalization",
     *IMAGE_LAYERS,
+    *onnx_sequences.SEQUENCE_LAYERS,
 )
 SUPPORTED_ACTIVATIONS = (
     "linear",
@@ -215,7 +217,10 @@ class _Builder:
                 continue
             ins = [self.names[i] for i in node.inputs]
             out = self.fresh(layer.name)
-            self.layer(layer, ins, out)
+            if onnx_sequences.handles(layer):
+                onnx_sequences.export(self, layer, ins, out)
+            else:
+                self.layer(layer, ins, out)
             self.names[node.output] = out
 
         graph_outputs = []
