@@ -25,6 +25,7 @@ BatchNormalization     Mul by gamma / sqrt(moving_variance + epsilon), then Add 
 Conv, pooling, image   see `nnlab.onnx_images` (channels-last data transposed around
 layers                 ONNX's channels-first Conv and pooling operators)
 RNN, LSTM, GRU, ...    see `nnlab.onnx_sequences` (ONNX's RNN / LSTM / GRU operators)
+a nested model        its layers, inlined (`nnlab.onnx_graph`; called once, one output)
 =====================  ===============================================================
 
 Float32, float64 and float16 models export in their own dtype. ONNX Runtime has no
@@ -41,7 +42,7 @@ import os
 
 import numpy as np
 
-from nnlab import fileio, onnx_sequences
+from nnlab import fileio, onnx_graph, onnx_sequences
 from nnlab.layers.activation import Activation as ActivationLayer
 from nnlab.layers.dense import Dense
 from nnlab.layers.dropout import Dropout, GaussianNoise
@@ -177,7 +178,8 @@ class _Builder:
         self.nodes: list = []
         self.initializers: list = []
         self.used_names: set[str] = set()
-        self.names: dict[int, str] = {}  # tensor id -> ONNX value name
+        self.graph_inputs: list = []  # filled by onnx_graph.emit
+        self.layer_names: set[str] = set()  # the layers emitted so far
 
     # -- small helpers ----------------------------------------------------------------
     def fresh(self, name: str) -> str:
@@ -207,26 +209,12 @@ class _Builder:
     def build(self):
         helper = self.helper
         model = self.model
-        graph_inputs = []
-        for node in model.graph_nodes:
-            layer = node.layer
-            if not node.inputs:  # a model input
-                name = self.fresh(layer.name)
-                self.names[node.output] = name
-                graph_inputs.append(self.value_info(name, layer.output_shape))
-                continue
-            ins = [self.names[i] for i in node.inputs]
-            out = self.fresh(layer.name)
-            if onnx_sequences.handles(layer):
-                onnx_sequences.export(self, layer, ins, out)
-            else:
-                self.layer(layer, ins, out)
-            self.names[node.output] = out
+        self.graph_inputs = graph_inputs = []
+        outs = onnx_graph.emit(self, model)  # nested models inlined
 
         graph_outputs = []
         claimed = {vi.name for vi in graph_inputs}
-        for t, pos, want in zip(model.outputs, model.output_positions, model.output_names):
-            name = self.names[pos]
+        for t, name, want in zip(model.outputs, outs, model.output_names):
             if name in claimed:  # an Input, or a tensor already output: copy it
                 name = self.op("Identity", [name], self.fresh(want))
             claimed.add(name)
