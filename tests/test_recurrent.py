@@ -256,3 +256,29 @@ def test_lstm_learns_the_sum_of_a_sequence_and_is_reproducible():
     assert losses == losses_again
     for a, b in zip(model.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_integer_token_inputs_as_keras_declares_them_are_carried_as_floats():
+    """Keras code declares token ids `Input(shape=(None,), dtype="int32")`; nnlab accepts
+    any integer dtype and holds the ids in floatx(), the same model as a float Input."""
+    from nnlab import Input, Sequential
+    from nnlab.layers import LSTM, Dense, Embedding
+
+    ids = np.array([[3, 1, 4, 1, 5], [9, 2, 6, 5, 3], [5, 8, 9, 7, 9]])
+    models = [
+        Sequential([Input(shape=(None,), dtype=dtype), Embedding(10, 4), LSTM(3), Dense(1)])
+        for dtype in ("int32", "uint8", None)
+    ]
+    start = models[0].get_weights()
+    for model in models:
+        assert model.inputs[0].dtype == "float32"
+        model.set_weights(start)
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(ids, np.ones((3, 1)), epochs=2, verbose=0, shuffle=False)
+    for model in models[:2]:
+        np.testing.assert_array_equal(model.predict(ids, verbose=0),
+                                      models[2].predict(ids, verbose=0))
+    with pytest.raises(ValueError, match="integer token ids"):
+        models[0].predict(ids + 0.5, verbose=0)
+    with pytest.raises(ValueError, match="expected a float dtype"):
+        Input(shape=(3,), dtype="complex64")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnlab.backend import standardize_dtype
 from nnlab.layers.arguments import as_shape
 from nnlab.layers.base import Layer
@@ -61,12 +63,20 @@ def Input(
     """A symbolic input of the given per-sample `shape` (batch axis excluded).
 
     Unlike Keras, a bare int is accepted as a one-axis shape (`Input(shape=4)` means
-    `Input(shape=(4,))`), as the lectures' Iris tutorial writes it.
+    `Input(shape=(4,))`), as the lectures' Iris tutorial writes it. And an integer dtype,
+    as Keras code declares token ids for an Embedding (`Input(shape=(None,),
+    dtype="int32")`), is accepted but the ids are carried in the float type (floatx()),
+    as nnlab does for every input: Embedding checks that they are whole numbers, and
+    float32 holds every id below 2**24 exactly.
 
     Example:
         >>> x = Input(shape=(4,))
         >>> x.shape
         (None, 4)
+        >>> Input(shape=(6,), dtype="int32").dtype  # token ids, held as floats
+        'float32'
     """
+    if dtype is not None and np.dtype(dtype).kind in "iu":
+        dtype = None  # integer token ids: carried in the float type (see above)
     standardize_dtype(dtype)
     return InputLayer(shape, batch_size, dtype, name, batch_shape).output

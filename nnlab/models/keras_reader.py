@@ -145,10 +145,9 @@ def _input(path, config: dict):
     if not isinstance(shape, list) or len(shape) < 2:
         raise _bad(path, f"input '{config.get('name')}' has no batch_shape")
     dtype = config.get("dtype")
-    if isinstance(dtype, str) and dtype.startswith(("int", "uint")):
-        dtype = None  # token ids for an Embedding: nnlab holds them in its float type
-    else:
+    if not (isinstance(dtype, str) and dtype.startswith(("int", "uint"))):
         dtype = _dtype(path, config)
+    # Input holds integer token ids (for an Embedding) in nnlab's float type
     return Input(shape=tuple(shape[1:]), dtype=dtype, name=config.get("name"))
 
 
