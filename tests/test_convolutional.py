@@ -456,3 +456,16 @@ def test_gradient_check_catches_a_wrong_col2im(float64, rng, layout, monkeypatch
     model.compile(optimizer="sgd", loss="mse")
     result = gradient_check(model, rng.normal(size=(2, 5, 5, 1)), rng.normal(size=(2, 1)))
     assert 1e-4 < max(result.inputs.values())
+
+
+def test_max_pooling_with_more_windows_offsets_than_a_byte_counts():
+    """17 x 17 = 289 offsets per window: the winners no longer fit in uint8 (uint16)."""
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 4, size=(2, 34, 34, 2)).astype(np.float32)  # ties in every window
+    X[0, 20, 30, 1] = 9.0  # the max at an offset past 255 (row 3, column 13 of its window)
+    pool = MaxPooling2D(17)
+    pool(X)
+    A = pool.forward(X, training=True)
+    np.testing.assert_array_equal(A, X.reshape(2, 2, 17, 2, 17, 2).max(axis=(2, 4)))
+    dY = rng.standard_normal(A.shape).astype(np.float32)
+    np.testing.assert_array_equal(pool.backward(dY), _max_pool_grad_by_loops(X, dY, 17, 17))

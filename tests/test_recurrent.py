@@ -282,3 +282,6 @@ def test_integer_token_inputs_as_keras_declares_them_are_carried_as_floats():
         models[0].predict(ids + 0.5, verbose=0)
     with pytest.raises(ValueError, match="expected a float dtype"):
         Input(shape=(3,), dtype="complex64")
+    from nnlab.layers import InputLayer  # Keras's other spelling of an input
+
+    assert InputLayer(shape=(6,), dtype="int32").dtype == np.float32

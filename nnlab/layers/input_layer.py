@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.backend import standardize_dtype
 from nnlab.layers.arguments import as_shape
 from nnlab.layers.base import Layer
 from nnlab.layers.symbolic import KerasTensor
@@ -19,6 +18,8 @@ class InputLayer(Layer):
     def __init__(
         self, shape=None, batch_size: int | None = None, dtype=None, name=None, batch_shape=None
     ):
+        if dtype is not None and np.dtype(dtype).kind in "iu":
+            dtype = None  # integer token ids: carried in the float type (see Input)
         super().__init__(name=name, dtype=dtype)
         if shape is not None and batch_shape is not None:
             raise ValueError("Pass either shape or batch_shape to Input, not both.")
@@ -76,7 +77,4 @@ def Input(
         >>> Input(shape=(6,), dtype="int32").dtype  # token ids, held as floats
         'float32'
     """
-    if dtype is not None and np.dtype(dtype).kind in "iu":
-        dtype = None  # integer token ids: carried in the float type (see above)
-    standardize_dtype(dtype)
     return InputLayer(shape, batch_size, dtype, name, batch_shape).output

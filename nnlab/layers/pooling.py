@@ -96,8 +96,10 @@ class _Pooling(Layer):
         np.maximum over the offsets, with winner = k wherever offset k is strictly
         greater than the max so far. Offsets come in increasing order, so the last strict
         improvement is np.maximum(winner, k * greater); strict, so a tie keeps the first.
-        A window holding a NaN pools to NaN (np.maximum keeps it); as no comparison with
-        NaN is true, its winner is then one of its other offsets.
+        A window holding a NaN pools to NaN (np.maximum keeps it). No comparison with NaN
+        is true, so its winner is the last strict improvement before the first NaN, or
+        offset 0, which may hold the NaN itself (the code before this one sent such a
+        window no gradient at all; a NaN loss stops training first anyway).
         """
         at = (slice(None),) * (1 + self.rank)  # all windows, then a window offset
         offsets = patches.offsets(self.pool_size)
@@ -117,7 +119,7 @@ class _Pooling(Layer):
                 np.greater(Vk, Ab, out=Gb)
                 np.maximum(Ab, Vk, out=Ab)
                 # k * greater, with the bools read as 0/1 bytes (no cast)
-                np.multiply(Gb.view(np.uint8), k, out=Kb, casting="unsafe")
+                np.multiply(Gb.view(np.uint8), winner.dtype.type(k), out=Kb, casting="unsafe")
                 np.maximum(Wb, Kb, out=Wb)
         return A, winner
 
