@@ -182,9 +182,9 @@ def _onnx_activations(layer, acts) -> tuple[list, list, list]:
         names.append(spec[0])
         alphas.append(1.0 if spec[1] is None else spec[1])  # ignored by Tanh, Sigmoid, Relu
         betas.append(0.0 if spec[2] is None else spec[2])
-    if all(spec[1] is None for spec in (_ACTIVATIONS[a.name] for a in acts)):
-        return names, [], []
-    return names, alphas, betas
+    # the alpha/beta attributes only when some activation (HardSigmoid) reads them
+    needed = "HardSigmoid" in names
+    return names, alphas if needed else [], betas if needed else []
 
 
 def _weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:

@@ -27,15 +27,17 @@ def randomize(model, rng) -> None:
     """Random weights everywhere, biases of every gate included (each gate's block of
     columns gets its own scale, so gates exported in the wrong order give other numbers)."""
     for layer in model.layers:
-        inner = [layer.forward_layer, layer.backward_layer] if hasattr(layer, "forward_layer") \
-            else [getattr(layer, "layer", layer)]
+        if hasattr(layer, "forward_layer"):  # Bidirectional
+            inner = [layer.forward_layer, layer.backward_layer]
+        else:  # TimeDistributed's layer, or the layer itself
+            inner = [getattr(layer, "layer", layer)]
         for lay in inner:
             for W in lay.params.values():
                 scales = np.linspace(0.3, 1.2, W.shape[-1]).astype(W.dtype)
                 W[...] = rng.normal(size=W.shape) * scales
 
 
-def predict_both(model, x, tmp_path, dtype="float32"):
+def predict_both(model, x, tmp_path):
     path = tmp_path / "seq.onnx"
     export_onnx(model, path)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
