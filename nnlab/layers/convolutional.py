@@ -77,6 +77,7 @@ class _Conv(Layer):
         self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
         self.bias_regularizer = regularizers_mod.get(bias_regularizer)
         self._P = self._Z = self._A = None
+        self._group = None  # the pool order of Z's rows (forward_linear)
 
     # -- shapes ----------------------------------------------------------------------
     def _check_input_shape(self, input_shape) -> None:
@@ -139,28 +140,69 @@ class _Conv(Layer):
         self._A = self.activation.forward_inplace(Z)
         return self._A.reshape(X.shape[0], *self._shapes[3], self.filters)
 
-    def forward_linear(self, X, training: bool = False):
+    def forward_linear(self, X, training: bool = False, group=None):
         """Z = P W + b only, shaped like the output: the activation is left to the caller,
         who then passes dZ to `backward_from_Z`. The layer graph uses it to apply a ReLU
         after the max pool that follows instead of before (`nnlab.step.pool_activation`).
-        `last_A` still gives g(Z), computed when asked."""
-        Z = self._linear(X)
+        `last_A` still gives g(Z), computed when asked.
+
+        With `group` (the pool_size of a max pool that tiles the output, where
+        `can_group_windows` says yes), each image's windows come ordered by their offset
+        inside the pool window: Z has shape (n, prod(group), *out / group, filters), and
+        Z[i, k] is one run of memory, what the pool's offset k reads. `backward_from_Z`
+        then takes dZ in that order; `last_Z` and `last_A` give the usual one."""
+        if group is not None and not self.can_group_windows(X.shape, group):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' cannot order its windows by a pool of "
+                f"{tuple(group)} for inputs of shape {X.shape}: ask can_group_windows first."
+            )
+        Z = self._linear(X, group)
         self._A = None
-        return Z.reshape(X.shape[0], *self._shapes[3], self.filters)
+        n, out = X.shape[0], self._shapes[3]
+        if group is None:
+            return Z.reshape(n, *out, self.filters)
+        windows = tuple(o // g for o, g in zip(out, group))  # pool windows per axis
+        return Z.reshape(n, patches.positions(group), *windows, self.filters)
+
+    def can_group_windows(self, input_shape, group) -> bool:
+        """Whether `forward_linear(X, group=group)` can order the windows by pool offset:
+        for the column layout of P (few input channels: the first convolution of an image
+        model) when `group` divides the output's spatial shape."""
+        _, out = self._plan(input_shape[1:-1])
+        return patches.use_columns(input_shape[-1], patches.positions(out)) and all(
+            o % g == 0 for o, g in zip(out, group)
+        )
+
+    @property
+    def last_Z(self):
+        """Z = P W + b of the last forward pass, one row per output position, in the
+        output's order (None if not kept)."""
+        return self._output_order(super().last_Z)
 
     @property
     def last_A(self):
         """A = g(Z) of the last forward pass (computed from Z after `forward_linear`)."""
         if self._A is None and getattr(self, "_Z", None) is not None:
-            return self.activation.forward(self._Z)
+            return self.activation.forward(self.last_Z)
         return self._A
 
-    def _linear(self, X):
+    def _output_order(self, rows):
+        """Rows of Z kept in `forward_linear`'s pool order, put back in the output's."""
+        if rows is None or self._group is None:
+            return rows
+        n, out, rank = self._shapes[0][0], self._shapes[3], self.rank
+        grouped = rows.reshape(n, *patches.grouped_shape(out, self._group), self.filters)
+        # (n, *group, *out / group, F) -> (n, out_0 / g_0, g_0, out_1 / g_1, g_1, ..., F)
+        axes = [0, *(a for i in range(rank) for a in (1 + rank + i, 1 + i)), 1 + 2 * rank]
+        return grouped.transpose(axes).reshape(rows.shape)
+
+    def _linear(self, X, group=None):
         """Z = P W + b, (n * positions, filters), keeping what backward needs."""
         pads, out = self._plan(X.shape[1:-1])
         Xp = patches.pad(X, pads)
         W2 = self.params["kernel"].reshape(-1, self.filters)  # (k * C, filters)
         self._by_columns = patches.use_columns(X.shape[-1], patches.positions(out))
+        self._group = group
         if self._by_columns:
             self._P, self._Z = self._columns_forward(Xp, out, W2)
         else:
@@ -189,7 +231,7 @@ class _Conv(Layer):
         """P^T (k C [+ 1], n * positions), one column per window (patches.columns), and
         Z = P^T.T [W; b]: the bias is the weight of P^T's row of ones."""
         PT = patches.columns(
-            Xp, self.kernel_size, self.strides, self.dilation_rate, out, ones=self.use_bias
+            Xp, self.kernel_size, self.strides, self.dilation_rate, out, self.use_bias, self._group
         )
         Wb = np.vstack([W2, self.params["bias"]]) if self.use_bias else W2
         return PT, gemm(PT.T, Wb)
@@ -220,7 +262,7 @@ class _Conv(Layer):
         if self._by_columns:
             dPT = gemm(W2, dZ.T)  # (k C, filters) @ (filters, n * positions)
             dXp = patches.add_columns(
-                dPT, Xp_shape, self.kernel_size, self.strides, self.dilation_rate, out
+                dPT, Xp_shape, self.kernel_size, self.strides, self.dilation_rate, out, self._group
             )
             return patches.crop(dXp, pads)
         # dP = dZ W^T, split by window offset k (dP_k = dZ W_k^T, one batched GEMM) and

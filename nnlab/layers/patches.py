@@ -155,31 +155,68 @@ def use_columns(channels: int, positions_per_image: int) -> bool:
     return channels <= COLUMNS_MAX_CHANNELS and positions_per_image >= COLUMNS_MIN_POSITIONS
 
 
-def columns(Xp: np.ndarray, kernel, strides, dilation, out, ones: bool) -> np.ndarray:
+def columns(Xp: np.ndarray, kernel, strides, dilation, out, ones: bool, group=None) -> np.ndarray:
     """P^T, the im2col matrix transposed: (prod(kernel) * C [+ 1], n * prod(out)).
 
     Row k * C + c holds channel c of window offset k for every window (image-major, as
     P's rows), the same order as the kernel reshaped to (prod(kernel) * C, filters).
     With `ones`, a last row of ones: then P^T.T @ [W; b] is Z = P W + b in one GEMM, and
     P^T @ dZ gives dW and db together.
+
+    With `group` (a tiling max pool's pool_size, dividing `out`), each image's windows
+    come ordered by their offset inside the pool window: (n, *group, *out / group), so
+    that the rows of Z each pool offset reads are one run per image (`grouped`).
     """
     n, C = Xp.shape[0], Xp.shape[-1]
     cells = len(offsets(kernel)) * C
     PT = np.empty((cells + int(ones), n * positions(out)), dtype=Xp.dtype)
     if ones:
         PT[cells] = 1
-    by_offset = PT[:cells].reshape(-1, C, n, *out)
+    by_offset = PT[:cells].reshape(-1, C, n, *grouped_shape(out, group))
     for k, offset in enumerate(offsets(kernel)):
-        by_offset[k] = np.moveaxis(Xp[_offset_slices(offset, dilation, strides, out)], -1, 0)
+        by_offset[k] = np.moveaxis(_read_at(Xp, offset, strides, dilation, out, group), -1, 0)
     return PT
 
 
-def add_columns(dPT: np.ndarray, padded_shape, kernel, strides, dilation, out) -> np.ndarray:
+def add_columns(
+    dPT: np.ndarray, padded_shape, kernel, strides, dilation, out, group=None
+) -> np.ndarray:
     """The transpose of `columns` (without its ones row): dP^T summed into (n, *padded, C)."""
     n, C = padded_shape[0], padded_shape[-1]
     dXp = np.zeros(padded_shape, dtype=dPT.dtype)
-    by_offset = np.moveaxis(dPT.reshape(-1, C, n, *out), 1, -1)  # (k, n, *out, C)
-    return add_offsets(by_offset, dXp, kernel, strides, dilation)
+    by_offset = np.moveaxis(dPT.reshape(-1, C, n, *grouped_shape(out, group)), 1, -1)
+    if group is None:
+        return add_offsets(by_offset, dXp, kernel, strides, dilation)
+    for k, offset in enumerate(offsets(kernel)):
+        # one window offset's positions are distinct input positions: no overlap in a view
+        target = _read_at(dXp, offset, strides, dilation, out, group, writeable=True)
+        target += by_offset[k]
+    return dXp
+
+
+def grouped_shape(out, group=None) -> tuple[int, ...]:
+    """The spatial part of an image's window order: `out`, or (*group, *out / group)."""
+    if group is None:
+        return tuple(out)
+    return (*group, *(o // g for o, g in zip(out, group)))
+
+
+def _read_at(Xp, offset, strides, dilation, out, group, writeable=False):
+    """The input values window offset `offset` reads, for every window, (n, *spatial, C)
+    with the spatial axes in `grouped_shape(out, group)`'s order."""
+    if group is None:
+        return Xp[_offset_slices(offset, dilation, strides, out)]
+    start = Xp[(slice(None), *(slice(o * d, None) for o, d in zip(offset, dilation)))]
+    s = start.strides
+    spatial = s[1:-1]
+    shape = (start.shape[0], *grouped_shape(out, group), start.shape[-1])
+    steps = (
+        s[0],
+        *(st * k for st, k in zip(spatial, strides)),  # the offset inside the pool window
+        *(st * k * g for st, k, g in zip(spatial, strides, group)),  # the pool window
+        s[-1],
+    )
+    return as_strided(start, shape=shape, strides=steps, writeable=writeable)
 
 
 def add_offsets(dP: np.ndarray, dXp: np.ndarray, kernel, strides, dilation) -> np.ndarray:

@@ -33,6 +33,7 @@ class _Pooling(Layer):
         self._ones = (1,) * self.rank
         self._cache = None
         self._then = None  # (g, pooled Z, g(pooled Z)) after forward_then
+        self._grouped = False  # the last forward read Z in pool order (forward_then)
 
     @property
     def pools_by_max(self) -> bool:
@@ -77,9 +78,10 @@ class _Pooling(Layer):
 
     def forward(self, X, training: bool = False):
         self._then = None
+        self._grouped = False
         if self.kind == "max":
             view, padded, pads, out = self._windows(X, -np.inf)
-            A, winner = self._max_and_winner(X, view, out)
+            A, winner = self._max_and_winner(self._by_offset(view), (X.shape[0], *out, X.shape[-1]))
             self._cache = (X.shape, padded, pads, out, winner)
             return A
         view, padded, pads, out = self._windows(X, 0.0)
@@ -88,31 +90,49 @@ class _Pooling(Layer):
         self._cache = (X.shape, padded, pads, out, counts)
         return A
 
-    def _max_and_winner(self, X, view, out):
+    def _by_offset(self, windows):
+        """The windows view (n, *out, *pool_size, C) as (n, *pool_size, *out, C): then
+        [:, *offset] is every window's value at that offset, as in the grouped order."""
+        rank = self.rank
+        return np.moveaxis(windows, range(1 + rank, 1 + 2 * rank), range(1, 1 + rank))
+
+    def _grouped_forward(self, Z):
+        """Max pooling of a layer's output given in pool order (`Conv2D.forward_linear`
+        with group=pool_size): Z (n, prod(pool_size), *out, C), Z[:, k] holding every
+        window's value at offset k. The same maxima and winners as `forward` on the
+        output in its usual order, with each offset read as one run per image."""
+        n, out, C = Z.shape[0], Z.shape[2:-1], Z.shape[-1]
+        by_offset = Z.reshape(n, *self.pool_size, *out, C)
+        A, winner = self._max_and_winner(by_offset, (n, *out, C))
+        self._cache = (Z.shape, None, (), out, winner)
+        self._grouped = True
+        return A
+
+    def _max_and_winner(self, by_offset, shape):
         """A = the max of each window, and `winner`: which window offset holds it (the
         first one on a tie), one small int per window and channel, for backward.
 
-        One strided slice per window offset k (all windows' k-th element): a running
-        np.maximum over the offsets, with winner = k wherever offset k is strictly
-        greater than the max so far. Offsets come in increasing order, so the last strict
-        improvement is np.maximum(winner, k * greater); strict, so a tie keeps the first.
-        A window holding a NaN pools to NaN (np.maximum keeps it). No comparison with NaN
-        is true, so its winner is the last strict improvement before the first NaN, or
-        offset 0, which may hold the NaN itself (the code before this one sent such a
-        window no gradient at all; a NaN loss stops training first anyway).
+        `by_offset` (n, *pool_size, *out, C): [:, *offset] is all windows' element at that
+        offset. A running np.maximum over the offsets, with winner = k wherever offset k
+        is strictly greater than the max so far. Offsets come in increasing order, so the
+        last strict improvement is np.maximum(winner, k * greater); strict, so a tie keeps
+        the first. A window holding a NaN pools to NaN (np.maximum keeps it). No
+        comparison with NaN is true, so its winner is the last strict improvement before
+        the first NaN, or offset 0, which may hold the NaN itself (the code before this
+        one sent such a window no gradient at all; a NaN loss stops training first anyway).
         """
-        at = (slice(None),) * (1 + self.rank)  # all windows, then a window offset
         offsets = patches.offsets(self.pool_size)
-        A = np.empty((X.shape[0], *out, X.shape[-1]), dtype=X.dtype)
-        winner = np.zeros(A.shape, dtype=np.uint8 if len(offsets) <= 256 else np.uint16)
-        greater, kth = np.empty(A.shape, dtype=bool), np.empty(A.shape, dtype=winner.dtype)
+        A = np.empty(shape, dtype=by_offset.dtype)
+        winner = np.zeros(shape, dtype=np.uint8 if len(offsets) <= 256 else np.uint16)
+        greater, kth = np.empty(shape, dtype=bool), np.empty(shape, dtype=winner.dtype)
 
-        # a block reads X and writes A: about twice an image's bytes each
-        for start, stop in patches.image_blocks(X.shape[0], 2 * X[0].nbytes):
-            Ab, Vb, Wb = A[start:stop], view[start:stop], winner[start:stop]
+        # a block reads the windows and writes A: about twice an image's bytes each
+        image_bytes = by_offset.itemsize * by_offset[0].size
+        for start, stop in patches.image_blocks(shape[0], 2 * image_bytes):
+            Ab, Vb, Wb = A[start:stop], by_offset[start:stop], winner[start:stop]
             Gb, Kb = greater[start:stop], kth[start:stop]
             for k, offset in enumerate(offsets):
-                Vk = Vb[(*at, *offset)]
+                Vk = Vb[(slice(None), *offset)]
                 if k == 0:
                     Ab[...] = Vk
                     continue
@@ -130,10 +150,12 @@ class _Pooling(Layer):
         return view.sum(axis=tuple(range(1 + self.rank, 1 + 2 * self.rank)))
 
     # -- the activation of the layer before, moved after the pool (nnlab.step.pool_activation)
-    def forward_then(self, X, training: bool, activation):
+    def forward_then(self, X, training: bool, activation, grouped: bool = False):
         """g(max pool of X), with g the activation of the layer that made X (it gave its Z
-        instead of g(Z)): the layer graph's ReLU moved past the pool."""
-        P = self.forward(X, training)
+        instead of g(Z)): the layer graph's ReLU moved past the pool. With `grouped`, X
+        is that layer's Z in pool order (`_grouped_forward`), and backward returns dZ in
+        the same order."""
+        P = self._grouped_forward(X) if grouped else self.forward(X, training)
         self._then = (activation, P, activation.forward(P))
         return self._then[2]
 
@@ -152,6 +174,12 @@ class _Pooling(Layer):
         self._require_forward("_cache")
         X_shape, padded, pads, out, extra = self._cache
         n, C = X_shape[0], X_shape[-1]
+        if self._grouped:  # dZ in the pool order of the layer before: offset k is dZ[:, k]
+            dX = np.empty(X_shape, dtype=dY.dtype)
+            shares = self._by_offset_inverse(dX.reshape(n, *self.pool_size, *out, C))
+            for start, stop in patches.image_blocks(n, 4 * dX[0].nbytes):
+                self._max_shares(dY[start:stop], extra[start:stop], shares[start:stop])
+            return dX
         if self.kind == "max" and self._tiled(pads):
             # Windows do not overlap: write each offset's share straight into dX. Every
             # position inside a window is written, so only the rows and columns that no
@@ -177,6 +205,11 @@ class _Pooling(Layer):
             )
         dXp = patches.add_windows(dW, padded, self.pool_size, self.strides, self._ones)
         return patches.crop(dXp, pads)
+
+    def _by_offset_inverse(self, grouped):
+        """(n, *pool_size, *out, C) as (n, *out, *pool_size, C), the layout of dW below."""
+        rank = self.rank
+        return np.moveaxis(grouped, range(1, 1 + rank), range(1 + rank, 1 + 2 * rank))
 
     def _max_shares(self, dY, winner, dW) -> None:
         """dW[window, offset] = dY[window] at the offset that won the window's max (the

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.symbolic import KerasTensor
-from nnlab.step.pool_activation import moves_past_pool
+from nnlab.step.pool_activation import moves_past_pool, pool_group
 
 
 @dataclass
@@ -158,7 +158,7 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
     """Run every node; returns the value of each tensor by position."""
     values: dict[int, object] = {}
     masks: dict[int, object] = {}
-    moved: dict[int, object] = {}  # max pool position -> the activation it applies
+    moved: dict[int, tuple] = {}  # max pool position -> (the activation it applies, grouped)
     k = 0
     for node in nodes:
         if not node.inputs:  # an input node
@@ -176,10 +176,11 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
         elif node.pool_reader is not None and moves_past_pool(
             node.layer, nodes[node.pool_reader].layer
         ):  # checked each pass: the activation may have been replaced since the build
-            values[node.output] = node.layer.forward_linear(X, training)
-            moved[node.pool_reader] = node.layer.activation
+            group = pool_group(node.layer, nodes[node.pool_reader].layer, X.shape)
+            values[node.output] = node.layer.forward_linear(X, training, group)
+            moved[node.pool_reader] = (node.layer.activation, group is not None)
         elif node.output in moved:
-            values[node.output] = node.layer.forward_then(X, training, moved[node.output])
+            values[node.output] = node.layer.forward_then(X, training, *moved[node.output])
         else:
             values[node.output] = node.layer.forward(X, training)
     return values

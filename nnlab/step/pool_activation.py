@@ -27,7 +27,7 @@ fresh processes (`python bench/ab_step.py --task mnist-cnn --base ../base --roun
 
 from __future__ import annotations
 
-__all__ = ["moves_past_pool"]
+__all__ = ["moves_past_pool", "pool_group"]
 
 
 def moves_past_pool(layer, pool) -> bool:
@@ -49,3 +49,32 @@ def moves_past_pool(layer, pool) -> bool:
         and hasattr(layer, "backward_from_Z")
         and type(activation).__dict__.get("commutes_with_max", False)
     )
+
+
+def pool_group(layer, pool, input_shape):
+    """The pool_size by which `layer` (whose activation moves past `pool`) orders its
+    output's rows, or None: each image's positions grouped by their offset inside the
+    pool window (`Conv2D.forward_linear`), so that the pool reads every offset as one
+    run of memory instead of C values at a time.
+
+    Only where the pool tiles the output (strides == pool_size, no padding, the size
+    divisible) and the convolution uses the column layout of its patches (its first
+    layer on images: few channels). Same maxima and winners; the kernel gradient's sum
+    over positions runs in another order, so it may differ in the last bits.
+
+    Measurement: mnist-cnn's first pool, forward and backward, on the output of the
+    first convolution: 10.3 -> 6.0 ms (median of 30 interleaved runs, 2026-12-02).
+
+    Example:
+        >>> from nnlab.layers import Conv2D, MaxPooling2D
+        >>> conv = Conv2D(8, 3, activation="relu")
+        >>> pool_group(conv, MaxPooling2D(2), (128, 28, 28, 1))
+        (2, 2)
+        >>> pool_group(conv, MaxPooling2D(2), (128, 27, 27, 1)) is None  # 25 is odd
+        True
+    """
+    tiles = pool.strides == pool.pool_size and pool.padding == "valid"
+    can = getattr(layer, "can_group_windows", None)
+    if tiles and can is not None and can(input_shape, pool.pool_size):
+        return pool.pool_size
+    return None

@@ -1,0 +1,149 @@
+"""The first convolution's output ordered by pool offset (nnlab.step.pool_activation.pool_group):
+the max pool after it reads each offset as one run per image. The same function as the
+plain order; only the kernel gradient's sum over positions runs in another order."""
+
+import numpy as np
+import pytest
+
+from nnlab import layers, models, optimizers
+from nnlab.diagnostics import gradient_check
+from nnlab.layers import patches
+from nnlab.step.pool_activation import pool_group
+
+# 18x18 images and 300-step sequences give a 3-wide kernel at least
+# patches.COLUMNS_MIN_POSITIONS output positions: the column layout, where the order applies
+SHAPES = {2: (18, 18, 1), 1: (300, 2)}
+
+
+def _stack(rank: int, moved: bool, dtype: str = "float64"):
+    """Conv(relu) -> MaxPool -> Conv(relu) -> MaxPool -> Dense. With `moved=False` each
+    ReLU is its own layer: the graph neither moves it nor orders the windows."""
+    Conv = layers.Conv2D if rank == 2 else layers.Conv1D
+    Pool = layers.MaxPooling2D if rank == 2 else layers.MaxPooling1D
+
+    def conv_relu(filters, **kw):
+        if moved:
+            return [Conv(filters, 3, activation="relu", dtype=dtype, **kw)]
+        return [Conv(filters, 3, dtype=dtype, **kw), layers.Activation("relu", dtype=dtype)]
+
+    return models.Sequential(
+        [
+            layers.Input(SHAPES[rank], dtype=dtype),
+            *conv_relu(4, bias_initializer="ones"),  # blank regions: ties at Z = 1
+            Pool(2, dtype=dtype),
+            *conv_relu(3, padding="same"),
+            Pool(2, dtype=dtype),
+            layers.Flatten(dtype=dtype),
+            layers.Dense(3, activation="softmax", dtype=dtype),
+        ]
+    )
+
+
+def _data(rank, n=24, dtype="float64"):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, *SHAPES[rank])).astype(dtype)
+    X[:, :5] = 0.0  # a blank band, as MNIST's borders: every window there is a tie
+    return X, rng.integers(0, 3, n)
+
+
+def test_the_order_applies_only_where_the_pool_tiles_a_column_layout():
+    conv = layers.Conv2D(8, 3, activation="relu")
+    assert pool_group(conv, layers.MaxPooling2D(2), (32, 18, 18, 1)) == (2, 2)
+    assert pool_group(conv, layers.MaxPooling2D(2), (32, 17, 17, 1)) is None  # 15 is odd
+    assert pool_group(conv, layers.MaxPooling2D(2), (32, 18, 18, 8)) is None  # row layout
+    assert pool_group(conv, layers.MaxPooling2D(2, strides=1), (32, 18, 18, 1)) is None
+    assert pool_group(conv, layers.MaxPooling2D(2, padding="same"), (32, 18, 18, 1)) is None
+    assert pool_group(layers.Dense(3, activation="relu"), layers.MaxPooling2D(2), (1, 4)) is None
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_one_step_gives_the_plain_orders_gradients(rank):
+    X, y = _data(rank)
+    grouped, plain = _stack(rank, True), _stack(rank, False)
+    for m in (grouped, plain):
+        m.compile(optimizer=optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
+        m.build((None, *X.shape[1:]))
+    plain.set_weights(grouped.get_weights())
+    conv, pool = grouped.layers[0], grouped.layers[1]
+    assert pool_group(conv, pool, X.shape) == pool.pool_size  # not vacuous
+    before = grouped.get_weights()
+
+    assert grouped.train_on_batch(X, y) == plain.train_on_batch(X, y)  # the same loss
+
+    # with learning rate 1 each weight moved by its gradient: only the first
+    # convolution's kernel and bias sum their gradient in another order
+    for i, (w0, a, b) in enumerate(zip(before, grouped.get_weights(), plain.get_weights())):
+        if i < 2:
+            np.testing.assert_allclose(a - w0, b - w0, rtol=1e-12, atol=1e-15)
+            assert np.abs(a - w0).max() > 0
+        else:
+            np.testing.assert_array_equal(a, b)
+    # in the usual order (the plain convolution is linear: its A is Z)
+    np.testing.assert_array_equal(conv.last_Z, plain.layers[0].last_A)
+    np.testing.assert_array_equal(conv.last_A, plain.layers[1].last_A.reshape(conv.last_A.shape))
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_training_follows_the_plain_order(rank):
+    X, y = _data(rank, dtype="float32")
+    grouped, plain = _stack(rank, True, "float32"), _stack(rank, False, "float32")
+    for m in (grouped, plain):
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.build((None, *X.shape[1:]))
+    plain.set_weights(grouped.get_weights())
+    h1 = grouped.fit(X, y, epochs=3, batch_size=8, verbose=0, seed=3).history["loss"]
+    h2 = plain.fit(X, y, epochs=3, batch_size=8, verbose=0, seed=3).history["loss"]
+    np.testing.assert_allclose(h1, h2, rtol=1e-5)
+    for a, b in zip(grouped.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_gradient_check_through_the_pool_order(rank):
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((3, *SHAPES[rank])), rng.integers(0, 3, 3)  # no ties
+    model = _stack(rank, True)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.build((None, *X.shape[1:]))
+    assert pool_group(model.layers[0], model.layers[1], X.shape) is not None
+    result = gradient_check(model, X, y)  # dL/dX too: the ordered col2im
+    assert len(result.weights) == 6 and result.max_error < 1e-6, str(result)
+
+
+@pytest.mark.parametrize(
+    "strides, dilation", [((1, 1), (1, 1)), ((2, 1), (1, 1)), ((1, 1), (2, 2))]
+)
+def test_ordered_columns_are_the_columns_permuted(strides, dilation):
+    rng = np.random.default_rng(2)
+    Xp = rng.standard_normal((2, 21, 17, 2))
+    kernel, group = (3, 2), (2, 2)
+    out = tuple(
+        patches.plan(size, k, s, d, "valid")[2]
+        for size, k, s, d in zip(Xp.shape[1:-1], kernel, strides, dilation)
+    )
+    out = tuple(o - o % g for o, g in zip(out, group))  # a size the pool divides
+    Xp = Xp[:, : (out[0] - 1) * strides[0] + (kernel[0] - 1) * dilation[0] + 1]
+    Xp = Xp[:, :, : (out[1] - 1) * strides[1] + (kernel[1] - 1) * dilation[1] + 1]
+    plain = patches.columns(Xp, kernel, strides, dilation, out, ones=True)
+    ordered = patches.columns(Xp, kernel, strides, dilation, out, True, group)
+    # (rows, n, o0 / g0, g0, o1 / g1, g1) -> (rows, n, g0, g1, o0 / g0, o1 / g1)
+    n = Xp.shape[0]
+    as_grouped = plain.reshape(-1, n, out[0] // 2, 2, out[1] // 2, 2).transpose(0, 1, 3, 5, 2, 4)
+    np.testing.assert_array_equal(ordered, as_grouped.reshape(plain.shape))
+    dPT = rng.standard_normal(plain[:-1].shape)
+    dPT_ordered = dPT.reshape(-1, n, out[0] // 2, 2, out[1] // 2, 2).transpose(0, 1, 3, 5, 2, 4)
+    np.testing.assert_allclose(
+        patches.add_columns(
+            dPT_ordered.reshape(dPT.shape), Xp.shape, kernel, strides, dilation, out, group
+        ),
+        patches.add_columns(dPT, Xp.shape, kernel, strides, dilation, out),
+        rtol=1e-14,
+        atol=1e-14,
+    )
+
+
+def test_forward_linear_refuses_an_order_it_cannot_give():
+    conv = layers.Conv2D(2, 3)
+    conv.build((None, 17, 17, 1))
+    with pytest.raises(ValueError, match="cannot order its windows by a pool of"):
+        conv.forward_linear(np.zeros((1, 17, 17, 1), "float32"), True, (2, 2))
