@@ -53,6 +53,12 @@ class Activation:
     #: that declares it only: a subclass with its own forward does not inherit it.
     commutes_with_max = False
 
+    #: True where g'(Z) is 1 for Z > 0 and 0 elsewhere (NaN included), so that the backward
+    #: dA * g'(Z) keeps dA or zeroes it by the sign of Z: a max pool that applies g after
+    #: itself folds that into its winners (`_Pooling.forward_then`). Read from the class
+    #: that declares it only, as `commutes_with_max`.
+    passes_positive = False
+
     def forward(self, Z):
         raise NotImplementedError
 
@@ -150,6 +156,7 @@ class ReLU(Activation):
 
     # max(Z, 0) is exactly monotone: a max pool may come first (nnlab.step.pool_activation)
     commutes_with_max = True
+    passes_positive = True
 
     def backward(self, dA, Z, A):
         return dA * (Z > 0)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.layers import convolutional, pooling, spatial
+from nnlab.layers import convolutional, global_pooling, pooling, spatial
 
 IMAGE_LAYERS = (
     "Conv1D",
@@ -47,8 +47,8 @@ IMAGE_LAYERS = (
 _CONV = (convolutional.Conv1D, convolutional.Conv2D)
 _POOL = (pooling.MaxPooling1D, pooling.MaxPooling2D, pooling.AveragePooling1D,
          pooling.AveragePooling2D)
-_GLOBAL = (pooling.GlobalAveragePooling1D, pooling.GlobalAveragePooling2D,
-           pooling.GlobalMaxPooling1D, pooling.GlobalMaxPooling2D)
+_GLOBAL = (global_pooling.GlobalAveragePooling1D, global_pooling.GlobalAveragePooling2D,
+           global_pooling.GlobalMaxPooling1D, global_pooling.GlobalMaxPooling2D)
 
 
 def handles(layer) -> bool:
@@ -56,6 +56,7 @@ def handles(layer) -> bool:
     return type(layer).__name__ in IMAGE_LAYERS and type(layer).__module__ in (
         convolutional.__name__,
         pooling.__name__,
+        global_pooling.__name__,
         spatial.__name__,
     )
 

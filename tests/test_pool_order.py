@@ -1,6 +1,7 @@
-"""The first convolution's output ordered by pool offset (nnlab.step.pool_activation.pool_group):
-the max pool after it reads each offset as one run per image. The same function as the
-plain order; only the kernel gradient's sum over positions runs in another order."""
+"""A convolution's output computed for its max pool (nnlab.step.pool_activation.pool_plan):
+only the positions the pool reads (crop), and for the first convolution ordered by pool
+offset (group), so that the pool reads each offset as one run per image. The same function
+as the plain way; only the kernel gradient's sum over positions runs in another order."""
 
 import numpy as np
 import pytest
@@ -8,16 +9,17 @@ import pytest
 from nnlab import layers, models, optimizers
 from nnlab.diagnostics import gradient_check
 from nnlab.layers import patches
-from nnlab.step.pool_activation import pool_group
+from nnlab.step.pool_activation import pool_plan
 
-# 18x18 images and 300-step sequences give a 3-wide kernel at least
-# patches.COLUMNS_MIN_POSITIONS output positions: the column layout, where the order applies
-SHAPES = {2: (18, 18, 1), 1: (300, 2)}
+# 21x21 images and 301-step sequences give a 3-wide kernel at least
+# patches.COLUMNS_MIN_POSITIONS output positions: the column layout, where the order applies;
+# the odd sizes (19x19, 299) make a 2-wide pool read less than all of them: a crop too
+SHAPES = {2: (21, 21, 1), 1: (301, 2)}
 
 
 def _stack(rank: int, moved: bool, dtype: str = "float64"):
     """Conv(relu) -> MaxPool -> Conv(relu) -> MaxPool -> Dense. With `moved=False` each
-    ReLU is its own layer: the graph neither moves it nor orders the windows."""
+    ReLU is its own layer: the graph neither moves it nor crops or orders the windows."""
     Conv = layers.Conv2D if rank == 2 else layers.Conv1D
     Pool = layers.MaxPooling2D if rank == 2 else layers.MaxPooling1D
 
@@ -31,7 +33,7 @@ def _stack(rank: int, moved: bool, dtype: str = "float64"):
             layers.Input(SHAPES[rank], dtype=dtype),
             *conv_relu(4, bias_initializer="ones"),  # blank regions: ties at Z = 1
             Pool(2, dtype=dtype),
-            *conv_relu(3, padding="same"),
+            *conv_relu(3),  # 9x9x4 -> 7x7 (2-D) and 149 -> 147 (1-D): row layout, crop
             Pool(2, dtype=dtype),
             layers.Flatten(dtype=dtype),
             layers.Dense(3, activation="softmax", dtype=dtype),
@@ -46,14 +48,18 @@ def _data(rank, n=24, dtype="float64"):
     return X, rng.integers(0, 3, n)
 
 
-def test_the_order_applies_only_where_the_pool_tiles_a_column_layout():
+def test_the_plan_crops_for_valid_pools_and_orders_tiled_column_layouts():
     conv = layers.Conv2D(8, 3, activation="relu")
-    assert pool_group(conv, layers.MaxPooling2D(2), (32, 18, 18, 1)) == (2, 2)
-    assert pool_group(conv, layers.MaxPooling2D(2), (32, 17, 17, 1)) is None  # 15 is odd
-    assert pool_group(conv, layers.MaxPooling2D(2), (32, 18, 18, 8)) is None  # row layout
-    assert pool_group(conv, layers.MaxPooling2D(2, strides=1), (32, 18, 18, 1)) is None
-    assert pool_group(conv, layers.MaxPooling2D(2, padding="same"), (32, 18, 18, 1)) is None
-    assert pool_group(layers.Dense(3, activation="relu"), layers.MaxPooling2D(2), (1, 4)) is None
+    pool = layers.MaxPooling2D(2)
+    assert pool_plan(conv, pool, (32, 18, 18, 1)) == (None, (2, 2))
+    assert pool_plan(conv, pool, (32, 19, 19, 1)) == ((16, 16), (2, 2))  # 17x17: reads 16
+    assert pool_plan(conv, pool, (32, 18, 18, 8)) == (None, None)  # the row layout
+    assert pool_plan(conv, pool, (32, 19, 19, 8)) == ((16, 16), None)
+    overlapping = layers.MaxPooling2D(3, strides=2)  # 15x15: windows end at 15: no crop
+    assert pool_plan(conv, overlapping, (32, 17, 17, 1)) == (None, None)
+    assert pool_plan(conv, layers.MaxPooling2D(3, strides=2), (32, 18, 18, 1)) == ((15, 15), None)
+    assert pool_plan(conv, layers.MaxPooling2D(2, padding="same"), (32, 17, 17, 1)) == (None, None)
+    assert pool_plan(layers.Dense(3, activation="relu"), pool, (1, 4)) == (None, None)
 
 
 @pytest.mark.parametrize("rank", [1, 2])
@@ -65,22 +71,31 @@ def test_one_step_gives_the_plain_orders_gradients(rank):
         m.build((None, *X.shape[1:]))
     plain.set_weights(grouped.get_weights())
     conv, pool = grouped.layers[0], grouped.layers[1]
-    assert pool_group(conv, pool, X.shape) == pool.pool_size  # not vacuous
+    crop, group = pool_plan(conv, pool, X.shape)
+    assert crop is not None and group == pool.pool_size  # not vacuous
+    second = grouped.layers[2]
+    assert pool_plan(
+        second, grouped.layers[3], pool.compute_output_shape(conv.compute_output_shape(X.shape))
+    )[0]
     before = grouped.get_weights()
 
     assert grouped.train_on_batch(X, y) == plain.train_on_batch(X, y)  # the same loss
 
-    # with learning rate 1 each weight moved by its gradient: only the first
-    # convolution's kernel and bias sum their gradient in another order
+    # with learning rate 1 each weight moved by its gradient: only the convolutions'
+    # kernels and biases sum their gradient in another order (grouped) or with fewer
+    # zero rows (cropped)
     for i, (w0, a, b) in enumerate(zip(before, grouped.get_weights(), plain.get_weights())):
-        if i < 2:
+        if i < 4:
             np.testing.assert_allclose(a - w0, b - w0, rtol=1e-12, atol=1e-15)
             assert np.abs(a - w0).max() > 0
         else:
             np.testing.assert_array_equal(a, b)
-    # in the usual order (the plain convolution is linear: its A is Z)
-    np.testing.assert_array_equal(conv.last_Z, plain.layers[0].last_A)
-    np.testing.assert_array_equal(conv.last_A, plain.layers[1].last_A.reshape(conv.last_A.shape))
+    # the kept Z in the usual order, for the positions the pool reads (the plain
+    # convolution is linear: its A is Z)
+    full = plain.layers[0].last_A.reshape(len(X), *conv.compute_output_shape(X.shape)[1:])
+    region = full[(slice(None), *(slice(0, c) for c in crop))]
+    np.testing.assert_array_equal(conv.last_Z, region.reshape(conv.last_Z.shape))
+    np.testing.assert_array_equal(conv.last_A, np.maximum(conv.last_Z, 0))
 
 
 @pytest.mark.parametrize("rank", [1, 2])
@@ -105,7 +120,7 @@ def test_gradient_check_through_the_pool_order(rank):
     model = _stack(rank, True)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.build((None, *X.shape[1:]))
-    assert pool_group(model.layers[0], model.layers[1], X.shape) is not None
+    assert pool_plan(model.layers[0], model.layers[1], X.shape) != (None, None)
     result = gradient_check(model, X, y)  # dL/dX too: the ordered col2im
     assert len(result.weights) == 6 and result.max_error < 1e-6, str(result)
 

@@ -8,6 +8,12 @@ from nnlab.layers.dense import Dense
 from nnlab.layers.dot import Dot
 from nnlab.layers.dropout import Dropout, GaussianNoise
 from nnlab.layers.embedding import Embedding
+from nnlab.layers.global_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
 from nnlab.layers.gru import GRU
 from nnlab.layers.input_layer import Input, InputLayer
 from nnlab.layers.layer_normalization import LayerNormalization, UnitNormalization
@@ -30,16 +36,7 @@ from nnlab.layers.merging import (
 )
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.normalization import BatchNormalization
-from nnlab.layers.pooling import (
-    AveragePooling1D,
-    AveragePooling2D,
-    GlobalAveragePooling1D,
-    GlobalAveragePooling2D,
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    MaxPooling1D,
-    MaxPooling2D,
-)
+from nnlab.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from nnlab.layers.preprocessing import Normalization, Rescaling
 from nnlab.layers.reshaping import Flatten, Reshape
 from nnlab.layers.simple_rnn import SimpleRNN

@@ -140,23 +140,28 @@ class _Conv(Layer):
         self._A = self.activation.forward_inplace(Z)
         return self._A.reshape(X.shape[0], *self._shapes[3], self.filters)
 
-    def forward_linear(self, X, training: bool = False, group=None):
+    def forward_linear(self, X, training: bool = False, group=None, crop=None):
         """Z = P W + b only, shaped like the output: the activation is left to the caller,
         who then passes dZ to `backward_from_Z`. The layer graph uses it to apply a ReLU
         after the max pool that follows instead of before (`nnlab.step.pool_activation`).
         `last_A` still gives g(Z), computed when asked.
+
+        With `crop` (output sizes per spatial axis), only the output positions below them
+        are computed: those a "valid" max pool reads (mnist-cnn's 11x11 second convolution
+        feeds a 2x2 pool that reads 10x10). The others never reach the loss; their dX
+        share is 0.
 
         With `group` (the pool_size of a max pool that tiles the output, where
         `can_group_windows` says yes), each image's windows come ordered by their offset
         inside the pool window: Z has shape (n, prod(group), *out / group, filters), and
         Z[i, k] is one run of memory, what the pool's offset k reads. `backward_from_Z`
         then takes dZ in that order; `last_Z` and `last_A` give the usual one."""
-        if group is not None and not self.can_group_windows(X.shape, group):
+        if group is not None and not self.can_group_windows(X.shape, group, crop):
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' cannot order its windows by a pool of "
                 f"{tuple(group)} for inputs of shape {X.shape}: ask can_group_windows first."
             )
-        Z = self._linear(X, group)
+        Z = self._linear(X, group, crop)
         self._A = None
         n, out = X.shape[0], self._shapes[3]
         if group is None:
@@ -164,13 +169,13 @@ class _Conv(Layer):
         windows = tuple(o // g for o, g in zip(out, group))  # pool windows per axis
         return Z.reshape(n, patches.positions(group), *windows, self.filters)
 
-    def can_group_windows(self, input_shape, group) -> bool:
-        """Whether `forward_linear(X, group=group)` can order the windows by pool offset:
-        for the column layout of P (few input channels: the first convolution of an image
-        model) when `group` divides the output's spatial shape."""
+    def can_group_windows(self, input_shape, group, crop=None) -> bool:
+        """Whether `forward_linear(X, group=group, crop=crop)` can order the windows by
+        pool offset: for the column layout of P (few input channels: the first
+        convolution of an image model) when `group` divides the output's spatial shape."""
         _, out = self._plan(input_shape[1:-1])
         return patches.use_columns(input_shape[-1], patches.positions(out)) and all(
-            o % g == 0 for o, g in zip(out, group)
+            o % g == 0 for o, g in zip(out if crop is None else crop, group)
         )
 
     @property
@@ -196,19 +201,35 @@ class _Conv(Layer):
         axes = [0, *(a for i in range(rank) for a in (1 + rank + i, 1 + i)), 1 + 2 * rank]
         return grouped.transpose(axes).reshape(rows.shape)
 
-    def _linear(self, X, group=None):
+    def _linear(self, X, group=None, crop=None):
         """Z = P W + b, (n * positions, filters), keeping what backward needs."""
         pads, out = self._plan(X.shape[1:-1])
         Xp = patches.pad(X, pads)
+        padded_shape = Xp.shape
         W2 = self.params["kernel"].reshape(-1, self.filters)  # (k * C, filters)
         self._by_columns = patches.use_columns(X.shape[-1], patches.positions(out))
         self._group = group
+        if crop is not None and tuple(crop) != out:
+            if any(not 1 <= c <= o for c, o in zip(crop, out)) or len(crop) != self.rank:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': crop {tuple(crop)} must be "
+                    f"{self.rank} sizes between 1 and the output's {out}."
+                )
+            out = tuple(crop)  # the windows of the first `crop` positions read a prefix
+            Xp = Xp[(slice(None), *(slice(0, n) for n in self._reads(out)), slice(None))]
         if self._by_columns:
             self._P, self._Z = self._columns_forward(Xp, out, W2)
         else:
             self._P, self._Z = self._rows_forward(Xp, out, W2)
-        self._shapes = (X.shape, Xp.shape, pads, out)
+        self._shapes = (X.shape, padded_shape, pads, out)
         return self._Z
+
+    def _reads(self, out):
+        """How much of the padded input the first `out` windows read, per spatial axis."""
+        return tuple(
+            (o - 1) * s + (k - 1) * d + 1
+            for o, k, s, d in zip(out, self.kernel_size, self.strides, self.dilation_rate)
+        )
 
     def _rows_forward(self, Xp, out, W2):
         """P (n * positions, k C), one row per window, and Z = P W + b."""

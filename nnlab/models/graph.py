@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nnlab.layers.input_layer import InputLayer
 from nnlab.layers.multi_output import OutputItem
 from nnlab.layers.symbolic import KerasTensor
-from nnlab.step.pool_activation import moves_past_pool, pool_group
+from nnlab.step.pool_activation import moves_past_pool, pool_plan
 
 
 @dataclass
@@ -176,8 +176,8 @@ def forward(nodes: list[Node], X_list: list, training: bool) -> dict[int, object
         elif node.pool_reader is not None and moves_past_pool(
             node.layer, nodes[node.pool_reader].layer
         ):  # checked each pass: the activation may have been replaced since the build
-            group = pool_group(node.layer, nodes[node.pool_reader].layer, X.shape)
-            values[node.output] = node.layer.forward_linear(X, training, group)
+            crop, group = pool_plan(node.layer, nodes[node.pool_reader].layer, X.shape)
+            values[node.output] = node.layer.forward_linear(X, training, group, crop)
             moved[node.pool_reader] = (node.layer.activation, group is not None)
         elif node.output in moved:
             values[node.output] = node.layer.forward_then(X, training, *moved[node.output])

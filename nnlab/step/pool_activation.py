@@ -27,7 +27,7 @@ fresh processes (`python bench/ab_step.py --task mnist-cnn --base ../base --roun
 
 from __future__ import annotations
 
-__all__ = ["moves_past_pool", "pool_group"]
+__all__ = ["moves_past_pool", "pool_plan"]
 
 
 def moves_past_pool(layer, pool) -> bool:
@@ -51,30 +51,48 @@ def moves_past_pool(layer, pool) -> bool:
     )
 
 
-def pool_group(layer, pool, input_shape):
-    """The pool_size by which `layer` (whose activation moves past `pool`) orders its
-    output's rows, or None: each image's positions grouped by their offset inside the
-    pool window (`Conv2D.forward_linear`), so that the pool reads every offset as one
-    run of memory instead of C values at a time.
+def pool_plan(layer, pool, input_shape):
+    """(crop, group) for a `layer` whose activation moves past `pool`, given its input
+    shape: what `forward_linear(X, training, group, crop)` should compute.
 
-    Only where the pool tiles the output (strides == pool_size, no padding, the size
-    divisible) and the convolution uses the column layout of its patches (its first
-    layer on images: few channels). Same maxima and winners; the kernel gradient's sum
-    over positions runs in another order, so it may differ in the last bits.
+    crop: the output sizes the pool reads, where that is less than the whole output (a
+    "valid" pool that does not fit a whole number of times), else None. The positions
+    past them never reach the loss, so the layer need not compute them: mnist-cnn's
+    second convolution gives 11x11 positions and its 2x2 pool reads 10x10, 17% fewer
+    rows in each of the convolution's three GEMMs, its im2col and its col2im.
 
-    Measurement: mnist-cnn's first pool, forward and backward, on the output of the
-    first convolution: 10.3 -> 6.0 ms (median of 30 interleaved runs, 2026-12-02).
+    group: the pool_size by which `layer` orders its output's rows, or None: each
+    image's positions grouped by their offset inside the pool window
+    (`Conv2D.forward_linear`), so that the pool reads every offset as one run of memory
+    instead of C values at a time. Only where the pool tiles the (cropped) output
+    (strides == pool_size, "valid") and the convolution uses the column layout of its
+    patches (its first layer on images: few channels).
+
+    Both give the same maxima and winners and the same dZ where it is computed; the
+    kernel gradient's sum over positions then runs over another order (group) or
+    without the zero rows (crop), so it may differ in the last bits.
+
+    Measurement (mnist-cnn): the first pool, forward and backward on the first
+    convolution's output, 10.3 -> 6.0 ms with the order (median of 30 interleaved runs,
+    2026-12-02); the crop: see docs/performance.md.
 
     Example:
         >>> from nnlab.layers import Conv2D, MaxPooling2D
         >>> conv = Conv2D(8, 3, activation="relu")
-        >>> pool_group(conv, MaxPooling2D(2), (128, 28, 28, 1))
-        (2, 2)
-        >>> pool_group(conv, MaxPooling2D(2), (128, 27, 27, 1)) is None  # 25 is odd
-        True
+        >>> pool_plan(conv, MaxPooling2D(2), (128, 28, 28, 1))  # 26x26: no crop, grouped
+        (None, (2, 2))
+        >>> pool_plan(conv, MaxPooling2D(2), (128, 27, 27, 1))  # 25x25: the pool reads 24
+        ((24, 24), (2, 2))
+        >>> pool_plan(conv, MaxPooling2D(2), (128, 13, 13, 32))  # row layout: no order
+        ((10, 10), None)
     """
+    can_group = getattr(layer, "can_group_windows", None)
+    if can_group is None:
+        return None, None
+    spatial = tuple(layer.compute_output_shape(input_shape)[1:-1])
+    crop = pool.reads((None, *spatial, None))
+    crop = None if crop == spatial else crop
     tiles = pool.strides == pool.pool_size and pool.padding == "valid"
-    can = getattr(layer, "can_group_windows", None)
-    if tiles and can is not None and can(input_shape, pool.pool_size):
-        return pool.pool_size
-    return None
+    if tiles and can_group(input_shape, pool.pool_size, crop):
+        return crop, pool.pool_size
+    return crop, None
