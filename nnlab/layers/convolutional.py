@@ -181,7 +181,8 @@ class _Conv(Layer):
     @property
     def last_Z(self):
         """Z = P W + b of the last forward pass, one row per output position, in the
-        output's order (None if not kept)."""
+        output's order (None if not kept). After `forward_linear` with a crop (a max pool
+        reading part of the output), the rows of the positions computed."""
         return self._output_order(super().last_Z)
 
     @property
