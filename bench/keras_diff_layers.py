@@ -166,6 +166,27 @@ def sequential_cnn(m):
         m.layers.GlobalAveragePooling2D(), m.layers.Dense(2)])
 
 
+def pool_plan_2d(m):
+    """Conv(relu) -> MaxPool twice on 21x21 images: the first convolution (19x19, the column
+    layout) computes the 18x18 its pool reads, in pool order; the second (7x7, rows) the
+    6x6 its pool reads (nnlab.step.pool_activation.pool_plan)."""
+    return m.models.Sequential([
+        m.layers.Input(shape=(21, 21, 1)),
+        m.layers.Conv2D(4, 3, activation="relu"), m.layers.MaxPooling2D(2),
+        m.layers.Conv2D(5, 3, activation="relu"), m.layers.MaxPooling2D(2),
+        m.layers.Flatten(), m.layers.Dense(2)])
+
+
+def pool_plan_1d(m):
+    """The same on 301-step sequences: 299 -> the pool reads 298, in pool order; then
+    147 -> 146."""
+    return m.models.Sequential([
+        m.layers.Input(shape=(301, 2)),
+        m.layers.Conv1D(3, 3, activation="relu"), m.layers.MaxPooling1D(2),
+        m.layers.Conv1D(3, 3, activation="relu"), m.layers.MaxPooling1D(2),
+        m.layers.GlobalAveragePooling1D(), m.layers.Dense(2)])
+
+
 def sequential_rnn_dropout(m):
     """Embedding(mask_zero) -> LSTM with dropout and recurrent_dropout (random in training,
     so compared at inference) -> Dense, as a Sequential model."""
@@ -302,6 +323,8 @@ CASES += [
     ("lstm return_state -> initial_state", state_passing, "rnn"),
     ("two lstms, one with return_state", parallel_lstms, "rnn"),
     ("sequential cnn", sequential_cnn, "img8"),
+    ("max pools reading part of a conv (crop, pool order)", pool_plan_2d, "img21"),
+    ("max pools reading part of a conv1d (crop, pool order)", pool_plan_1d, "long301"),
     ("sequential lstm dropout (inference)", sequential_rnn_dropout, "ids", True),
     ("bidirectional gru reset_after=False", seq_model(lambda m: m.layers.Bidirectional(
         m.layers.GRU(3, reset_after=False)), shape=(6, 2), conv_first=False), "rnn"),
@@ -323,6 +346,10 @@ def inputs(kind, rng):
         x = rng.normal(size=(6, 20, 18, 1))
     elif kind == "long":
         x = rng.normal(size=(6, 300, 2))
+    elif kind == "img21":
+        x = rng.normal(size=(6, 21, 21, 1))
+    elif kind == "long301":
+        x = rng.normal(size=(6, 301, 2))
     elif kind == "seq":
         x = rng.normal(size=(6, 9, 2))
     elif kind == "vid":
