@@ -201,3 +201,26 @@ def test_dead_units_are_counted_where_the_pool_reads():
     history = model.fit(X, np.arange(8) % 2, epochs=1, verbose=0)
     assert pool_plan(model.layers[0], model.layers[1], X.shape)[0] == (10, 10)
     assert history.dead_units[model.layers[0].name] == [1.0]
+
+
+@pytest.mark.parametrize("size", [20, 21], ids=["ordered", "ordered-and-cropped"])
+def test_conv_backward_refuses_a_gradient_not_shaped_like_what_it_computed(size):
+    """After the graph's forward the convolution computed Z in pool order (and for 21x21
+    only 18x18 of its 19x19 positions): a dA in the usual (n, 18, 18, 4) or (n, 19, 19, 4)
+    shape would be read in the wrong order, or not fit: a clear error, not wrong numbers."""
+    conv, pool = layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2)
+    model = models.Sequential([layers.Input((size, size, 1)), conv, pool, layers.Flatten()])
+    X = np.random.default_rng(7).standard_normal((2, size, size, 1)).astype("float32")
+    model.forward_pass([X], training=True)
+    assert conv.last_Z.shape == (2 * 18 * 18, 4)  # the 18x18 positions, in pool order
+    usual = np.ones(conv.compute_output_shape(X.shape), "float32")
+    cropped = usual[:, :18, :18]
+    for dA in (usual, cropped) if size == 21 else (usual,):
+        with pytest.raises(ValueError, match="shaped like the output of its last forward pass"):
+            conv.backward(dA)
+    with pytest.raises(ValueError, match="shaped like the output of its last forward pass"):
+        conv.backward_from_Z(usual[:, :, :, :1])
+    # what the pool sends back is in that order: accepted
+    dZ = pool.backward_then(np.ones(pool.compute_output_shape(cropped.shape)))
+    conv.backward(dZ)
+    conv.backward_from_Z(dZ)
