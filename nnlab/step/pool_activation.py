@@ -16,9 +16,10 @@ Exactly the same numbers as the unmoved pair, ties included: where a window's ma
 positive, the positions holding it are those holding the max of g(Z), so the first of them
 (TensorFlow's MaxPool gradient) is the same; where it is <= 0, both give the window 0.
 Two exceptions: a window holding a NaN pools to NaN, whose ReLU gradient is 0, while the
-unmoved pair still sends dA to a positive winner before the NaN; and where windows overlap,
-a zero gradient may come out +0.0 where the unmoved pair gives -0.0 (each window's 0 is added
-instead of the sum of dA multiplied by 0). (`pool_plan` may also change the last bits.)
+unmoved pair still sends dA to a positive winner before the NaN; and where windows overlap
+or are padded (the pool's backward adds into zeros), a zero gradient may come out +0.0 where
+the unmoved pair gives -0.0 (0 + dA * 0 against (0 + dA) * 0). (`pool_plan` may also
+change the last bits.)
 
 Only ReLU declares that it commutes (`Activation.commutes_with_max`): it is computed as
 max(Z, 0), exactly monotone in floating point. Sigmoid and tanh are monotone in exact
