@@ -182,3 +182,28 @@ def test_a_nested_model_called_twice_keeps_each_calls_moved_relu():
         model.fit([a, b], y, batch_size=5, epochs=2, verbose=0, shuffle=False)
     for u, v in zip(moved.get_weights(), plain.get_weights()):
         np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize(
+    "pool_kwargs",
+    [
+        {"pool_size": 2},
+        {"pool_size": 3, "strides": 2},
+        {"pool_size": 2, "strides": 1, "padding": "same"},
+    ],
+    ids=["tiled", "overlapping", "same"],
+)
+def test_the_relu_folded_into_the_winners_gives_the_unfolded_bits(pool_kwargs):
+    """NaN, inf and signed zeros in Z and dA: the winners marked "none" where the pooled Z
+    is not > 0 give the bits of dA * (Zp > 0) sent back through the plain pool."""
+    rng = np.random.default_rng(5)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.0])
+    Z = rng.choice(special, size=(3, 6, 7, 2))
+    relu = activations.get("relu")
+    plain, folded = layers.MaxPooling2D(**pool_kwargs), layers.MaxPooling2D(**pool_kwargs)
+    with np.errstate(invalid="ignore"):  # inf * 0
+        Zp = plain.forward(Z)
+        dA = rng.choice(special, size=Zp.shape)
+        expected = plain.backward(relu.backward(dA, Zp, relu.forward(Zp)))
+        assert folded.forward_then(Z.copy(), True, relu).tobytes() == relu.forward(Zp).tobytes()
+        assert folded.backward_then(dA).tobytes() == expected.tobytes()

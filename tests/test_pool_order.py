@@ -6,7 +6,7 @@ as the plain way; only the kernel gradient's sum over positions runs in another 
 import numpy as np
 import pytest
 
-from nnlab import layers, models, optimizers
+from nnlab import activations, layers, models, optimizers
 from nnlab.diagnostics import gradient_check
 from nnlab.layers import patches
 from nnlab.step.pool_activation import pool_plan
@@ -162,3 +162,65 @@ def test_forward_linear_refuses_an_order_it_cannot_give():
     conv.build((None, 17, 17, 1))
     with pytest.raises(ValueError, match="cannot order its windows by a pool of"):
         conv.forward_linear(np.zeros((1, 17, 17, 1), "float32"), True, (2, 2))
+
+
+@pytest.mark.parametrize("pool_size", [(2, 2), (2, 3)])
+def test_the_pool_order_gives_the_same_bits_with_nan_inf_and_signed_zeros(pool_size):
+    rng = np.random.default_rng(6)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.0])
+    (g0, g1), n, C = pool_size, 3, 2
+    Z = rng.choice(special, size=(n, 3 * g0, 4 * g1, C))
+    # (n, 3, g0, 4, g1, C) -> (n, g0, g1, 3, 4, C): each image's rows by pool offset
+    Zg = Z.reshape(n, 3, g0, 4, g1, C).transpose(0, 2, 4, 1, 3, 5).reshape(n, g0 * g1, 3, 4, C)
+    relu = activations.get("relu")
+    usual, ordered = layers.MaxPooling2D(pool_size), layers.MaxPooling2D(pool_size)
+    with np.errstate(invalid="ignore"):  # inf * 0
+        A = usual.forward_then(Z.copy(), True, relu)
+        assert ordered.forward_then(Zg.copy(), True, relu, grouped=True).tobytes() == A.tobytes()
+        dA = rng.choice(special, size=A.shape)
+        dZ = usual.backward_then(dA)
+        dZg = ordered.backward_then(dA).reshape(n, g0, g1, 3, 4, C)
+    assert dZg.transpose(0, 3, 1, 4, 2, 5).reshape(Z.shape).tobytes() == dZ.tobytes()
+
+
+def test_dead_units_are_counted_where_the_pool_reads():
+    """The 11x11 output's last row is the only one where the units fire, and the 2x2 pool
+    never reads it: the convolution does not compute it, so the recorder sees dead units."""
+    X = np.zeros((8, 13, 13, 1))
+    X[:, 12, :, 0] = 1.0
+    model = models.Sequential(
+        [
+            layers.Input((13, 13, 1)),
+            layers.Conv2D(2, 3, activation="relu", kernel_initializer="ones"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(X, np.arange(8) % 2, epochs=1, verbose=0)
+    assert pool_plan(model.layers[0], model.layers[1], X.shape)[0] == (10, 10)
+    assert history.dead_units[model.layers[0].name] == [1.0]
+
+
+@pytest.mark.parametrize("size", [20, 21], ids=["ordered", "ordered-and-cropped"])
+def test_conv_backward_refuses_a_gradient_not_shaped_like_what_it_computed(size):
+    """After the graph's forward the convolution computed Z in pool order (and for 21x21
+    only 18x18 of its 19x19 positions): a dA in the usual (n, 18, 18, 4) or (n, 19, 19, 4)
+    shape would be read in the wrong order, or not fit: a clear error, not wrong numbers."""
+    conv, pool = layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2)
+    model = models.Sequential([layers.Input((size, size, 1)), conv, pool, layers.Flatten()])
+    X = np.random.default_rng(7).standard_normal((2, size, size, 1)).astype("float32")
+    model.forward_pass([X], training=True)
+    assert conv.last_Z.shape == (2 * 18 * 18, 4)  # the 18x18 positions, in pool order
+    usual = np.ones(conv.compute_output_shape(X.shape), "float32")
+    cropped = usual[:, :18, :18]
+    for dA in (usual, cropped) if size == 21 else (usual,):
+        with pytest.raises(ValueError, match="shaped like the output of its last forward pass"):
+            conv.backward(dA)
+    with pytest.raises(ValueError, match="shaped like the output of its last forward pass"):
+        conv.backward_from_Z(usual[:, :, :, :1])
+    # what the pool sends back is in that order: accepted
+    dZ = pool.backward_then(np.ones(pool.compute_output_shape(cropped.shape)))
+    conv.backward(dZ)
+    conv.backward_from_Z(dZ)

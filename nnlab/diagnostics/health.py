@@ -8,7 +8,9 @@ through a `GradientNormRecorder`, which fills, once per epoch:
   e.g. BatchNormalization's gamma and beta), in model order, first layer first;
 - `history.global_gradient_norms`: [L2 norm of all trainable gradients together];
 - `history.dead_units`: {layer name: [fraction of dead units, per epoch]} for layers
-  with a ReLU activation; a unit is dead when its output is 0 for every sample;
+  with a ReLU activation; a unit is dead when its output is 0 for every sample (for a
+  convolution whose ReLU moved past a "valid" max pool, at the positions the pool reads:
+  the others are not computed, `nnlab.step.pool_activation.pool_plan`);
 - `history.unit_counts`: {layer name: number of units} of those ReLU layers.
 
 What is measured, so that recording costs nothing per batch: at the end of each epoch,

@@ -163,11 +163,30 @@ class _Conv(Layer):
             )
         Z = self._linear(X, group, crop)
         self._A = None
-        n, out = X.shape[0], self._shapes[3]
-        if group is None:
-            return Z.reshape(n, *out, self.filters)
-        windows = tuple(o // g for o, g in zip(out, group))  # pool windows per axis
-        return Z.reshape(n, patches.positions(group), *windows, self.filters)
+        return Z.reshape(self._output_shape())
+
+    def _output_shape(self) -> tuple:
+        """The shape of the last forward pass's output: (n, *out, filters), or in pool
+        order (n, prod(group), *out / group, filters) after `forward_linear` with a group."""
+        n, out = self._shapes[0][0], self._shapes[3]
+        if self._group is None:
+            return (n, *out, self.filters)
+        windows = tuple(o // g for o, g in zip(out, self._group))  # pool windows per axis
+        return (n, patches.positions(self._group), *windows, self.filters)
+
+    def _check_gradient(self, G) -> None:
+        """dA or dZ must hold one row per position computed, in the order computed: after
+        `forward_linear` with a crop or a pool order, a gradient in the usual output shape
+        would not fit, or would be read in the wrong order."""
+        grouped = self._group is not None and G.ndim != 2  # (n * positions, filters): rows
+        if G.size != self._Z.size or (grouped and G.shape != self._output_shape()):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the gradient must be shaped like the "
+                f"output of its last forward pass, {self._output_shape()}. Received shape "
+                f"{G.shape}. Where the layer graph moved this layer's ReLU past the max pool "
+                "that reads it, that output is what the pool read: pass on the gradient "
+                "the pool's backward returns."
+            )
 
     def can_group_windows(self, input_shape, group, crop=None) -> bool:
         """Whether `forward_linear(X, group=group, crop=crop)` can order the windows by
@@ -260,12 +279,14 @@ class _Conv(Layer):
 
     def backward(self, dA, need_dX: bool = True):
         self._require_forward("_P")
+        self._check_gradient(dA)
         dZ = self.activation.backward(dA.reshape(self._Z.shape), self._Z, self._A)
         return self.backward_from_Z(dZ, need_dX)
 
     def backward_from_Z(self, dZ, need_dX: bool = True):
         """Given dZ (any shape holding n * positions rows of filters): dW, db and dX."""
         self._require_forward("_P")
+        self._check_gradient(dZ)
         dZ = dZ.reshape(self._Z.shape)
         W2 = self.params["kernel"].reshape(-1, self.filters)
         dW2 = self.grads["kernel"].reshape(W2.shape)  # a view: gradients are contiguous

@@ -15,6 +15,11 @@ runs `forward_linear` and the pool `forward_then`, which keeps the pooled Z and 
 Exactly the same numbers as the unmoved pair, ties included: where a window's max of Z is
 positive, the positions holding it are those holding the max of g(Z), so the first of them
 (TensorFlow's MaxPool gradient) is the same; where it is <= 0, both give the window 0.
+Two exceptions: a window holding a NaN pools to NaN, whose ReLU gradient is 0, while the
+unmoved pair still sends dA to a positive winner before the NaN; and where windows overlap
+or are padded (the pool's backward adds into zeros), a zero gradient may come out +0.0 where
+the unmoved pair gives -0.0 (0 + dA * 0 against (0 + dA) * 0). (`pool_plan` may also
+change the last bits.)
 
 Only ReLU declares that it commutes (`Activation.commutes_with_max`): it is computed as
 max(Z, 0), exactly monotone in floating point. Sigmoid and tanh are monotone in exact
@@ -68,9 +73,14 @@ def pool_plan(layer, pool, input_shape):
     (strides == pool_size, "valid") and the convolution uses the column layout of its
     patches (its first layer on images: few channels).
 
-    Both give the same maxima and winners and the same dZ where it is computed; the
-    kernel gradient's sum over positions then runs over another order (group) or
-    without the zero rows (crop), so it may differ in the last bits.
+    Both give the same maxima and winners and the same dZ where it is computed, as far
+    as BLAS rounds a row of a GEMM the same in a matrix of another size or at another
+    place in it, which it need not: with the crop, float32 (8, 13, 13, 32) images into
+    Conv2D(4, 3) give Z, so the maxima and the loss, a few ulps off the plain
+    way's (BLAS takes another path for the smaller GEMM). The kernel gradient's sum over
+    positions runs over another order (group) or without the zero rows (crop), and dX of
+    the layer's input comes from a GEMM with fewer or reordered columns (dP^T = W dZ^T),
+    so both may differ in the last bits.
 
     Measurement (mnist-cnn): the first pool, forward and backward on the first
     convolution's output, 10.3 -> 6.0 ms with the order (median of 30 interleaved runs,
