@@ -224,3 +224,17 @@ def test_conv_backward_refuses_a_gradient_not_shaped_like_what_it_computed(size)
     dZ = pool.backward_then(np.ones(pool.compute_output_shape(cropped.shape)))
     conv.backward(dZ)
     conv.backward_from_Z(dZ)
+
+
+def test_an_image_too_small_for_the_pool_gets_the_pools_error():
+    # sizes unknown at build: the 3x3 image gives the convolution 1x1, no whole 2x2 window
+    model = models.Sequential(
+        [
+            layers.Input((None, None, 1)),
+            layers.Conv2D(2, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.GlobalMaxPooling2D(),
+        ]
+    )
+    with pytest.raises(ValueError, match=r"pool_size \(2, 2\) is larger than the input's"):
+        model.predict(np.ones((1, 3, 3, 1), "float32"), verbose=0)

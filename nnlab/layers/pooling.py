@@ -84,6 +84,8 @@ class _Pooling(Layer):
             for size, k, s in zip(X.shape[1:-1], self.pool_size, self.strides)
         ]
         pads, out = [(b, a) for b, a, _ in plans], tuple(o for _, _, o in plans)
+        if 0 in out:  # sizes unknown at build (Input((None, None, C))): say it now
+            self._check(X.shape)
         Xp = patches.pad(X, pads, fill)
         view = patches.windows(Xp, self.pool_size, self.strides, self._ones, out)
         return view, Xp.shape, pads, out

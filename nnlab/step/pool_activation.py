@@ -101,6 +101,8 @@ def pool_plan(layer, pool, input_shape):
         return None, None
     spatial = tuple(layer.compute_output_shape(input_shape)[1:-1])
     crop = pool.reads((None, *spatial, None))
+    if min(crop) < 1:  # no whole window: left to the pool to report, as without a plan
+        return None, None
     crop = None if crop == spatial else crop
     tiles = pool.strides == pool.pool_size and pool.padding == "valid"
     if tiles and can_group(input_shape, pool.pool_size, crop):
