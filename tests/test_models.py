@@ -1078,3 +1078,20 @@ def test_training_on_targets_whose_rows_do_not_sum_to_one_uses_their_sum(float64
     dZ = np.array([[0.5 * 1.5 - 0.9, 0.5 * 1.5 - 0.6]])  # A = (0.5, 0.5)
     np.testing.assert_allclose(model.layers[0].params["kernel"], -X.T @ dZ, rtol=1e-12)
     np.testing.assert_allclose(model.layers[0].params["bias"], -dZ[0], rtol=1e-12)
+
+
+def test_a_bool_input_is_held_as_floats_as_keras_accepts_it():
+    """Keras accepts Input(dtype="bool"); nnlab holds the values in floatx() as 0 and 1,
+    the same model as a float Input given the same numbers."""
+    X = np.array([[True, False, True], [False, True, True], [True, True, False]])
+    y = np.array([1.0, 0.0, 1.0])
+    as_bool = Sequential([Input(shape=(3,), dtype="bool"), Dense(1, activation="sigmoid")])
+    as_float = Sequential([Input(shape=(3,)), Dense(1, activation="sigmoid")])
+    assert as_bool.inputs[0].dtype == "float32"
+    as_float.set_weights(as_bool.get_weights())
+    for model, x in ((as_bool, X), (as_float, X.astype("float32"))):
+        model.compile(optimizer="sgd", loss="binary_crossentropy")
+        model.fit(x, y, epochs=3, verbose=0, shuffle=False)
+    np.testing.assert_array_equal(
+        as_bool.predict(X, verbose=0), as_float.predict(X.astype("float32"), verbose=0)
+    )

@@ -18,8 +18,8 @@ class InputLayer(Layer):
     def __init__(
         self, shape=None, batch_size: int | None = None, dtype=None, name=None, batch_shape=None
     ):
-        if dtype is not None and np.dtype(dtype).kind in "iu":
-            dtype = None  # integer token ids: carried in the float type (see Input)
+        if dtype is not None and np.dtype(dtype).kind in "iub":
+            dtype = None  # integer token ids, booleans: carried in the float type (see Input)
         super().__init__(name=name, dtype=dtype)
         if shape is not None and batch_shape is not None:
             raise ValueError("Pass either shape or batch_shape to Input, not both.")
@@ -68,7 +68,8 @@ def Input(
     as Keras code declares token ids for an Embedding (`Input(shape=(None,),
     dtype="int32")`), is accepted but the ids are carried in the float type (floatx()),
     as nnlab does for every input: Embedding checks that they are whole numbers, and
-    float32 holds every id below 2**24 exactly.
+    float32 holds every id below 2**24 exactly. A bool dtype is held the same way, as 0
+    and 1.
 
     Example:
         >>> x = Input(shape=(4,))
