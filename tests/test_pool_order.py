@@ -79,22 +79,22 @@ def test_one_step_gives_the_plain_orders_gradients(rank):
     )[0]
     before = grouped.get_weights()
 
-    assert grouped.train_on_batch(X, y) == plain.train_on_batch(X, y)  # the same loss
+    # the same loss, up to the last bits a smaller or reordered GEMM may round differently
+    assert grouped.train_on_batch(X, y) == pytest.approx(plain.train_on_batch(X, y), rel=1e-13)
 
-    # with learning rate 1 each weight moved by its gradient: only the convolutions'
-    # kernels and biases sum their gradient in another order (grouped) or with fewer
-    # zero rows (cropped)
-    for i, (w0, a, b) in enumerate(zip(before, grouped.get_weights(), plain.get_weights())):
-        if i < 4:
-            np.testing.assert_allclose(a - w0, b - w0, rtol=1e-12, atol=1e-15)
-            assert np.abs(a - w0).max() > 0
-        else:
-            np.testing.assert_array_equal(a, b)
+    # with learning rate 1 each weight moved by its gradient: the convolutions' kernels
+    # and biases sum their gradient in another order (grouped) or with fewer zero rows
+    # (cropped); every gradient agrees to the last few bits
+    for w0, a, b in zip(before, grouped.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a - w0, b - w0, rtol=1e-12, atol=1e-15)
+        assert np.abs(a - w0).max() > 0
     # the kept Z in the usual order, for the positions the pool reads (the plain
     # convolution is linear: its A is Z)
     full = plain.layers[0].last_A.reshape(len(X), *conv.compute_output_shape(X.shape)[1:])
     region = full[(slice(None), *(slice(0, c) for c in crop))]
-    np.testing.assert_array_equal(conv.last_Z, region.reshape(conv.last_Z.shape))
+    np.testing.assert_allclose(
+        conv.last_Z, region.reshape(conv.last_Z.shape), rtol=1e-13, atol=1e-15
+    )
     np.testing.assert_array_equal(conv.last_A, np.maximum(conv.last_Z, 0))
 
 
