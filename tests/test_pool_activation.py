@@ -7,19 +7,13 @@ import pytest
 from nnlab import activations, layers, models
 from nnlab.diagnostics import gradient_check
 from nnlab.step.pool_activation import moves_past_pool
+from tests import pool_models
 
 
 def _stack(moved: bool, dtype: str, rank: int = 2):
     """Conv(relu) -> MaxPool twice; `moved=False` spells each ReLU as its own layer, which
     the graph never moves, so the two models compute the same function two ways."""
-    Conv = layers.Conv2D if rank == 2 else layers.Conv1D
-    Pool = layers.MaxPooling2D if rank == 2 else layers.MaxPooling1D
-
-    def conv_relu(filters, **kw):
-        if moved:
-            return [Conv(filters, 3, activation="relu", dtype=dtype, **kw)]
-        return [Conv(filters, 3, dtype=dtype, **kw), layers.Activation("relu", dtype=dtype)]
-
+    conv_relu, Pool = pool_models.conv_relu(rank, moved, dtype), pool_models.max_pooling(rank)
     shape = (12, 12, 1) if rank == 2 else (12, 2)
     return models.Sequential(
         [

@@ -10,6 +10,7 @@ from nnlab import activations, layers, models, optimizers
 from nnlab.diagnostics import gradient_check
 from nnlab.layers import patches
 from nnlab.step.pool_activation import pool_plan
+from tests import pool_models
 
 # 21x21 images and 301-step sequences give a 3-wide kernel at least
 # patches.COLUMNS_MIN_POSITIONS output positions: the column layout, where the order applies;
@@ -20,14 +21,7 @@ SHAPES = {2: (21, 21, 1), 1: (301, 2)}
 def _stack(rank: int, moved: bool, dtype: str = "float64"):
     """Conv(relu) -> MaxPool -> Conv(relu) -> MaxPool -> Dense. With `moved=False` each
     ReLU is its own layer: the graph neither moves it nor crops or orders the windows."""
-    Conv = layers.Conv2D if rank == 2 else layers.Conv1D
-    Pool = layers.MaxPooling2D if rank == 2 else layers.MaxPooling1D
-
-    def conv_relu(filters, **kw):
-        if moved:
-            return [Conv(filters, 3, activation="relu", dtype=dtype, **kw)]
-        return [Conv(filters, 3, dtype=dtype, **kw), layers.Activation("relu", dtype=dtype)]
-
+    conv_relu, Pool = pool_models.conv_relu(rank, moved, dtype), pool_models.max_pooling(rank)
     return models.Sequential(
         [
             layers.Input(SHAPES[rank], dtype=dtype),
