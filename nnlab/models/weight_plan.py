@@ -15,7 +15,8 @@ import math
 from nnlab.layers import InputLayer
 from nnlab.layers.base import planned_weights
 from nnlab.models import nested_file
-from nnlab.models.model_file import LoadLimits, ModelFileError
+from nnlab.models.file_errors import ModelFileError, too_big
+from nnlab.models.model_file import LoadLimits
 from nnlab.models.model_schema import check, error, is_str_list
 
 
@@ -117,11 +118,11 @@ class _Planner:
 
 
 def _too_big(path, detail: str, limits: LoadLimits) -> ModelFileError:
-    return ModelFileError(
-        f"Refused to load {path}: {detail}, more than max_params = {limits.max_params:,} "
-        f"(about {limits.max_params * 4 / 2**30:.1f} GiB in float32). This is a safety cap "
-        "against files that would exhaust memory; if you trust the file, raise it: "
-        "load_model(path, max_params=...)."
+    cap = limits.max_params
+    return too_big(
+        path,
+        f"{detail}, more than max_params = {cap:,} (about {cap * 4 / 2**30:.1f} GiB in float32)",
+        "max_params",
     )
 
 
