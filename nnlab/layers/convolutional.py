@@ -171,7 +171,7 @@ class _Conv(Layer):
         n, out = self._shapes[0][0], self._shapes[3]
         if self._group is None:
             return (n, *out, self.filters)
-        windows = tuple(o // g for o, g in zip(out, self._group))  # pool windows per axis
+        windows = patches.grouped_shape(out, self._group)[self.rank :]  # per axis
         return (n, patches.positions(self._group), *windows, self.filters)
 
     def _check_gradient(self, G) -> None:
