@@ -165,7 +165,7 @@ def test_thread_policy_and_schedule_flag_are_public():
     from nnlab.optimizers.schedules import ExponentialDecay
     from nnlab.step import BLAS_THREAD_VARIABLES, STEP_THREADS, blas_thread_settings
 
-    assert STEP_THREADS == 1 and "OPENBLAS_NUM_THREADS" in BLAS_THREAD_VARIABLES
+    assert STEP_THREADS == 2 and "OPENBLAS_NUM_THREADS" in BLAS_THREAD_VARIABLES
     assert blas_thread_settings() == {
         k: os.environ[k] for k in BLAS_THREAD_VARIABLES if k in os.environ
     }

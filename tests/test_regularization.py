@@ -378,6 +378,26 @@ def test_dropout_training_drops_rate_and_keeps_the_mean(rate):
     np.testing.assert_array_equal(dX, out)
 
 
+def test_keep_mask_law_shape_and_odd_sizes():
+    from nnlab.layers.dropout import keep_mask
+
+    rng = np.random.default_rng(5)
+    for keep in (0.1, 0.5, 0.75, 0.999):
+        n = 400_000
+        kept = int(keep_mask(rng, (n,), keep).sum())
+        # within 5 binomial standard deviations of n * keep
+        assert abs(kept - n * keep) < 5 * np.sqrt(n * keep * (1 - keep)), keep
+    # odd counts take half of a last 64-bit draw; every entry is drawn (no stuck tail)
+    mask = keep_mask(np.random.default_rng(0), (3, 5, 7), 0.5)
+    assert mask.shape == (3, 5, 7) and mask.dtype == bool
+    tails = [keep_mask(np.random.default_rng(s), (101,), 0.5)[-1] for s in range(64)]
+    assert 10 < sum(tails) < 54
+    assert keep_mask(rng, (4, 3), 1.0).all()
+    # the mask is a function of the generator's state: same state, same mask
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    np.testing.assert_array_equal(keep_mask(a, (50,), 0.3), keep_mask(b, (50,), 0.3))
+
+
 def test_dropout_is_identity_at_inference(rng):
     x = rng.normal(size=(20, 6)).astype("float32")
     model = Sequential([Input(shape=(6,)), Dropout(0.5, seed=1)])

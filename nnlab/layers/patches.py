@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from nnlab.step.threads import for_blocks
+
 PADDINGS = ("valid", "same")
 
 
@@ -173,8 +175,16 @@ def columns(Xp: np.ndarray, kernel, strides, dilation, out, ones: bool, group=No
     if ones:
         PT[cells] = 1
     by_offset = PT[:cells].reshape(-1, C, n, *grouped_shape(out, group))
-    for k, offset in enumerate(offsets(kernel)):
-        by_offset[k] = np.moveaxis(_read_at(Xp, offset, strides, dilation, out, group), -1, 0)
+    window = offsets(kernel)
+
+    def copy(start, stop):  # window offsets start..stop
+        for k in range(start, stop):
+            values = _read_at(Xp, window[k], strides, dilation, out, group)
+            by_offset[k] = np.moveaxis(values, -1, 0)
+
+    # by offsets on two threads, where P^T is big enough to pay for the hand-off
+    split = PT.nbytes >= BLOCK_BYTES
+    for_blocks([(k, k + 1) for k in range(len(window))] if split else [(0, len(window))], copy)
     return PT
 
 
@@ -232,11 +242,12 @@ def add_offsets(dP: np.ndarray, dXp: np.ndarray, kernel, strides, dilation) -> n
     return dXp
 
 
-#: Bytes of one block of the convolution's input gradient dP = dZ W^T: Conv backward
-#: computes dP and adds it back to the input positions a few images at a time, so that
-#: each block is still in cache when col2im reads it. mnist-cnn's second convolution
-#: (128 images, dP 17.8 MB), 1 thread: 42 ms in one piece, 25 ms in blocks of 8 images
-#: (1.1 MB) or 16 (2.2 MB), 29-30 ms at 4 or 32; the same bits (rows are independent).
+#: Bytes of one block of images in the convolutions' and max pooling's memory-bound loops
+#: (im2col, col2im, the pool's maxima and shares), which `nnlab.step.threads.for_blocks`
+#: splits between two threads. Measured when each block also ran its own GEMM, on one
+#: thread: mnist-cnn's second convolution's dP and col2im (128 images, dP 17.8 MB), 42 ms
+#: in one piece, 25 ms in blocks of 8 images (1.1 MB) or 16 (2.2 MB), 29-30 ms at 4 or 32.
+#: The same bits however the blocks are cut (rows are independent).
 BLOCK_BYTES = 2**21
 
 

@@ -9,7 +9,8 @@ that justifies it (docs/performance.md maps them all).
 - `denormals`: subnormal flushing of the slots (`flush_denormals`, `FLUSH_EVERY`).
 - `weight_backup`: the divergence guard's backup of the weights (`WeightBackup`).
 - `fused_loss`: the fused output + loss path (`fused_output_loss`, `unit_rows`).
-- `threads`: the thread policy (NumPy's BLAS threads, none of nnlab's own).
+- `threads`: the thread policy (NumPy's BLAS threads for the GEMMs, one helper thread for
+  the image models' memory-bound loops: `for_blocks`, `quiet_blas_workers`).
 - `step_plan`: a chain of Dense layers run from kept arrays (`StepPlan`), no graph walk.
 - `pool_activation`: a ReLU applied after the max pool that follows it (`moves_past_pool`).
 
@@ -28,7 +29,13 @@ from nnlab.step.denormals import FLUSH_EVERY, flush_denormals, flush_due
 from nnlab.step.fused_loss import fused_output_loss, unit_rows
 from nnlab.step.param_store import ParamStore, packed
 from nnlab.step.step_plan import StepPlan
-from nnlab.step.threads import BLAS_THREAD_VARIABLES, STEP_THREADS, blas_thread_settings
+from nnlab.step.threads import (
+    BLAS_THREAD_VARIABLES,
+    STEP_THREADS,
+    blas_thread_settings,
+    for_blocks,
+    quiet_blas_workers,
+)
 from nnlab.step.weight_backup import WeightBackup
 from nnlab.step.work_buffer import WorkBuffer
 
@@ -44,8 +51,10 @@ __all__ = [
     "blas_thread_settings",
     "flush_denormals",
     "flush_due",
+    "for_blocks",
     "fused_output_loss",
     "packed",
+    "quiet_blas_workers",
     "unit_rows",
     "update_in_blocks",
 ]

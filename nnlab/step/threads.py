@@ -1,30 +1,58 @@
-"""The thread policy of a training step: NumPy's BLAS threads, and none of nnlab's own.
+"""The thread policy of a training step: NumPy's BLAS threads for the GEMMs, and one
+helper thread for the convolutions' and max pooling's memory-bound loops.
 
-A step runs in the caller's thread. The only parallel work is inside BLAS (the GEMMs
-of Dense and the convolutions), with as many threads as NumPy's BLAS library was
-given, which is set from outside, before NumPy is imported, by the usual environment
-variables (`OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS`, `MKL_NUM_THREADS`). nnlab never
-changes that number and starts no thread pool of its own; `PyDataset(workers=...)` is
-accepted and read in the calling thread (`nnlab.data_adapters`).
+The GEMMs run in the caller's thread on as many BLAS threads as NumPy's BLAS library
+was given, set from outside, before NumPy is imported, by the usual environment
+variables (`OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS`, `MKL_NUM_THREADS`); nnlab never
+changes that number. The work between the GEMMs of an image model (im2col, col2im, max
+pooling's maxima and gradient shares) is NumPy elementwise code, which runs on one core.
+`for_blocks` splits such a loop over image blocks between the caller and one helper
+thread (NumPy releases the GIL inside its loops). The blocks are independent, so the
+result is the same bits on one thread or two. No BLAS call is made on the helper.
 
-Measurements that decided it (docs/performance.md, "Tried and dropped"):
+OpenBLAS's worker threads spin for about 2**28 cycles (~0.1 s) after each GEMM before
+they sleep, so in a training step the second core is never free: a helper thread only
+waits for it. `quiet_blas_workers` shortens that spin to about 2**20 cycles (~0.4 ms,
+`OPENBLAS_THREAD_TIMEOUT`), once, when the helper first starts; a user's own setting
+of that variable is kept.
 
-- Splitting large optimizer steps over threads (commit 38e488a) was removed in f0dae06:
-  wide-regression measured 4.08-4.26 ms/step with it and 4.04-4.08 without.
-- Running the convolutions' and max pooling's image blocks on two Python threads, each
-  with one BLAS thread, instead of one thread calling 2-thread BLAS: same bits, but two
-  2-epoch mnist-cnn fits took 4.91 and 5.17 s with the threads, 4.38 and 4.71 s
-  without (2026-12-01).
+Measurements (docs/performance.md, "Thread policy", 2026-12-02, 2 cores):
+
+- After one 2-thread GEMM, a busy main thread's process used 1.43 cores over 0.3 s with
+  OpenBLAS's default spin and 1.00 with it shortened.
+- mnist-cnn in one process, the helper on and off (workers quiet in both), 8-step fits
+  alternating, four runs: medians 40.75 -> 36.40, 43.85 -> 42.35, 47.91 -> 40.32 and
+  36.04 -> 36.10 ms per step (helper faster in 25, 21 and 22 of 30 pairs, 9 of 15).
+- Earlier tries without the shortened spin bought nothing: the optimizer's update split
+  over threads (commit 38e488a, removed in f0dae06), and the image blocks on two Python
+  threads each with one BLAS thread (slower: 4.91 and 5.17 s against 4.38 and 4.71 s for
+  two 2-epoch mnist-cnn fits, 2026-12-01).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 
-__all__ = ["BLAS_THREAD_VARIABLES", "STEP_THREADS", "blas_thread_settings"]
+__all__ = [
+    "BLAS_THREAD_VARIABLES",
+    "SPLIT_MIN_BLOCKS",
+    "STEP_THREADS",
+    "blas_thread_settings",
+    "for_blocks",
+    "quiet_blas_workers",
+]
 
-#: Python threads a training step runs on: the caller's, and no other.
-STEP_THREADS = 1
+#: Python threads a training step runs its memory-bound loops on: the caller's and one
+#: helper (`for_blocks`).
+STEP_THREADS = 2
+
+#: `for_blocks` runs serially below this many blocks (small images: a hand-off to the
+#: helper costs more than it saves).
+SPLIT_MIN_BLOCKS = 2
+
+#: OpenBLAS's worker spin before it sleeps, as OPENBLAS_THREAD_TIMEOUT: 2**20 cycles.
+BLAS_SPIN_EXPONENT = 20
 
 #: The environment variables that set the BLAS thread count, read when NumPy loads.
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -42,3 +70,105 @@ def blas_thread_settings() -> dict[str, str]:
         True
     """
     return {name: os.environ[name] for name in BLAS_THREAD_VARIABLES if name in os.environ}
+
+
+_helper = None  # a concurrent.futures.ThreadPoolExecutor, imported when first needed
+_helper_pid: int | None = None
+_helper_lock = threading.Lock()
+_on_helper = threading.local()  # .active: True on the helper thread
+
+
+def _helper_thread():
+    """The helper thread, started on first use (and again in a forked child, which
+    inherits the executor but not its thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _helper, _helper_pid
+    with _helper_lock:
+        if _helper is None or _helper_pid != os.getpid():
+            quiet_blas_workers()
+            _helper = ThreadPoolExecutor(
+                max_workers=STEP_THREADS - 1,
+                thread_name_prefix="nnlab-step",
+                initializer=setattr,
+                initargs=(_on_helper, "active", True),
+            )
+            _helper_pid = os.getpid()
+        return _helper
+
+
+def for_blocks(blocks, work) -> None:
+    """work(start, stop) for every (start, stop) in `blocks`, the first half of them on
+    the caller's thread and the second half on the helper thread; returns when all are
+    done (an exception in either is raised here). With fewer than SPLIT_MIN_BLOCKS
+    blocks, or when called from the helper itself, all on the caller's thread. `work`
+    must write only its own blocks' part of shared arrays, and must not call BLAS.
+
+    Example:
+        >>> out = [0] * 4
+        >>> def work(start, stop):
+        ...     for i in range(start, stop):
+        ...         out[i] = i * i
+        >>> for_blocks([(0, 2), (2, 4)], work)
+        >>> out
+        [0, 1, 4, 9]
+    """
+    blocks = list(blocks)
+
+    def run(part):
+        for start, stop in part:
+            work(start, stop)
+
+    if len(blocks) < SPLIT_MIN_BLOCKS or getattr(_on_helper, "active", False):
+        run(blocks)
+        return
+    half = (len(blocks) + 1) // 2
+    other = _helper_thread().submit(run, blocks[half:])
+    try:
+        run(blocks[:half])
+    finally:
+        other.result()
+
+
+def _openblas():
+    """NumPy's bundled OpenBLAS (numpy.libs/libscipy_openblas*), with the two entry
+    points `quiet_blas_workers` needs, or None."""
+    import ctypes
+    import glob
+
+    import numpy as np
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(folder, "libscipy_openblas*.so*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        if hasattr(lib, "openblas_read_env") and hasattr(lib, "blas_thread_shutdown_"):
+            return lib
+    return None
+
+
+def quiet_blas_workers() -> bool:
+    """Make NumPy's OpenBLAS workers sleep after about 2**BLAS_SPIN_EXPONENT cycles
+    without work instead of 2**28, so that a core they leave is free for the helper.
+    Returns whether it did.
+
+    OpenBLAS reads OPENBLAS_THREAD_TIMEOUT when its threads start, so this sets the
+    variable, has OpenBLAS read its environment again and stops its threads; the next
+    multi-threaded GEMM starts them again, with the same thread count. Stopping them is
+    safe only while no other thread can be inside a BLAS call, so it is done only when
+    the caller is the process's one Python thread (a script, the benchmark's workers;
+    not a Jupyter kernel or a threaded Dask worker, where setting OPENBLAS_THREAD_TIMEOUT
+    before NumPy is imported does the same). A user's own setting of the variable is
+    kept, and another BLAS library is left alone.
+    """
+    if "OPENBLAS_THREAD_TIMEOUT" in os.environ or threading.active_count() > 1:
+        return False
+    lib = _openblas()
+    if lib is None:
+        return False
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(BLAS_SPIN_EXPONENT)
+    lib.openblas_read_env()
+    lib.blas_thread_shutdown_()
+    return True
