@@ -98,9 +98,9 @@ def _helper_thread():
 
 
 def for_blocks(blocks, work) -> None:
-    """work(start, stop) for every (start, stop) in `blocks`, the first half of them on
-    the caller's thread and the second half on the helper thread; returns when all are
-    done (an exception in either is raised here). With fewer than SPLIT_MIN_BLOCKS
+    """work(start, stop) for every (start, stop) in `blocks`, shared between the caller's
+    thread and the helper thread, each taking the next block as it finishes one; returns
+    when all are done (an exception in either is raised here). With fewer than SPLIT_MIN_BLOCKS
     blocks, or when called from the helper itself, all on the caller's thread. `work`
     must write only its own blocks' part of shared arrays, and must not call BLAS.
 
@@ -114,18 +114,21 @@ def for_blocks(blocks, work) -> None:
         [0, 1, 4, 9]
     """
     blocks = list(blocks)
+    if len(blocks) < SPLIT_MIN_BLOCKS or getattr(_on_helper, "active", False):
+        for start, stop in blocks:
+            work(start, stop)
+        return
+    # each thread takes the next block not yet taken (next() on a shared iterator is
+    # atomic under the GIL), so the one that runs faster takes more of them
+    taken = iter(blocks)
 
-    def run(part):
-        for start, stop in part:
+    def run():
+        for start, stop in taken:
             work(start, stop)
 
-    if len(blocks) < SPLIT_MIN_BLOCKS or getattr(_on_helper, "active", False):
-        run(blocks)
-        return
-    half = (len(blocks) + 1) // 2
-    other = _helper_thread().submit(run, blocks[half:])
+    other = _helper_thread().submit(run)
     try:
-        run(blocks[:half])
+        run()
     finally:
         other.result()
 
