@@ -192,3 +192,35 @@ def test_threaded_pool_and_convolution_give_the_same_bits_as_one_thread(monkeypa
     one = fit_weights()
     for a, b in zip(two, one):
         np.testing.assert_array_equal(a, b)
+
+
+_AFTER_MAIN = """
+import threading, time
+from nnlab.step.threads import for_blocks
+
+def split(tag):
+    out = [0] * 4
+
+    def work(start, stop):
+        out[start] = start + 1
+
+    for_blocks([(i, i + 1) for i in range(4)], work)
+    print(tag, out == [1, 2, 3, 4])
+
+if EARLY:
+    split("early")  # the helper exists before the interpreter starts shutting down
+
+def late():
+    time.sleep(0.3)  # the main thread has returned: the interpreter is shutting down
+    split("late")
+
+threading.Thread(target=late).start()
+"""
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["no-helper-yet", "helper-started"])
+def test_a_thread_that_outlives_the_main_thread_still_gets_its_blocks_done(early):
+    """A fit on a (non-daemon) thread that the main thread does not wait for runs after
+    the interpreter began its shutdown, when no executor accepts work any more."""
+    printed = _run(f"EARLY = {early}\n" + _AFTER_MAIN)
+    assert printed == (["early", "True"] if early else []) + ["late", "True"]

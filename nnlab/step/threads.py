@@ -101,8 +101,9 @@ def for_blocks(blocks, work) -> None:
     """work(start, stop) for every (start, stop) in `blocks`, shared between the caller's
     thread and the helper thread, each taking the next block as it finishes one; returns
     when all are done (an exception in either is raised here). With fewer than SPLIT_MIN_BLOCKS
-    blocks, or when called from the helper itself, all on the caller's thread. `work`
-    must write only its own blocks' part of shared arrays, and must not call BLAS.
+    blocks, when called from the helper itself, or once the interpreter is shutting down,
+    all on the caller's thread. `work` must write only its own blocks' part of shared
+    arrays, and must not call BLAS.
 
     Example:
         >>> out = [0] * 4
@@ -126,11 +127,23 @@ def for_blocks(blocks, work) -> None:
         for start, stop in taken:
             work(start, stop)
 
-    other = _helper_thread().submit(run)
+    other = _submit(run)
     try:
         run()
     finally:
-        other.result()
+        if other is not None:
+            other.result()
+
+
+def _submit(run):
+    """run() on the helper thread: its future, or None where no helper can be had. Once
+    the main thread has returned, the interpreter is shutting down and no executor takes
+    work (nor can concurrent.futures first be imported), yet a thread it did not wait for
+    may still be fitting: its blocks then all run on that thread."""
+    try:
+        return _helper_thread().submit(run)
+    except RuntimeError:  # "cannot schedule new futures after interpreter shutdown"
+        return None
 
 
 def _openblas():
