@@ -224,3 +224,53 @@ def test_a_thread_that_outlives_the_main_thread_still_gets_its_blocks_done(early
     the interpreter began its shutdown, when no executor accepts work any more."""
     printed = _run(f"EARLY = {early}\n" + _AFTER_MAIN)
     assert printed == (["early", "True"] if early else []) + ["late", "True"]
+
+
+def _split_in_child() -> None:
+    """In a forked child: for_blocks over two blocks, then exit 0 if both ran, else 1."""
+    code = 1
+    try:
+        out = [0, 0]
+
+        def work(start, stop):
+            out[start] = start + 1
+
+        for_blocks([(0, 1), (1, 2)], work)
+        code = 0 if out == [1, 2] else 1
+    finally:
+        os._exit(code)
+
+
+def _wait_for_child(pid: int, seconds: float = 20) -> int | None:
+    """The forked child's exit code, or None (and the child killed) if it hangs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_a_fork_while_another_thread_starts_the_helper_does_not_hang_the_child():
+    """Another thread holds the lock around the helper's creation when this one forks:
+    the child inherits that lock held, by a thread it does not have."""
+    held, release = threading.Event(), threading.Event()
+
+    def starting_the_helper():
+        with threads._helper_lock:
+            held.set()
+            release.wait(20)
+
+    other = threading.Thread(target=starting_the_helper, daemon=True)
+    other.start()
+    assert held.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        _split_in_child()
+    release.set()
+    other.join(10)
+    assert _wait_for_child(pid) == 0, "for_blocks in the child hung or failed"

@@ -78,6 +78,17 @@ _helper_lock = threading.Lock()
 _on_helper = threading.local()  # .active: True on the helper thread
 
 
+def _new_lock_in_child() -> None:
+    """After a fork: a fresh `_helper_lock`. The child's copy may be held by a thread
+    that was creating the helper when another forked, and that the child does not have."""
+    global _helper_lock
+    _helper_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def _helper_thread():
     """The helper thread, started on first use (and again in a forked child, which
     inherits the executor but not its thread)."""
