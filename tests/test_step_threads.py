@@ -274,3 +274,29 @@ def test_a_fork_while_another_thread_starts_the_helper_does_not_hang_the_child()
     release.set()
     other.join(10)
     assert _wait_for_child(pid) == 0, "for_blocks in the child hung or failed"
+
+
+_LIMITED = """
+import os
+os.environ["OPENBLAS_NUM_THREADS"] = "2"
+os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+from nnlab.step import threads
+
+def count():
+    return [i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas"]
+
+a = np.random.default_rng(0).random((300, 300))
+with threadpool_limits(1):
+    one = a @ a
+    quieted = threads.quiet_blas_workers()
+    inside, same = count(), np.array_equal(a @ a, one)  # still 1 thread: the same bits
+print(quieted, inside, same, count(), threads.quiet_blas_workers())
+"""
+
+
+def test_quiet_blas_workers_keeps_a_threadpoolctl_limit_and_acts_once():
+    quieted, inside, same, after, again = _run(_LIMITED)
+    assert (quieted, inside, same) == ("True", "[1]", "True")
+    assert (after, again) == ("[2]", "False")  # the limit lifted as usual; once only
