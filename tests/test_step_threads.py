@@ -40,6 +40,17 @@ def test_one_block_stays_on_the_caller():
     assert seen[0][2] == threading.get_ident()
 
 
+def test_blocks_stay_on_the_caller_while_blas_is_held_to_one_thread():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert threads.blas_threads() == 1
+        seen = _record([(i, i + 1) for i in range(4)])
+    assert {ident for *_, ident in seen} == {threading.get_ident()}
+    assert threads.blas_threads() >= 2  # the limit lifted, the helper is back
+    assert len({ident for *_, ident in _record([(i, i + 1) for i in range(4)])}) == 2
+
+
 def test_an_error_on_either_thread_is_raised_in_the_caller():
     caller = threading.get_ident()
 

@@ -151,8 +151,9 @@ def use_columns(channels: int, positions_per_image: int) -> bool:
 
     A row of P holds C contiguous values per window offset, so with few channels im2col
     copies tiny pieces; a row of P^T holds one channel of one offset for every window,
-    long contiguous runs. The choice depends on the image shape only, so an image's
-    bits do not depend on the batch it is in.
+    long contiguous runs. The choice depends on the image shape only, never on the batch
+    size, so an image takes the same path in any batch (its float32 bits may still differ
+    in the last place between batches: BLAS may round a row of a smaller GEMM otherwise).
     """
     return channels <= COLUMNS_MAX_CHANNELS and positions_per_image >= COLUMNS_MIN_POSITIONS
 

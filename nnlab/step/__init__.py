@@ -33,6 +33,7 @@ from nnlab.step.threads import (
     BLAS_THREAD_VARIABLES,
     STEP_THREADS,
     blas_thread_settings,
+    blas_threads,
     for_blocks,
     quiet_blas_workers,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "WeightBackup",
     "WorkBuffer",
     "blas_thread_settings",
+    "blas_threads",
     "flush_denormals",
     "flush_due",
     "for_blocks",

@@ -39,6 +39,7 @@ __all__ = [
     "SPLIT_MIN_BLOCKS",
     "STEP_THREADS",
     "blas_thread_settings",
+    "blas_threads",
     "for_blocks",
     "quiet_blas_workers",
 ]
@@ -112,9 +113,10 @@ def for_blocks(blocks, work) -> None:
     """work(start, stop) for every (start, stop) in `blocks`, shared between the caller's
     thread and the helper thread, each taking the next block as it finishes one; returns
     when all are done (an exception in either is raised here). With fewer than SPLIT_MIN_BLOCKS
-    blocks, when called from the helper itself, or once the interpreter is shutting down,
-    all on the caller's thread. `work` must write only its own blocks' part of shared
-    arrays, and must not call BLAS.
+    blocks, when called from the helper itself, while BLAS is held to one thread (a
+    threadpoolctl limit, OPENBLAS_NUM_THREADS=1: the process was given one core), or
+    once the interpreter is shutting down, all on the caller's thread. `work` must write
+    only its own blocks' part of shared arrays, and must not call BLAS.
 
     Example:
         >>> out = [0] * 4
@@ -126,7 +128,8 @@ def for_blocks(blocks, work) -> None:
         [0, 1, 4, 9]
     """
     blocks = list(blocks)
-    if len(blocks) < SPLIT_MIN_BLOCKS or getattr(_on_helper, "active", False):
+    alone = len(blocks) < SPLIT_MIN_BLOCKS or getattr(_on_helper, "active", False)
+    if alone or blas_threads() < STEP_THREADS:
         for start, stop in blocks:
             work(start, stop)
         return
@@ -174,6 +177,26 @@ def _openblas():
         if hasattr(lib, "openblas_read_env") and hasattr(lib, "blas_thread_shutdown_"):
             return lib
     return None
+
+
+_thread_count = None  # OpenBLAS's get_num_threads (ctypes), or False for another BLAS
+
+
+def blas_threads() -> int:
+    """The threads NumPy's OpenBLAS uses now (a threadpoolctl limit included), read in
+    about a microsecond; for another BLAS, the number of CPUs.
+
+    Example:
+        >>> blas_threads() >= 1
+        True
+    """
+    global _thread_count
+    if _thread_count is None:
+        lib = _openblas()
+        names = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads")
+        found = [getattr(lib, name) for name in names if lib is not None and hasattr(lib, name)]
+        _thread_count = found[0] if found else False
+    return int(_thread_count()) if _thread_count else (os.cpu_count() or 1)
 
 
 def quiet_blas_workers() -> bool:
