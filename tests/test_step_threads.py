@@ -90,23 +90,8 @@ def test_a_forked_child_gets_its_own_helper():
     for_blocks([(0, 1), (1, 2)], lambda a, b: None)  # the parent's helper exists
     pid = os.fork()
     if pid == 0:  # the child: the inherited executor has no thread; a new one must start
-        out = [0, 0]
-
-        def work(start, stop):
-            out[start] = start + 1
-
-        for_blocks([(0, 1), (1, 2)], work)
-        os._exit(0 if out == [1, 2] else 1)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    pytest.fail("for_blocks in a forked child hung")
+        _split_in_child()
+    assert _wait_for_child(pid) == 0, "for_blocks in a forked child hung or failed"
 
 
 _SPIN = """
