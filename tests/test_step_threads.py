@@ -130,7 +130,7 @@ def _run(code, env=None):
 
 def test_quiet_blas_workers_stops_openblas_spinning_and_keeps_its_threads():
     before, after, quieted, timeout, right, count = _run(_SPIN)
-    assert quieted == "True" and timeout == str(threads.BLAS_SPIN_EXPONENT)
+    assert quieted == "True" and timeout == "None"  # set only while OpenBLAS read it
     # OpenBLAS's worker spins ~2**28 cycles (~0.1 s) after a GEMM; quieted, ~2**20
     assert float(before) > 0.02, f"no spin to quiet ({before} s of CPU while asleep)"
     assert float(after) < 0.01, f"the worker still spins ({after} s of CPU while asleep)"

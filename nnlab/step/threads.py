@@ -180,6 +180,7 @@ def _openblas():
 
 
 _thread_count = None  # OpenBLAS's get_num_threads (ctypes), or False for another BLAS
+_quieted = False  # quiet_blas_workers has acted in this process
 
 
 def blas_threads() -> int:
@@ -211,14 +212,22 @@ def quiet_blas_workers() -> bool:
     the caller is the process's one Python thread (a script, the benchmark's workers;
     not a Jupyter kernel or a threaded Dask worker, where setting OPENBLAS_THREAD_TIMEOUT
     before NumPy is imported does the same). A user's own setting of the variable is
-    kept, and another BLAS library is left alone.
+    kept, and another BLAS library is left alone. The variable is set only while OpenBLAS
+    reads it, so processes started later (subprocess, multiprocessing's "spawn") do not
+    inherit the short spin.
     """
-    if "OPENBLAS_THREAD_TIMEOUT" in os.environ or threading.active_count() > 1:
+    global _quieted
+    if _quieted or "OPENBLAS_THREAD_TIMEOUT" in os.environ or threading.active_count() > 1:
         return False
     lib = _openblas()
     if lib is None:
         return False
+    # set only while OpenBLAS reads it: processes this one starts keep their own default
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(BLAS_SPIN_EXPONENT)
-    lib.openblas_read_env()
+    try:
+        lib.openblas_read_env()
+    finally:
+        del os.environ["OPENBLAS_THREAD_TIMEOUT"]
     lib.blas_thread_shutdown_()
+    _quieted = True  # (a forked child inherits OpenBLAS's setting and this flag)
     return True
