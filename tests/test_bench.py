@@ -254,15 +254,15 @@ def test_plan_vs_graph_trains_one_network_both_ways():
     assert lines[2] in {f"plan faster in {k} of 2 rounds" for k in range(3)}
 
 
-def test_same_order_trains_nnlab_on_one_fixed_order_per_seed(tmp_path):
+def test_same_order_trains_nnlab_on_the_same_orders_per_seed(tmp_path):
     """bench/same_order.py: nnlab's child reproduces a seed's run (same order, same
     predictions), two seeds give two orders, and the table counts differing examples."""
     same_order = _load("same_order")
     env = {"PYTHONPATH": str(BENCH.parent), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
-    def child():
+    def child(epochs=1, *extra):
         cmd = [sys.executable, str(BENCH / "same_order.py"), "--child", "nnlab",
-               "--task", "digits-cnn", "--seeds", "2", "--epochs", "1"]
+               "--task", "digits-cnn", "--seeds", "2", "--epochs", str(epochs), *extra]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -270,9 +270,14 @@ def test_same_order_trains_nnlab_on_one_fixed_order_per_seed(tmp_path):
     first, again = child(), child()
     assert first == again  # same seed, same order, same bits
     assert first["predictions"][0] != first["predictions"][1]  # another seed, another order
+    # --per-epoch: the first epoch's order is the fixed one, the second another
+    assert child(1, "--per-epoch") == first
+    assert child(2, "--per-epoch")["predictions"] != child(2)["predictions"]
     y = first["y_test"]
     keras_like = {"y_test": y, "predictions": [y, first["predictions"][1]]}
     lines = same_order.compare({"nnlab": first, "keras": keras_like})
     differ = sum(a != b for a, b in zip(first["predictions"][0], y))
     assert lines[1].split()[-1] == str(differ) and lines[2].split()[-1] == "0"
-    assert lines[-1].startswith("mean")
+    accuracy = [sum(p == q for p, q in zip(first["predictions"][s], y)) / len(y) for s in (0, 1)]
+    assert lines[-2].split() == ["mean", f"{sum(accuracy) / 2:.4f}", f"{(accuracy[1] + 1) / 2:.4f}"]
+    assert lines[-1].split()[:2] == ["sd", f"{abs(accuracy[0] - accuracy[1]) / 2**0.5:.4f}"]
