@@ -281,3 +281,24 @@ def test_same_order_trains_nnlab_on_the_same_orders_per_seed(tmp_path):
     accuracy = [sum(p == q for p, q in zip(first["predictions"][s], y)) / len(y) for s in (0, 1)]
     assert lines[-2].split() == ["mean", f"{sum(accuracy) / 2:.4f}", f"{(accuracy[1] + 1) / 2:.4f}"]
     assert lines[-1].split()[:2] == ["sd", f"{abs(accuracy[0] - accuracy[1]) / 2**0.5:.4f}"]
+
+
+def test_step_times_counts_every_step_after_the_first_epoch(tmp_path):
+    """bench/step_times.py: nnlab's child times each step of epochs 2.. (digits-cnn: 1,079
+    training images in batches of 32, 34 steps an epoch), and the summary's percentiles
+    are NumPy's."""
+    step_times = _load("step_times")
+    env = {"PYTHONPATH": str(BENCH.parent), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    cmd = [sys.executable, str(BENCH / "step_times.py"), "--child", "nnlab",
+           "--task", "digits-cnn", "--epochs", "3"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    steps = json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
+    assert len(steps) == 2 * 34 and all(0 < t < 5 for t in steps)
+    values = [0.004, 0.001, 0.003, 0.010, 0.002, 0.0025]
+    for q in step_times.PERCENTILES:
+        assert step_times.percentile(values, q) == pytest.approx(np.percentile(values, q))
+    lines = step_times.summary({"nnlab": values})
+    ms = np.array(values) * 1e3
+    expected = [f"{np.percentile(ms, q):.1f}" for q in step_times.PERCENTILES]
+    assert lines[1].split() == ["nnlab", "6", *expected, f"{ms.mean():.1f}"]
