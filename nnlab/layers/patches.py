@@ -184,7 +184,7 @@ def columns(Xp: np.ndarray, kernel, strides, dilation, out, ones: bool, group=No
             by_offset[k] = np.moveaxis(values, -1, 0)
 
     # by offsets on two threads, where P^T is big enough to pay for the hand-off
-    split = PT.nbytes >= BLOCK_BYTES
+    split = PT.nbytes >= IMAGE_BLOCK_BYTES
     for_blocks([(k, k + 1) for k in range(len(window))] if split else [(0, len(window))], copy)
     return PT
 
@@ -249,12 +249,12 @@ def add_offsets(dP: np.ndarray, dXp: np.ndarray, kernel, strides, dilation) -> n
 #: thread: mnist-cnn's second convolution's dP and col2im (128 images, dP 17.8 MB), 42 ms
 #: in one piece, 25 ms in blocks of 8 images (1.1 MB) or 16 (2.2 MB), 29-30 ms at 4 or 32.
 #: The same bits however the blocks are cut (rows are independent).
-BLOCK_BYTES = 2**21
+IMAGE_BLOCK_BYTES = 2**21
 
 
 def image_blocks(n: int, bytes_per_image: int):
-    """(start, stop) ranges covering n images, each about BLOCK_BYTES (at least one image)."""
-    step = max(1, BLOCK_BYTES // max(1, bytes_per_image))
+    """(start, stop) ranges covering n images, each about IMAGE_BLOCK_BYTES (at least one image)."""
+    step = max(1, IMAGE_BLOCK_BYTES // max(1, bytes_per_image))
     return [(start, min(n, start + step)) for start in range(0, n, step)]
 
 
