@@ -130,7 +130,7 @@ def compare(runs: dict) -> list[str]:
             accuracies[t].append(a)
         lines.append(f"{s:>4}  " + "  ".join(f"{a:8.4f}" for a in acc) + f"  {differ:6d}")
     lines.append("mean  " + "  ".join(f"{statistics.fmean(accuracies[t]):8.4f}" for t in tools))
-    if len(y) and all(len(v) > 1 for v in accuracies.values()):
+    if all(len(v) > 1 for v in accuracies.values()):
         lines.append("sd    " + "  ".join(f"{statistics.stdev(accuracies[t]):8.4f}" for t in tools))
     return lines
 

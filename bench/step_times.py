@@ -8,7 +8,9 @@ with what the other tenants take from it. Here each tool trains the task (the be
 data, network, shared initial weights and optimizer, from bench/bench_tasks.py and
 bench/worker.py) in its own process with 2 threads, and a callback reads the clock at
 `on_train_batch_begin` and `on_train_batch_end` of every step, the same hooks in both
-tools. The first epoch is left out (warm-up: Keras traces its step function then). The
+tools (Keras's window also holds fetching the batch from its tf.data pipeline, which runs
+inside its step function; nnlab gathers the batch before the hook). The first epoch is
+left out (warm-up: Keras traces its step function then), unless there is only one. The
 tools run one after the other, `--rounds` times, so that a quiet or a busy minute falls on
 both. Prints, per tool, the steps counted and their 5th, 25th, 50th, 75th and 95th
 percentiles and mean, in ms. The low percentiles are the nearest this can get to what a
@@ -111,6 +113,9 @@ def summary(times: dict[str, list[float]]) -> list[str]:
     head = f"{'tool':8s} {'steps':>6s} " + " ".join(f"{f'p{q}':>7s}" for q in PERCENTILES)
     lines = [head + f" {'mean':>7s}"]
     for tool, values in times.items():
+        if not values:
+            lines.append(f"{tool:8s} {0:6d}  (no steps timed)")
+            continue
         ms = [v * 1e3 for v in values]
         cells = " ".join(f"{percentile(ms, q):7.1f}" for q in PERCENTILES)
         lines.append(f"{tool:8s} {len(ms):6d} {cells} {sum(ms) / len(ms):7.1f}")
@@ -131,7 +136,8 @@ def main(argv=None) -> None:
     for _ in range(a.rounds):
         for tool in a.tools:
             times[tool] += run_child(tool, a.task, a.epochs)
-    print(f"== {a.task}: time per training step, ms, epochs 2-{a.epochs} of each fit, "
+    epochs = f"epochs 2-{a.epochs}" if a.epochs > 1 else "the one epoch"
+    print(f"== {a.task}: time per training step, ms, {epochs} of each fit, "
           f"{a.rounds} round(s) ==")
     print("\n".join(summary(times)))
 

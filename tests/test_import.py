@@ -139,8 +139,9 @@ def test_import_time(tmp_path):
     The CPU time is held closer than the wall time, which suffers most from other jobs. It is
     measured with one OpenBLAS thread: with two, the second starts while NumPy loads and its
     CPU time (~0.1 s, more on a busy host) is counted with the import's. The tests above catch
-    pandas or SciPy coming back by name; this one catches an import grown slow for any reason
-    (pandas alone would add about 0.3 s here, scipy.special about 0.17 s).
+    pandas or SciPy coming back by name; this one catches an import grown several times
+    slower for any reason (nnlab's own part takes about 0.1 s; pandas alone adds 0.2-0.3 s,
+    so the bound is no substitute for those tests).
     """
     # Bytecode cached, as in an installed package (the test environment may turn it off).
     env = {"PYTHONPYCACHEPREFIX": str(tmp_path / "pycache"), "PYTHONDONTWRITEBYTECODE": "",
